@@ -1,0 +1,37 @@
+# The two commands of the README: `make demo` (the main job) and `make test` (the suite).
+# Each creates or reuses .venv and installs what it needs first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+WHEELS ?= ../shared/wheels
+TORCH := torch==2.13.0
+SCATTER := torch-scatter==2.1.2
+FIND_LINKS := $(if $(wildcard $(WHEELS)/*.whl),--find-links $(WHEELS),)
+
+.PHONY: demo test bench install clean
+
+$(BIN)/.installed: pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch pinned: this version's CPU wheel is what the set-up expects; a plain `torch` pulls CUDA.
+	$(BIN)/python -m pip install -q $(TORCH)
+	# torch-scatter: the prebuilt wheel from ../shared/wheels when present, else a source build
+	# (about 7 minutes); the library falls back to native kernels if neither works.
+	$(BIN)/python -m pip install -q $(FIND_LINKS) --no-build-isolation $(SCATTER) \
+		|| echo "WARNING: torch-scatter could not be installed; hgnn will use its native kernels"
+	$(BIN)/python -m pip install -q -e ".[test,plot]"
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: $(BIN)/.installed
+	$(BIN)/python examples/demo.py
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest -q
+
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/kernels.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,10 @@
+"""hgnn: hypergraph neural networks for PyTorch.
+
+Floors, each importing only from those above it in this list: :mod:`hgnn.ops` (kernels),
+:mod:`hgnn.structure` (the :class:`Hypergraph`), :mod:`hgnn.nn` (layers), :mod:`hgnn.models`.
+"""
+from hgnn.structure import Hypergraph
+
+__version__ = "0.1.0"
+
+__all__ = ["Hypergraph", "__version__"]

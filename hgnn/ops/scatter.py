@@ -1,0 +1,126 @@
+"""Grouped reductions along the first dimension: the kernels under every layer.
+
+All functions reduce the rows of ``src`` into ``dim_size`` groups and return **zeros for empty
+groups** (never NaN, never ``-inf``), whatever the back-end.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from hgnn.ops import backend as _backend
+
+REDUCTIONS = ("sum", "mean", "max", "min")
+
+
+def _check_reduce(reduce: str) -> str:
+    if reduce not in REDUCTIONS:
+        raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce!r}")
+    return reduce
+
+
+def _broadcast(vec: Tensor, like: Tensor) -> Tensor:
+    """View a ``[n]`` tensor as ``[n, 1, ..., 1]`` so it broadcasts against ``like``."""
+    return vec.view(-1, *([1] * (like.dim() - 1)))
+
+
+def scatter(
+    src: Tensor,
+    index: Tensor,
+    dim_size: int,
+    reduce: str = "sum",
+    backend: str | None = None,
+) -> Tensor:
+    r"""Reduce rows of ``src`` into groups given by ``index``.
+
+    .. math::
+        \mathrm{out}_j = \bigoplus_{i \,:\, \mathrm{index}_i = j} \mathrm{src}_i,
+        \qquad \oplus \in \{\textstyle\sum, \mathrm{mean}, \max, \min\}
+
+    and :math:`\mathrm{out}_j = 0` for a group :math:`j` that no row maps to.
+
+    Args:
+        src: ``[n, *]`` values.
+        index: ``[n]`` int64 group ids in ``[0, dim_size)``.
+        dim_size: number of groups ``m``.
+        reduce: ``"sum"``, ``"mean"``, ``"max"`` or ``"min"``.
+        backend: ``None`` (process default), ``"auto"``, ``"native"`` or ``"torch_scatter"``;
+            ``"sparse"`` falls back to ``"native"`` here (it needs a cached CSR matrix, see
+            :func:`hgnn.ops.csr_matmul`).
+
+    Returns:
+        ``[m, *]`` tensor of ``src``'s dtype.
+    """
+    _check_reduce(reduce)
+    name = _backend.resolve(reduce, src.device, backend)
+    if name == "torch_scatter":
+        return _backend.torch_scatter.scatter(src, index, dim=0, dim_size=dim_size, reduce=reduce)
+    out_shape = (dim_size, *src.shape[1:])
+    if reduce in ("sum", "mean"):
+        out = src.new_zeros(out_shape).index_add_(0, index, src)
+        if reduce == "mean":
+            count = src.new_zeros(dim_size).index_add_(0, index, src.new_ones(index.numel()))
+            out = out / _broadcast(count.clamp_(min=1), out)
+        return out
+    # max / min: include_self=False leaves untouched (empty) groups at the zero they start with.
+    expanded = _broadcast(index, src).expand_as(src)
+    return src.new_zeros(out_shape).scatter_reduce_(
+        0, expanded, src, reduce="amax" if reduce == "max" else "amin", include_self=False
+    )
+
+
+def scatter_softmax(src: Tensor, index: Tensor, dim_size: int, backend: str | None = None) -> Tensor:
+    r"""Softmax of ``src`` within each group of ``index``.
+
+    .. math::
+        \mathrm{out}_i = \frac{\exp(s_i - m_{g(i)})}{\sum_{k \,:\, g(k) = g(i)} \exp(s_k - m_{g(i)})},
+        \qquad m_j = \max_{k \,:\, g(k)=j} s_k
+
+    The shift by the (detached) group maximum keeps ``exp`` finite; it does not change the value
+    or the gradient.
+
+    Args:
+        src: ``[n, *]`` scores.
+        index: ``[n]`` group ids in ``[0, dim_size)``.
+        dim_size: number of groups.
+
+    Returns:
+        ``[n, *]`` weights that sum to one over each non-empty group.
+    """
+    if src.numel() == 0:
+        return src.clone()
+    group_max = scatter(src.detach(), index, dim_size, "max", backend)
+    exp = (src - group_max.index_select(0, index)).exp()
+    denom = scatter(exp, index, dim_size, "sum", backend)
+    return exp / denom.index_select(0, index)
+
+
+def gather_scatter(
+    x: Tensor,
+    src_index: Tensor,
+    dst_index: Tensor,
+    dim_size: int,
+    weight: Tensor | None = None,
+    reduce: str = "sum",
+    backend: str | None = None,
+) -> Tensor:
+    r"""Message passing along index pairs: gather rows, weight them, reduce them.
+
+    .. math::
+        \mathrm{out}_j = \bigoplus_{i \,:\, \mathrm{dst}_i = j} w_i \, x_{\mathrm{src}_i}
+
+    Args:
+        x: ``[n_src, *]`` source rows.
+        src_index: ``[nnz]`` rows of ``x`` to gather.
+        dst_index: ``[nnz]`` output row of each gathered row.
+        dim_size: number of output rows.
+        weight: optional ``[nnz]`` per-pair weight.
+        reduce: ``"sum"``, ``"mean"``, ``"max"`` or ``"min"``.
+
+    Returns:
+        ``[dim_size, *]``.
+    """
+    messages = x.index_select(0, src_index)
+    if weight is not None:
+        messages = messages * _broadcast(weight, messages)
+    return scatter(messages, dst_index, dim_size, reduce, backend)

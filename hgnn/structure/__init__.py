@@ -1,0 +1,28 @@
+"""Floor 2: the :class:`Hypergraph` structure and the operators defined on it."""
+from hgnn.structure.hypergraph import Hypergraph
+from hgnn.structure.batch import batch, unbatch
+from hgnn.structure.convert import from_networkx, from_pyg, to_networkx, to_pyg
+from hgnn.structure.dual import dual
+from hgnn.structure.expansion import clique_expansion, star_expansion
+from hgnn.structure.propagate import AGGREGATIONS, edge_to_node, incidence_matmul, node_to_edge
+from hgnn.structure.subgraph import add_self_loops, remove_empty, subhypergraph
+
+__all__ = [
+    "AGGREGATIONS",
+    "Hypergraph",
+    "add_self_loops",
+    "batch",
+    "clique_expansion",
+    "dual",
+    "edge_to_node",
+    "from_networkx",
+    "from_pyg",
+    "incidence_matmul",
+    "node_to_edge",
+    "remove_empty",
+    "star_expansion",
+    "subhypergraph",
+    "to_networkx",
+    "to_pyg",
+    "unbatch",
+]

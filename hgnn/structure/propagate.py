@@ -1,0 +1,195 @@
+r"""Message passing on a hypergraph: node -> hyperedge and hyperedge -> node aggregation.
+
+These are the two halves of every spectral and spatial hypergraph layer (DHG's ``v2e`` / ``e2v``).
+Sums and means run as one sparse-CSR product with the operator cached on the
+:class:`~hgnn.structure.Hypergraph` (``"sparse"`` back-end); max, min and softmax run as
+gather + scatter. Every path returns zeros for a hyperedge (node) with no incidence.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+from torch import Tensor
+
+from hgnn.ops import SPARSE_DTYPES, csr_matmul, gather_scatter, resolve, scatter, scatter_softmax
+from hgnn.structure.hypergraph import Hypergraph
+
+AGGREGATIONS = ("sum", "mean", "max", "min", "softmax")
+DIRECTIONS = ("node_to_edge", "edge_to_node")
+
+
+def _endpoints(hg: Hypergraph, direction: str) -> tuple[Tensor, Tensor, int, int]:
+    """``(src, dst, num_src, num_dst)`` of the incidences for a direction."""
+    nodes, edges = hg.hyperedge_index
+    if direction == "node_to_edge":
+        return nodes, edges, hg.num_nodes, hg.num_edges
+    return edges, nodes, hg.num_edges, hg.num_nodes
+
+
+def _check_input(x: Tensor, rows: int, name: str, what: str) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.dim() == 0 or x.size(0) != rows:
+        raise ValueError(f"{name} must have {rows} rows (one per {what}), got shape {list(x.shape)}")
+
+
+def incidence_matmul(
+    x: Tensor,
+    hg: Hypergraph,
+    direction: str,
+    value: Tensor | Callable[[], Tensor] | None = None,
+    key: Any = None,
+    backend: str | None = None,
+) -> Tensor:
+    r"""Weighted sum over incidences, :math:`\mathrm{out} = A\,x`.
+
+    For ``direction="node_to_edge"``,
+    :math:`\mathrm{out}_e = \sum_{i : e_i = e} a_i\, x_{v_i}` (shape ``[M, *]``, ``x`` is ``[N, *]``);
+    for ``"edge_to_node"``, :math:`\mathrm{out}_v = \sum_{i : v_i = v} a_i\, x_{e_i}` (``[N, *]``).
+
+    Args:
+        x: source rows.
+        hg: the hypergraph.
+        direction: ``"node_to_edge"`` or ``"edge_to_node"``.
+        value: ``[nnz]`` incidence values :math:`a_i` (ones when ``None``), or a zero-argument
+            function returning them, called only when the operator is not cached yet.
+        key: when given, the sparse operator is cached on ``hg`` under ``key``; ``value`` must then
+            depend on the structure only. Values that carry gradients must not be cached.
+        backend: ``None``/``"auto"``, ``"sparse"``, ``"native"`` or ``"torch_scatter"``.
+
+    Returns:
+        ``[num_dst, *]`` tensor.
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    src, dst, num_src, num_dst = _endpoints(hg, direction)
+    _check_input(x, num_src, "x", "node" if direction == "node_to_edge" else "hyperedge")
+    name = resolve("weighted_sum", x.device, backend)
+    lazy = callable(value)
+    values = None if lazy else value
+    use_sparse = (
+        name == "sparse"
+        and x.dtype in SPARSE_DTYPES
+        and x.device == hg.device
+        and (values is None or not values.requires_grad)
+    )
+    if use_sparse:
+        dtype = x.dtype
+
+        def build_values() -> Tensor:
+            v = value() if lazy else values
+            if v is None:
+                return torch.ones(hg.num_incidences, dtype=dtype, device=hg.device)
+            return v.to(dtype)
+
+        a, a_t = hg.incidence_csr(direction, build_values, key=None if key is None else (key, dtype))
+        flat = x.reshape(num_src, -1)
+        return csr_matmul(a, a_t, flat).reshape(num_dst, *x.shape[1:])
+    if lazy:
+        values = value()
+    if values is not None:
+        values = values.to(x.dtype)
+    return gather_scatter(x, src, dst, num_dst, values, "sum", backend="native" if name == "sparse" else name)
+
+
+def _aggregate(
+    x: Tensor,
+    hg: Hypergraph,
+    direction: str,
+    reduce: str,
+    weight: Tensor | None,
+    backend: str | None,
+) -> Tensor:
+    if reduce not in AGGREGATIONS:
+        raise ValueError(f"reduce must be one of {AGGREGATIONS}, got {reduce!r}")
+    if not isinstance(hg, Hypergraph):
+        raise TypeError(f"hg must be a Hypergraph, got {type(hg).__name__}")
+    src, dst, num_src, num_dst = _endpoints(hg, direction)
+    _check_input(x, num_src, "x", "node" if direction == "node_to_edge" else "hyperedge")
+    if weight is not None:
+        _check_input(weight, hg.num_incidences, "weight", "incidence")
+        if weight.dim() != 1:
+            raise ValueError(f"weight must have shape [nnz]={[hg.num_incidences]}, got {list(weight.shape)}")
+    if reduce == "softmax":
+        if weight is None:
+            raise ValueError("reduce='softmax' needs weight: the [nnz] scores to normalise per group")
+        alpha = scatter_softmax(weight, dst, num_dst, backend=backend)
+        return incidence_matmul(x, hg, direction, alpha, backend=backend)
+    if reduce in ("max", "min"):
+        return gather_scatter(x, src, dst, num_dst, weight, reduce, backend=backend)
+    if reduce == "sum":
+        return incidence_matmul(x, hg, direction, weight, key=None if weight is not None else "ones", backend=backend)
+    # mean: sum_i w_i x_i / sum_i w_i, zero where the denominator is zero
+    if weight is None:
+        def build() -> Tensor:
+            count = hg.edge_degree() if direction == "node_to_edge" else hg.node_degree()
+            return _safe_reciprocal(count)[dst]
+
+        return incidence_matmul(x, hg, direction, build, key="mean", backend=backend)
+    denom = scatter(weight, dst, num_dst, "sum", backend=backend)
+    return incidence_matmul(x, hg, direction, weight * _safe_reciprocal(denom)[dst], backend=backend)
+
+
+def _safe_reciprocal(value: Tensor, power: float = 1.0) -> Tensor:
+    """:math:`v^{-p}` with :math:`0^{-p} := 0` (isolated nodes, empty hyperedges)."""
+    out = value.pow(-power)
+    return torch.where(value > 0, out, torch.zeros_like(out))
+
+
+def node_to_edge(
+    x: Tensor,
+    hg: Hypergraph,
+    reduce: str = "mean",
+    weight: Tensor | None = None,
+    backend: str | None = None,
+) -> Tensor:
+    r"""Aggregate node rows into their hyperedges (DHG's ``v2e``).
+
+    .. math::
+        \mathrm{out}_e = \bigoplus_{i:\,e_i = e} w_i\, x_{v_i}
+
+    with :math:`\oplus` the sum, the max or the min, or for ``"mean"``
+    :math:`\mathrm{out}_e = \sum_i w_i x_{v_i} / \sum_i w_i` (:math:`D_e^{-1} H^\top X` without
+    weights), or for ``"softmax"``
+    :math:`\mathrm{out}_e = \sum_i \mathrm{softmax}_{i: e_i=e}(w)_i\, x_{v_i}`.
+
+    Args:
+        x: ``[N, *]`` node rows.
+        hg: the hypergraph.
+        reduce: ``"sum"``, ``"mean"``, ``"max"``, ``"min"`` or ``"softmax"``.
+        weight: optional ``[nnz]`` per-incidence weights (scores for ``"softmax"``).
+        backend: kernel back-end (see :mod:`hgnn.ops.backend`).
+
+    Returns:
+        ``[M, *]``; zero rows for empty hyperedges.
+    """
+    return _aggregate(x, hg, "node_to_edge", reduce, weight, backend)
+
+
+def edge_to_node(
+    x: Tensor,
+    hg: Hypergraph,
+    reduce: str = "mean",
+    weight: Tensor | None = None,
+    backend: str | None = None,
+) -> Tensor:
+    r"""Aggregate hyperedge rows into their nodes (DHG's ``e2v``).
+
+    .. math::
+        \mathrm{out}_v = \bigoplus_{i:\,v_i = v} w_i\, x_{e_i}
+
+    with the same reductions as :func:`node_to_edge` (``"mean"`` without weights is
+    :math:`D_v^{-1} H X_E`, unweighted degree).
+
+    Args:
+        x: ``[M, *]`` hyperedge rows.
+        hg: the hypergraph.
+        reduce: ``"sum"``, ``"mean"``, ``"max"``, ``"min"`` or ``"softmax"``.
+        weight: optional ``[nnz]`` per-incidence weights.
+        backend: kernel back-end.
+
+    Returns:
+        ``[N, *]``; zero rows for isolated nodes.
+    """
+    return _aggregate(x, hg, "edge_to_node", reduce, weight, backend)
