@@ -1,5 +1,5 @@
 """Floor 2: the :class:`Hypergraph` structure and the operators defined on it."""
-from hgnn.structure.hypergraph import Hypergraph
+from hgnn.structure.hypergraph import Hypergraph, as_hypergraph
 from hgnn.structure.batch import batch, unbatch
 from hgnn.structure.convert import from_networkx, from_pyg, to_networkx, to_pyg
 from hgnn.structure.dual import dual
@@ -11,6 +11,7 @@ __all__ = [
     "AGGREGATIONS",
     "Hypergraph",
     "add_self_loops",
+    "as_hypergraph",
     "batch",
     "clique_expansion",
     "dual",

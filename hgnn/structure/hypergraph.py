@@ -13,6 +13,7 @@ import warnings
 from typing import Any, Callable, Iterable, Sequence
 
 import torch
+import torch.utils._pytree as pytree
 from torch import Tensor
 
 from hgnn.ops import csr_matrix
@@ -504,3 +505,66 @@ class _BatchAccessor:
 
 
 Hypergraph.batch = _BatchAccessor()  # type: ignore[assignment]
+
+
+def as_hypergraph(hg: Hypergraph | Tensor, num_nodes: int, num_edges: int | None = None) -> Hypergraph:
+    """Return ``hg`` if it is a :class:`Hypergraph`, else wrap a raw ``hyperedge_index``.
+
+    Layers call this so that ``forward(x, hg)`` takes either. A wrapped index gets
+    ``num_nodes`` (the rows of ``x``) and builds its normalisations afresh on every call; pass a
+    :class:`Hypergraph` to cache them across calls.
+
+    Raises:
+        ValueError: a :class:`Hypergraph` whose ``num_nodes`` differs from ``num_nodes``.
+    """
+    if isinstance(hg, Hypergraph):
+        if hg.num_nodes != num_nodes:
+            raise ValueError(
+                f"x has {num_nodes} rows but the hypergraph has num_nodes={hg.num_nodes}; "
+                "pass one feature row per node"
+            )
+        return hg
+    if isinstance(hg, Tensor):
+        return Hypergraph(hg, num_nodes=num_nodes, num_edges=num_edges)
+    raise TypeError(f"hg must be a Hypergraph or a [2, nnz] hyperedge_index tensor, got {type(hg).__name__}")
+
+
+_PYTREE_FIELDS = ("hyperedge_index", "_edge_weight", "x", "edge_attr", "incidence_attr", "y")
+
+
+def _flatten_with_keys(hg: Hypergraph):
+    keys = tuple((level, tuple(getattr(hg, f"{level}_data"))) for level in _LEVELS)
+    children = [(pytree.GetAttrKey(n), getattr(hg, n)) for n in _PYTREE_FIELDS]
+    for level, level_keys in keys:
+        data = getattr(hg, f"{level}_data")
+        children.extend((pytree.GetAttrKey(f"{level}_data.{k}"), data[k]) for k in level_keys)
+    return children, (hg.num_nodes, hg.num_edges, keys)
+
+
+def _flatten(hg: Hypergraph):
+    children, context = _flatten_with_keys(hg)
+    return [child for _, child in children], context
+
+
+def _unflatten(children, context) -> Hypergraph:
+    num_nodes, num_edges, keys = context
+    index, weight, x, edge_attr, incidence_attr, y, *rest = children
+    data: dict[str, dict[str, Tensor]] = {}
+    it = iter(rest)
+    for level, level_keys in keys:
+        data[level] = {k: next(it) for k in level_keys}
+    return Hypergraph(
+        index, num_nodes, num_edges, weight, x, edge_attr, incidence_attr, y,
+        data["node"], data["edge"], data["incidence"], validate=False,
+    )
+
+
+# A pytree node, so that torch.export / torch.compile take a Hypergraph as a model input
+# (its tensors become graph inputs; sizes are static; caches are rebuilt in the trace).
+pytree.register_pytree_node(
+    Hypergraph,
+    _flatten,
+    _unflatten,
+    serialized_type_name="hgnn.Hypergraph",
+    flatten_with_keys_fn=_flatten_with_keys,
+)

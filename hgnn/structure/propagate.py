@@ -67,6 +67,9 @@ def incidence_matmul(
     _check_input(x, num_src, "x", "node" if direction == "node_to_edge" else "hyperedge")
     name = resolve("weighted_sum", x.device, backend)
     lazy = callable(value)
+    if lazy and key is not None:
+        build = value
+        value = lambda: hg._cached(("incidence_value", key), build)  # noqa: E731
     values = None if lazy else value
     use_sparse = (
         name == "sparse"

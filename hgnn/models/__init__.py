@@ -1,0 +1,8 @@
+"""Floor 4: ready-made networks composed of :mod:`hgnn.nn` layers."""
+from hgnn.models.hgnn import HGNN
+from hgnn.models.hgnnp import HGNNP
+from hgnn.models.hnhn import HNHN
+from hgnn.models.two_layer import TwoLayerHypergraphNet
+from hgnn.models.unigcn import UniGCN
+
+__all__ = ["HGNN", "HGNNP", "HNHN", "TwoLayerHypergraphNet", "UniGCN"]

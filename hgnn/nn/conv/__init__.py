@@ -1,0 +1,17 @@
+"""Hypergraph convolutions, one a file (PyG style: math in the docstring, ``reset_parameters``,
+``forward(x, hg)`` with ``hg`` a :class:`~hgnn.Hypergraph` or a raw ``hyperedge_index``)."""
+from hgnn.nn.conv.hgnn_conv import HGNNConv, hgnn_normalization, hgnn_smoothing
+from hgnn.nn.conv.hgnnp_conv import HGNNPConv, hgnnp_smoothing
+from hgnn.nn.conv.hnhn_conv import HNHNConv
+from hgnn.nn.conv.unigcn_conv import UniGCNConv, unigcn_smoothing
+
+__all__ = [
+    "HGNNConv",
+    "HGNNPConv",
+    "HNHNConv",
+    "UniGCNConv",
+    "hgnn_normalization",
+    "hgnn_smoothing",
+    "hgnnp_smoothing",
+    "unigcn_smoothing",
+]

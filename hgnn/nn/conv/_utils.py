@@ -1,0 +1,22 @@
+"""Small helpers shared by the convolution layers."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def check_features(x: Tensor, in_channels: int, name: str = "x") -> None:
+    """Raise early on a non-tensor, non-floating or wrongly sized feature matrix."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating tensor, got dtype {x.dtype}; use {name}.float()")
+    if x.dim() != 2 or x.size(1) != in_channels:
+        raise ValueError(f"{name} must have shape [num_nodes, {in_channels}], got {list(x.shape)}")
+
+
+def inv(value: Tensor, power: float = 1.0) -> Tensor:
+    r""":math:`v^{-p}` elementwise with :math:`0^{-p} := 0` (isolated nodes and empty hyperedges
+    contribute nothing instead of ``inf``)."""
+    out = value.pow(-power)
+    return torch.where(value > 0, out, torch.zeros_like(out))

@@ -1,0 +1,94 @@
+"""HGNN convolution (Feng et al., AAAI 2019)."""
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from hgnn.nn.conv._utils import check_features, inv
+from hgnn.structure import Hypergraph, as_hypergraph, incidence_matmul
+
+
+def hgnn_normalization(hg: Hypergraph) -> tuple[Tensor, Tensor]:
+    r"""Per-incidence values of the two sparse factors of HGNN's smoothing operator.
+
+    .. math::
+        L = \underbrace{D_v^{-1/2} H W}_{\text{edge}\to\text{node}}
+            \;\underbrace{D_e^{-1} H^\top D_v^{-1/2}}_{\text{node}\to\text{edge}},
+        \qquad d(v) = \sum_e w(e) H_{ve}, \quad \delta(e) = \sum_v H_{ve}
+
+    Returns:
+        ``(to_edge, to_node)``, each ``[nnz]``: incidence :math:`i = (v, e)` carries
+        :math:`d(v)^{-1/2} / \delta(e)` in the first factor and :math:`w(e)\, d(v)^{-1/2}` in the
+        second (with :math:`0^{-1} := 0`).
+    """
+    nodes, edges = hg.hyperedge_index
+    dv = inv(hg.node_degree(weighted=True), 0.5)[nodes]
+    to_edge = dv * inv(hg.edge_degree())[edges]
+    to_node = dv * hg.edge_weight[edges]
+    return to_edge, to_node
+
+
+def hgnn_smoothing(x: Tensor, hg: Hypergraph, backend: str | None = None) -> Tensor:
+    r"""Apply :math:`L = D_v^{-1/2} H W D_e^{-1} H^\top D_v^{-1/2}` to ``x`` (``[N, F]`` -> ``[N, F]``).
+
+    Computed as two sparse products (never the dense :math:`N \times N` matrix); the factors are
+    cached on ``hg``.
+    """
+    to_edge = lambda: hgnn_normalization(hg)[0]  # noqa: E731
+    to_node = lambda: hgnn_normalization(hg)[1]  # noqa: E731
+    e = incidence_matmul(x, hg, "node_to_edge", to_edge, key="hgnn.to_edge", backend=backend)
+    return incidence_matmul(e, hg, "edge_to_node", to_node, key="hgnn.to_node", backend=backend)
+
+
+class HGNNConv(nn.Module):
+    r"""The hypergraph convolution of HGNN, Feng et al., "Hypergraph Neural Networks", AAAI 2019.
+
+    .. math::
+        X' = D_v^{-1/2} H W D_e^{-1} H^\top D_v^{-1/2} \left(\mathrm{dropout}(X)\,\Theta + b\right)
+
+    with :math:`H \in \{0,1,\dots\}^{N \times M}` the incidence matrix, :math:`W = \mathrm{diag}(w)`
+    the hyperedge weights, :math:`D_v = \mathrm{diag}(H w)` the weighted node degrees and
+    :math:`D_e = \mathrm{diag}(H^\top \mathbf{1})` the hyperedge sizes; :math:`0^{-1/2} := 0`, so an
+    isolated node gets a zero row. The bias is added before the smoothing, as DHG's ``HGNNConv``
+    does, so the layer matches it number for number. Unlike PyG's ``HypergraphConv``, :math:`W` is
+    applied in the propagation and not only in :math:`D_v`.
+
+    Args:
+        in_channels: :math:`F_{in}`.
+        out_channels: :math:`F_{out}`.
+        bias: learn :math:`b`.
+        dropout: dropout probability on the input features (training only).
+
+    Shapes:
+        - **x**: ``[N, F_in]``; **hg**: a :class:`~hgnn.Hypergraph` with ``N`` nodes, or a raw
+          ``hyperedge_index`` ``[2, nnz]``.
+        - **output**: ``[N, F_out]``.
+    """
+
+    smoothing = staticmethod(hgnn_smoothing)
+    """The fixed operator applied after the linear map (subclasses swap it)."""
+
+    def __init__(self, in_channels: int, out_channels: int, bias: bool = True, dropout: float = 0.0) -> None:
+        super().__init__()
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.dropout = dropout
+        self.lin = nn.Linear(in_channels, out_channels, bias=bias)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Glorot-uniform weight (as PyG), zero bias."""
+        nn.init.xavier_uniform_(self.lin.weight)
+        if self.lin.bias is not None:
+            nn.init.zeros_(self.lin.bias)
+
+    def forward(self, x: Tensor, hg: Hypergraph | Tensor) -> Tensor:
+        check_features(x, self.in_channels)
+        hg = as_hypergraph(hg, x.size(0))
+        x = F.dropout(x, p=self.dropout, training=self.training)
+        return self.smoothing(self.lin(x), hg)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_channels}, {self.out_channels}, dropout={self.dropout}"

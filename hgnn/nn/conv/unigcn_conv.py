@@ -1,0 +1,55 @@
+"""UniGCN convolution (Huang & Yang, IJCAI 2021)."""
+from __future__ import annotations
+
+from torch import Tensor
+
+from hgnn.nn.conv._utils import inv
+from hgnn.nn.conv.hgnn_conv import HGNNConv
+from hgnn.ops import scatter
+from hgnn.structure import Hypergraph, incidence_matmul, node_to_edge
+
+
+def unigcn_smoothing(x: Tensor, hg: Hypergraph, backend: str | None = None) -> Tensor:
+    r"""UniGCN's propagation :math:`D_v^{-1/2} H \tilde D_e^{-1/2} W D_e^{-1} H^\top X`.
+
+    Each hyperedge first takes the mean of its members, :math:`h_e = \frac{1}{|e|}\sum_{u \in e} x_u`;
+    each node then sums :math:`w(e)\, h_e / \sqrt{d_v \tilde d_e}` over its hyperedges, where
+    :math:`d_v = \sum_e w(e) H_{ve}` and :math:`\tilde d_e = \frac{1}{|e|}\sum_{u \in e} d_u` is the
+    mean degree of the hyperedge's members.
+    """
+    nodes, edges = hg.hyperedge_index
+
+    def to_node() -> Tensor:
+        dv = hg.node_degree(weighted=True)
+        mean_dv = scatter(dv[nodes], edges, hg.num_edges, "mean")
+        return inv(dv, 0.5)[nodes] * inv(mean_dv, 0.5)[edges] * hg.edge_weight[edges]
+
+    e = node_to_edge(x, hg, "mean", backend=backend)
+    return incidence_matmul(e, hg, "edge_to_node", to_node, key="unigcn.to_node", backend=backend)
+
+
+class UniGCNConv(HGNNConv):
+    r"""UniGCN: Huang & Yang, "UniGNN: a Unified Framework for Graph and Hypergraph Neural
+    Networks", IJCAI 2021.
+
+    .. math::
+        x'_v = \frac{1}{\sqrt{d_v}} \sum_{e \ni v} \frac{w(e)}{\sqrt{\tilde d_e}}\, h_e,
+        \qquad h_e = \frac{1}{|e|} \sum_{u \in e} \left(\mathrm{dropout}(x_u)\,\Theta + b\right),
+        \qquad \tilde d_e = \frac{1}{|e|}\sum_{u \in e} d_u
+
+    i.e. :math:`X' = D_v^{-1/2} H \tilde D_e^{-1/2} W D_e^{-1} H^\top (X\Theta + b)` as in DHG's
+    ``UniGCNConv`` (the original UniGNN code has no weights and no bias: with unit weights and
+    ``bias=False`` the two agree).
+
+    Args:
+        in_channels: :math:`F_{in}`.
+        out_channels: :math:`F_{out}`.
+        bias: learn :math:`b`.
+        dropout: dropout probability on the input features.
+
+    Shapes:
+        - **x**: ``[N, F_in]``; **hg**: :class:`~hgnn.Hypergraph` or ``hyperedge_index``.
+        - **output**: ``[N, F_out]``.
+    """
+
+    smoothing = staticmethod(unigcn_smoothing)
