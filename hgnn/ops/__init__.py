@@ -11,6 +11,7 @@ from hgnn.ops.backend import (
     set_backend,
     use_backend,
 )
+from hgnn.ops.elementwise import inv_pow
 from hgnn.ops.scatter import REDUCTIONS, gather_scatter, scatter, scatter_softmax
 from hgnn.ops.spmm import SPARSE_DTYPES, csr_matmul, csr_matrix
 
@@ -23,6 +24,7 @@ __all__ = [
     "csr_matrix",
     "gather_scatter",
     "get_backend",
+    "inv_pow",
     "is_tracing",
     "resolve",
     "scatter",

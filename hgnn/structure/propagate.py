@@ -7,12 +7,13 @@ gather + scatter. Every path returns zeros for a hyperedge (node) with no incide
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import torch
 from torch import Tensor
 
-from hgnn.ops import SPARSE_DTYPES, csr_matmul, gather_scatter, resolve, scatter, scatter_softmax
+from hgnn.ops import SPARSE_DTYPES, csr_matmul, gather_scatter, inv_pow, resolve, scatter, scatter_softmax
 from hgnn.structure.hypergraph import Hypergraph
 
 AGGREGATIONS = ("sum", "mean", "max", "min", "softmax")
@@ -87,7 +88,7 @@ def incidence_matmul(
             return v.to(dtype)
 
         a, a_t = hg.incidence_csr(direction, build_values, key=None if key is None else (key, dtype))
-        flat = x.reshape(num_src, -1)
+        flat = x.reshape(num_src, math.prod(x.shape[1:]))
         return csr_matmul(a, a_t, flat).reshape(num_dst, *x.shape[1:])
     if lazy:
         values = value()
@@ -127,17 +128,11 @@ def _aggregate(
     if weight is None:
         def build() -> Tensor:
             count = hg.edge_degree() if direction == "node_to_edge" else hg.node_degree()
-            return _safe_reciprocal(count)[dst]
+            return inv_pow(count)[dst]
 
         return incidence_matmul(x, hg, direction, build, key="mean", backend=backend)
     denom = scatter(weight, dst, num_dst, "sum", backend=backend)
-    return incidence_matmul(x, hg, direction, weight * _safe_reciprocal(denom)[dst], backend=backend)
-
-
-def _safe_reciprocal(value: Tensor, power: float = 1.0) -> Tensor:
-    """:math:`v^{-p}` with :math:`0^{-p} := 0` (isolated nodes, empty hyperedges)."""
-    out = value.pow(-power)
-    return torch.where(value > 0, out, torch.zeros_like(out))
+    return incidence_matmul(x, hg, direction, weight * inv_pow(denom)[dst], backend=backend)
 
 
 def node_to_edge(

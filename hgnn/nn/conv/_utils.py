@@ -1,7 +1,6 @@
 """Small helpers shared by the convolution layers."""
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 
@@ -13,10 +12,3 @@ def check_features(x: Tensor, in_channels: int, name: str = "x") -> None:
         raise TypeError(f"{name} must be a floating tensor, got dtype {x.dtype}; use {name}.float()")
     if x.dim() != 2 or x.size(1) != in_channels:
         raise ValueError(f"{name} must have shape [num_nodes, {in_channels}], got {list(x.shape)}")
-
-
-def inv(value: Tensor, power: float = 1.0) -> Tensor:
-    r""":math:`v^{-p}` elementwise with :math:`0^{-p} := 0` (isolated nodes and empty hyperedges
-    contribute nothing instead of ``inf``)."""
-    out = value.pow(-power)
-    return torch.where(value > 0, out, torch.zeros_like(out))

@@ -4,7 +4,8 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from hgnn.nn.conv._utils import check_features, inv
+from hgnn.nn.conv._utils import check_features
+from hgnn.ops import inv_pow
 from hgnn.structure import Hypergraph, as_hypergraph, incidence_matmul
 
 
@@ -22,8 +23,8 @@ def hgnn_normalization(hg: Hypergraph) -> tuple[Tensor, Tensor]:
         second (with :math:`0^{-1} := 0`).
     """
     nodes, edges = hg.hyperedge_index
-    dv = inv(hg.node_degree(weighted=True), 0.5)[nodes]
-    to_edge = dv * inv(hg.edge_degree())[edges]
+    dv = inv_pow(hg.node_degree(weighted=True), 0.5)[nodes]
+    to_edge = dv * inv_pow(hg.edge_degree())[edges]
     to_node = dv * hg.edge_weight[edges]
     return to_edge, to_node
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from hgnn.nn.conv._utils import inv
+from hgnn.ops import inv_pow
 from hgnn.nn.conv.hgnn_conv import HGNNConv
 from hgnn.structure import Hypergraph, incidence_matmul, node_to_edge
 
@@ -17,7 +17,7 @@ def hgnnp_smoothing(x: Tensor, hg: Hypergraph, backend: str | None = None) -> Te
     (zero rows for isolated nodes).
     """
     nodes, edges = hg.hyperedge_index
-    to_node = lambda: inv(hg.node_degree(weighted=True))[nodes] * hg.edge_weight[edges]  # noqa: E731
+    to_node = lambda: inv_pow(hg.node_degree(weighted=True))[nodes] * hg.edge_weight[edges]  # noqa: E731
     e = node_to_edge(x, hg, "mean", backend=backend)
     return incidence_matmul(e, hg, "edge_to_node", to_node, key="hgnnp.to_node", backend=backend)
 

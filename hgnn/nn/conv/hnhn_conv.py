@@ -11,7 +11,7 @@ from hgnn.structure import Hypergraph, as_hypergraph, incidence_matmul
 
 def _normalized_weights(power_of: Tensor, src: Tensor, dst: Tensor, num_dst: int, exponent: float) -> Tensor:
     r"""Per-incidence :math:`p_{src}^{\gamma} / \sum_{i \to dst} p_{src_i}^{\gamma}` (zero for empty groups)."""
-    num = power_of.clamp(min=1).pow(exponent)[src]
+    num = power_of.double().clamp(min=1).pow(exponent)[src]
     den = scatter(num, dst, num_dst, "sum")
     return num / den[dst]
 

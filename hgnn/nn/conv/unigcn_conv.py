@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from hgnn.nn.conv._utils import inv
+from hgnn.ops import inv_pow
 from hgnn.nn.conv.hgnn_conv import HGNNConv
 from hgnn.ops import scatter
 from hgnn.structure import Hypergraph, incidence_matmul, node_to_edge
@@ -20,9 +20,9 @@ def unigcn_smoothing(x: Tensor, hg: Hypergraph, backend: str | None = None) -> T
     nodes, edges = hg.hyperedge_index
 
     def to_node() -> Tensor:
-        dv = hg.node_degree(weighted=True)
+        dv = hg.node_degree(weighted=True).double()
         mean_dv = scatter(dv[nodes], edges, hg.num_edges, "mean")
-        return inv(dv, 0.5)[nodes] * inv(mean_dv, 0.5)[edges] * hg.edge_weight[edges]
+        return inv_pow(dv, 0.5)[nodes] * inv_pow(mean_dv, 0.5)[edges] * hg.edge_weight[edges]
 
     e = node_to_edge(x, hg, "mean", backend=backend)
     return incidence_matmul(e, hg, "edge_to_node", to_node, key="unigcn.to_node", backend=backend)
