@@ -12,9 +12,9 @@ Three implementations of the grouped reductions live in :mod:`hgnn.ops`:
     scatter fused into one multithreaded kernel. Only sums (and means, by pre-scaled weights)
     can be written this way.
 
-``"auto"`` (the default) picks per operation and device the back-end that
-``benchmarks/kernels.py`` measured fastest, and always ``"native"`` while ``torch.compile``
-or ``torch.export`` traces, because neither traces through sparse tensors or C++ extensions.
+``"auto"`` (the default) picks per operation the back-end that ``benchmarks/kernels.py``
+measured fastest, and always ``"native"`` while ``torch.compile`` or ``torch.export`` traces,
+because neither traces through sparse tensors or C++ extensions.
 """
 from __future__ import annotations
 
@@ -98,11 +98,10 @@ def resolve(op: str, device: torch.device, backend: str | None = None) -> str:
         if name == "sparse" and op not in ("sum", "mean", "weighted_sum"):
             return "native"  # the sparse product only computes sums
         return name
-    # Measured choices (benchmarks/kernels.py, see README): on CPU the CSR product beats
-    # gather+scatter by ~10x for sums, and native scatter_reduce beats torch_scatter for max/min.
-    # On CUDA the CSR product (cuSPARSE) wins sums too; torch_scatter's segment kernels win max/min.
+    # Measured with benchmarks/kernels.py (forward + backward, README table): on CPU the CSR
+    # product beats gather + scatter ~8-12x for sums and means, and torch_scatter beats native
+    # scatter_reduce by 1.1-1.3x for max/min. The same choice is made on CUDA, where it has not
+    # been measured yet (no GPU so far): the kernels are cuSPARSE and torch_scatter's CUDA ones.
     if op in ("sum", "mean", "weighted_sum"):
         return "sparse"
-    if device.type == "cuda" and HAS_TORCH_SCATTER:
-        return "torch_scatter"
-    return "native"
+    return "torch_scatter" if HAS_TORCH_SCATTER else "native"
