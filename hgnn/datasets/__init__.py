@@ -1,0 +1,47 @@
+"""Benchmark datasets for hypergraph learning, read offline from their original files.
+
+Quick start::
+
+    >>> from hgnn import datasets
+    >>> [d.name for d in datasets.available() if d.on_disk][:3]
+    >>> hg = datasets.load("cocitation-cora")            # hgnn.Hypergraph
+    >>> hg.x.shape, hg.y.shape, hg.train_mask.shape      # [2708, 1433], [2708], [2708, 10]
+    >>> gin = datasets.load("gin-mutag")                 # GraphDataset: list of PyG Data + folds
+
+Families (one module each): :mod:`~hgnn.datasets.hypergcn` (co-citation / co-authorship),
+:mod:`~hgnn.datasets.legcn` (zoo, Mushroom, NTU2012, 20newsW100), :mod:`~hgnn.datasets.benson`
+(house/senate committees, walmart-trips), :mod:`~hgnn.datasets.imdb` (IMDB4k), :mod:`~hgnn.datasets.enc`
+(edge-dependent node labels) and :mod:`~hgnn.datasets.tu` (graph classification). Files are found
+as described in :mod:`hgnn.datasets.root`; every file is checked against ``datasets/CHECKSUMS.json``.
+Dataset cards: ``datasets/README.md``.
+"""
+from hgnn.datasets.registry import DatasetInfo, DatasetSpec, available, get_spec, load, register
+from hgnn.datasets.root import ChecksumError
+from hgnn.datasets.safe_pickle import RestrictedUnpickler, safe_load
+from hgnn.datasets import benson, enc, hypergcn, imdb, legcn, tu  # noqa: F401  (register built-ins)
+from hgnn.datasets.benson import load_benson
+from hgnn.datasets.enc import load_enc
+from hgnn.datasets.hypergcn import load_hypergcn
+from hgnn.datasets.imdb import load_imdb
+from hgnn.datasets.legcn import load_legcn
+from hgnn.datasets.tu import GraphDataset, load_tu, load_tu_gin
+
+__all__ = [
+    "load",
+    "available",
+    "register",
+    "get_spec",
+    "DatasetInfo",
+    "DatasetSpec",
+    "ChecksumError",
+    "GraphDataset",
+    "RestrictedUnpickler",
+    "safe_load",
+    "load_hypergcn",
+    "load_legcn",
+    "load_benson",
+    "load_imdb",
+    "load_enc",
+    "load_tu",
+    "load_tu_gin",
+]

@@ -1,0 +1,189 @@
+"""The dataset registry: :func:`load`, :func:`available` and :func:`register`.
+
+Names are case-insensitive and ``_`` equals ``-`` (``"Cocitation_Cora"`` is ``"cocitation-cora"``).
+The built-in families register themselves when :mod:`hgnn.datasets` is imported.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, NamedTuple
+
+from hgnn.datasets import root as _root
+
+__all__ = ["DatasetSpec", "DatasetInfo", "register", "load", "available", "get_spec", "normalize_name"]
+
+_BUILTIN_FAMILIES = ("hypergcn", "legcn", "benson", "imdb", "enc", "tu")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """How to find and read one dataset.
+
+    Attributes:
+        name: registry name (lower case, ``-`` separated).
+        loader: ``loader(folder: Path, **kwargs)`` returning the dataset.
+        family: the module / data family (``"hypergcn"``, ``"tu"``, ...).
+        task: ``"node"`` (node classification), ``"edge-dependent-node"`` or ``"graph"``.
+        subdir: the dataset's folder under a data root.
+        files: required files, relative to ``subdir``.
+        optional_files: files read when present.
+        url_base: raw URL prefix of the origin; ``url_base + file`` is the download URL
+            (``None``: no single-file origin).
+        description: one line for :func:`available`.
+        defaults: keyword arguments always passed to ``loader`` (user kwargs override them).
+    """
+
+    name: str
+    loader: Callable[..., Any]
+    family: str
+    task: str
+    subdir: str
+    files: tuple[str, ...]
+    optional_files: tuple[str, ...] = ()
+    url_base: str | None = None
+    description: str = ""
+    defaults: dict = field(default_factory=dict)
+
+    def url_for(self, file: str) -> str | None:
+        """The origin URL of ``file`` (relative to ``subdir``), or ``None``."""
+        return None if self.url_base is None else self.url_base + file
+
+
+class DatasetInfo(NamedTuple):
+    """One row of :func:`available`."""
+
+    name: str
+    family: str
+    task: str
+    on_disk: bool
+    path: str | None  # the folder found, or None
+    description: str
+
+
+_REGISTRY: dict[str, DatasetSpec] = {}
+_LOADED_BUILTINS = False
+
+
+def normalize_name(name: str) -> str:
+    """Canonical registry key: stripped, lower case, ``_`` replaced by ``-``."""
+    if not isinstance(name, str):
+        raise TypeError(f"dataset name must be a str, got {type(name).__name__}")
+    return name.strip().lower().replace("_", "-")
+
+
+def register(
+    name: str,
+    loader: Callable[..., Any],
+    *,
+    family: str,
+    subdir: str,
+    files: tuple[str, ...] | list[str],
+    optional_files: tuple[str, ...] | list[str] = (),
+    task: str = "node",
+    url_base: str | None = None,
+    description: str = "",
+    defaults: dict | None = None,
+    overwrite: bool = False,
+) -> DatasetSpec:
+    """Add a dataset to the registry (see :class:`DatasetSpec` for the arguments).
+
+    Returns:
+        The stored :class:`DatasetSpec`.
+
+    Raises:
+        ValueError: the name is taken and ``overwrite`` is false.
+    """
+    key = normalize_name(name)
+    if key in _REGISTRY and not overwrite:
+        raise ValueError(f"dataset {key!r} is already registered (pass overwrite=True to replace it)")
+    spec = DatasetSpec(
+        name=key,
+        loader=loader,
+        family=family,
+        task=task,
+        subdir=subdir,
+        files=tuple(files),
+        optional_files=tuple(optional_files),
+        url_base=url_base,
+        description=description,
+        defaults=dict(defaults or {}),
+    )
+    _REGISTRY[key] = spec
+    return spec
+
+
+def _ensure_builtins() -> None:
+    global _LOADED_BUILTINS
+    if not _LOADED_BUILTINS:
+        _LOADED_BUILTINS = True
+        for module in _BUILTIN_FAMILIES:
+            importlib.import_module(f"hgnn.datasets.{module}")
+
+
+def get_spec(name: str) -> DatasetSpec:
+    """The :class:`DatasetSpec` of ``name``.
+
+    Raises:
+        ValueError: unknown name; the message lists every registered name.
+    """
+    _ensure_builtins()
+    key = normalize_name(name)
+    if key not in _REGISTRY:
+        names = ", ".join(sorted(_REGISTRY))
+        raise ValueError(f"unknown dataset {name!r}. Available datasets: {names}")
+    return _REGISTRY[key]
+
+
+def available(root: str | Path | None = None) -> list[DatasetInfo]:
+    """Every registered dataset, sorted by family then name, with whether its files are on disk.
+
+    Nothing is downloaded or hashed; ``on_disk`` only checks that the required files exist in one
+    of the data roots (:func:`hgnn.datasets.root.candidate_roots`).
+
+    Returns:
+        ``list[DatasetInfo]`` with fields ``name, family, task, on_disk, path, description``.
+    """
+    _ensure_builtins()
+    rows = []
+    for spec in sorted(_REGISTRY.values(), key=lambda s: (s.family, s.name)):
+        base = _root.find_root(spec.subdir, spec.files, root)
+        path = None if base is None else str(base / spec.subdir)
+        rows.append(DatasetInfo(spec.name, spec.family, spec.task, base is not None, path, spec.description))
+    return rows
+
+
+def load(name: str, root: str | Path | None = None, *, download: bool = True, verify: bool = True, **kwargs: Any):
+    """Load a dataset by name.
+
+    Args:
+        name: a registered name (see :func:`available`); case-insensitive.
+        root: a data root to search first (and to download into).
+        download: fetch missing files from their public origin into the cache.
+        verify: check each file's SHA-256 against ``datasets/CHECKSUMS.json``.
+        **kwargs: passed to the family loader (e.g. ``features=`` for HyperGCN's pubmed/dblp,
+            ``feature_dim=``/``feature_noise=``/``seed=`` for the Benson sets).
+
+    Returns:
+        A :class:`hgnn.Hypergraph` for node-level datasets, or a
+        :class:`hgnn.datasets.tu.GraphDataset` (a list of ``torch_geometric.data.Data``) for the
+        graph-classification sets. See each family's loader for the exact fields and shapes.
+
+    Raises:
+        ValueError: unknown name (the message lists the available ones) or bad loader options.
+        FileNotFoundError: the files are nowhere on disk and could not be downloaded.
+        hgnn.datasets.ChecksumError: a file does not match its committed SHA-256.
+    """
+    spec = get_spec(name)
+    folder = _root.resolve(
+        spec.name,
+        spec.subdir,
+        spec.files,
+        spec.optional_files,
+        root=root,
+        download=download,
+        verify=verify,
+    )
+    options = {**spec.defaults, **kwargs}
+    return spec.loader(folder, **options)
