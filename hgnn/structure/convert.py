@@ -13,7 +13,8 @@ def to_pyg(hg: Hypergraph) -> Any:
 
     ``edge_index`` is ``hg.hyperedge_index``; ``x``, ``edge_attr`` and ``y`` carry over; the weights
     go to ``hyperedge_weight`` (the argument name of PyG's ``HypergraphConv``), per-incidence
-    features to ``incidence_attr``, and the extras under their own names. PyG infers the number of
+    features to ``incidence_attr``; node extras keep their names, hyperedge and incidence extras are
+    prefixed ``edge_`` and ``incidence_`` (so a batch's ``batch`` and ``edge_batch`` both survive). PyG infers the number of
     hyperedges as ``max id + 1``, so the exact sizes are also stored as ``num_nodes`` and
     ``num_hyperedges``.
     """
@@ -26,9 +27,11 @@ def to_pyg(hg: Hypergraph) -> Any:
         data.hyperedge_weight = hg.edge_weight
     if hg.incidence_attr is not None:
         data.incidence_attr = hg.incidence_attr
-    for level in ("node", "edge", "incidence"):
+    for key, value in hg.node_data.items():
+        data[key] = value  # node-level extras keep their names (``batch`` is PyG's own)
+    for level in ("edge", "incidence"):
         for key, value in getattr(hg, f"{level}_data").items():
-            data[key] = value
+            data[f"{level}_{key}"] = value
     return data
 
 

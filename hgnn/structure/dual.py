@@ -13,11 +13,18 @@ def dual(hg: Hypergraph) -> Hypergraph:
     the dual's ``x`` is ``hg.edge_attr`` (``[M, F']``) and its ``edge_attr`` is ``hg.x``;
     ``node_data`` and ``edge_data`` swap. So that ``dual(dual(hg))`` gives ``hg`` back, the node
     labels ``y`` travel as ``edge_data["y"]`` and the hyperedge weights as ``node_data["weight"]``
-    (and come back from there). Cached sorted orders are reused, not recomputed.
+    (and come back from there); a ``node_data["y"]`` or ``edge_data["weight"]`` of the caller's
+    would be ambiguous and raises ``ValueError``. Cached sorted orders are reused, not recomputed.
 
     This is the structure behind the Dual Hypergraph Transformation of EHGNN (Jo et al.,
     "Edge Representation Learning with Hypergraphs", NeurIPS 2021).
     """
+    for level, key, carried in (("node", "y", "node labels"), ("edge", "weight", "hyperedge weights")):
+        if key in getattr(hg, f"{level}_data"):
+            raise ValueError(
+                f"{level}_data[{key!r}] would be mistaken for the {carried} that dual() carries under that "
+                f"name; rename the extra before taking the dual"
+            )
     node_data = {k: v for k, v in hg.edge_data.items() if k != "y"}
     edge_data = {k: v for k, v in hg.node_data.items() if k != "weight"}
     if hg.is_weighted:

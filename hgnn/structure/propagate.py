@@ -70,7 +70,7 @@ def incidence_matmul(
     lazy = callable(value)
     if lazy and key is not None:
         build = value
-        value = lambda: hg._cached(("incidence_value", key), build)  # noqa: E731
+        value = lambda: hg._cached(("incidence_value", direction, key), build)  # noqa: E731
     values = None if lazy else value
     use_sparse = (
         name == "sparse"

@@ -1,0 +1,148 @@
+"""The Hypergraph container: edge lists, degrees, sorted orders, CSR operators, moves, pytree."""
+import pytest
+import torch
+import torch.utils._pytree as pytree
+from hypothesis import given
+from hypothesis import strategies as st
+
+from _hg_reference import F64, SETTINGS, assert_hg_equal, dense_H, hypergraphs
+from hgnn.structure import Hypergraph, as_hypergraph
+
+pytestmark = pytest.mark.filterwarnings("ignore:Sparse CSR tensor support:UserWarning")
+
+edge_lists = st.integers(0, 10).flatmap(
+    lambda n: st.tuples(
+        st.just(n),
+        st.lists(st.lists(st.integers(0, n - 1), max_size=5) if n else st.just([]), max_size=7),
+    )
+)
+
+
+@SETTINGS
+@given(data=edge_lists)
+def test_edge_list_roundtrip(data):
+    n, edges = data
+    hg = Hypergraph.from_edge_list(edges, num_nodes=n)
+    assert (hg.num_nodes, hg.num_edges, hg.num_incidences) == (n, len(edges), sum(map(len, edges)))
+    assert hg.to_edge_list() == edges
+    H = torch.zeros(n, len(edges), dtype=F64)
+    for j, members in enumerate(edges):
+        for v in members:
+            H[v, j] += 1
+    torch.testing.assert_close(dense_H(hg), H)
+
+
+def test_from_edge_list_infers_num_nodes_and_rejects_non_integers():
+    hg = Hypergraph.from_edge_list([[0, 4], [], [2]])
+    assert (hg.num_nodes, hg.num_edges) == (5, 3)
+    with pytest.raises(TypeError, match=r"edges\[1\]"):
+        Hypergraph.from_edge_list([[0], [1.5]])
+
+
+@SETTINGS
+@given(hg=hypergraphs())
+def test_degrees_equal_dense_sums(hg):
+    H = dense_H(hg)
+    torch.testing.assert_close(hg.node_degree().to(F64), H.sum(1))
+    torch.testing.assert_close(hg.edge_degree().to(F64), H.sum(0))
+    w = hg.edge_weight.to(F64)
+    assert w.shape == (hg.num_edges,)
+    if not hg.is_weighted:
+        assert (w == 1).all()
+    torch.testing.assert_close(hg.node_degree(weighted=True).to(F64), H @ w)
+
+
+@SETTINGS
+@given(hg=hypergraphs())
+def test_sorted_orders(hg):
+    nnz = hg.num_incidences
+    for ids, size, (perm, ptr) in (
+        (hg.hyperedge_index[1], hg.num_edges, hg.edge_order()),
+        (hg.hyperedge_index[0], hg.num_nodes, hg.node_order()),
+    ):
+        assert torch.equal(torch.sort(perm).values, torch.arange(nnz))  # a permutation
+        key = ids[perm] * (nnz + 1) + perm  # non-decreasing ids, ties in column order (stable)
+        assert (key[1:] > key[:-1]).all()
+        assert ptr.shape == (size + 1,) and ptr[0] == 0 and ptr[-1] == nnz
+        for g in range(size):
+            assert (ids[perm[ptr[g] : ptr[g + 1]]] == g).all()
+    p = hg.edge_to_node_order()
+    assert torch.equal(hg.edge_order()[0][p], hg.node_order()[0])
+
+
+@SETTINGS
+@given(hg=hypergraphs())
+def test_incidence_csr(hg):
+    H = dense_H(hg)
+    value = torch.rand(hg.num_incidences, dtype=F64)
+    Hv = torch.zeros_like(H).index_put_(tuple(hg.hyperedge_index), value, accumulate=True)
+    a, a_t = hg.incidence_csr("node_to_edge")
+    torch.testing.assert_close(a.to_dense().to(F64), H.t())
+    torch.testing.assert_close(a_t.to_dense().to(F64), H)
+    a, a_t = hg.incidence_csr("edge_to_node", value)
+    torch.testing.assert_close(a.to_dense(), Hv)
+    torch.testing.assert_close(a_t.to_dense(), Hv.t())
+
+
+def test_incidence_csr_caches_under_key_and_rejects_bad_direction():
+    hg = Hypergraph.from_edge_list([[0, 1], [1, 2]])
+    calls = []
+
+    def value():
+        calls.append(1)
+        return torch.ones(hg.num_incidences)
+
+    first = hg.incidence_csr("node_to_edge", value, key="k")
+    assert hg.incidence_csr("node_to_edge", value, key="k") is first
+    assert len(calls) == 1
+    with pytest.raises(ValueError, match="direction"):
+        hg.incidence_csr("up")
+
+
+def test_edge_weight_default_and_extras_as_attributes():
+    hg = Hypergraph.from_edge_list([[0, 1], []], node_data={"train_mask": torch.tensor([True, False])})
+    assert not hg.is_weighted and torch.equal(hg.edge_weight, torch.ones(2))
+    assert torch.equal(hg.train_mask, torch.tensor([True, False]))
+    with pytest.raises(AttributeError):
+        hg.nonexistent
+    assert "num_nodes=2" in repr(hg)
+
+
+def test_to_same_device_returns_self():
+    hg = Hypergraph.from_edge_list([[0, 1]])
+    assert hg.to("cpu") is hg and hg.cpu() is hg and hg.to(torch.device("cpu")) is hg
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA for a real device move")
+def test_to_cuda_moves_tensors_and_caches():
+    hg = Hypergraph.from_edge_list([[0, 1], [1, 2]], x=torch.randn(3, 2), edge_weight=torch.tensor([1.0, 2.0]))
+    hg.node_degree(), hg.edge_order()
+    out = hg.to("cuda")
+    assert out.device.type == "cuda" and out.x.device.type == "cuda" and out.edge_weight.device.type == "cuda"
+    assert all(t.device.type == "cuda" for v in out._cache.values() for t in (v if isinstance(v, tuple) else (v,)))
+    torch.testing.assert_close(out.node_to_edge(out.x, "sum").cpu(), hg.node_to_edge(hg.x, "sum"))
+    back = out.cpu()
+    assert_hg_equal(back, hg)
+
+
+@SETTINGS
+@given(hg=hypergraphs())
+def test_pytree_roundtrip(hg):
+    leaves, spec = pytree.tree_flatten(hg)
+    assert all(leaf is None or isinstance(leaf, torch.Tensor) for leaf in leaves)
+    assert any(leaf is hg.hyperedge_index for leaf in leaves)
+    assert_hg_equal(pytree.tree_unflatten(leaves, spec), hg)
+    doubled = pytree.tree_map(lambda t: t * 2 if t is not None and t.is_floating_point() else t, hg)
+    if hg.x is not None:
+        torch.testing.assert_close(doubled.x, hg.x * 2)
+
+
+def test_as_hypergraph():
+    hg = Hypergraph.from_edge_list([[0, 1]], num_nodes=3)
+    assert as_hypergraph(hg, 3) is hg
+    with pytest.raises(ValueError, match="num_nodes"):
+        as_hypergraph(hg, 4)
+    wrapped = as_hypergraph(torch.tensor([[0, 1], [0, 0]]), 5)
+    assert (wrapped.num_nodes, wrapped.num_edges) == (5, 1)
+    with pytest.raises(TypeError, match="hg"):
+        as_hypergraph([[0, 1], [0, 0]], 2)

@@ -1,0 +1,167 @@
+"""node_to_edge / edge_to_node on every back-end against dense float64 references."""
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from _hg_reference import F64, SETTINGS, dense_H, endpoints, hypergraphs, reference_aggregate
+from hgnn import ops
+from hgnn.structure import AGGREGATIONS, Hypergraph, edge_to_node, incidence_matmul, node_to_edge
+
+pytestmark = pytest.mark.filterwarnings("ignore:Sparse CSR tensor support:UserWarning")
+
+BACKENDS = ["sparse", "native", "torch_scatter", "auto"]
+DIRECTIONS = {"node_to_edge": node_to_edge, "edge_to_node": edge_to_node}
+
+
+def _skip_missing(backend):
+    if backend == "torch_scatter" and not ops.HAS_TORCH_SCATTER:
+        pytest.skip("torch_scatter not importable")
+
+
+def _inputs(hg, direction, reduce, weighted, seed, trailing=(3,), zeros=True):
+    gen = torch.Generator().manual_seed(seed)
+    _, _, num_src, _ = endpoints(hg, direction)
+    x = torch.randn(num_src, *trailing, generator=gen, dtype=F64)
+    weight = None
+    if weighted or reduce == "softmax":
+        weight = torch.rand(hg.num_incidences, generator=gen, dtype=F64) * 2
+        if reduce == "softmax":
+            weight = (weight - 1) * 5  # scores of either sign
+        elif zeros:
+            weight[torch.rand(hg.num_incidences, generator=gen) < 0.2] = 0.0  # zero-weight groups happen
+    return x, weight
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("reduce", AGGREGATIONS)
+@SETTINGS
+@given(hg=hypergraphs(), weighted=st.booleans(), seed=st.integers(0, 2**16), trailing=st.sampled_from([(3,), (2, 2)]))
+def test_aggregation_matches_dense_reference(backend, reduce, hg, weighted, seed, trailing):
+    _skip_missing(backend)
+    for direction, fn in DIRECTIONS.items():
+        x, weight = _inputs(hg, direction, reduce, weighted, seed, trailing)
+        _, dst, _, num_dst = endpoints(hg, direction)
+        out = fn(x, hg, reduce=reduce, weight=weight, backend=backend)
+        assert out.shape == (num_dst, *trailing) and out.dtype == F64, direction
+        assert torch.isfinite(out).all(), direction
+        torch.testing.assert_close(out, reference_aggregate(x, hg, direction, reduce, weight), msg=direction)
+        empty = torch.bincount(dst, minlength=num_dst) == 0
+        assert (out[empty] == 0).all(), direction
+        # the method form is the same function
+        torch.testing.assert_close(getattr(hg, direction)(x, reduce, weight, backend), out)
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean"])
+@SETTINGS
+@given(hg=hypergraphs(weighted=False))
+def test_unweighted_sum_and_mean_are_the_matrix_products(reduce, hg):
+    H = dense_H(hg)
+    x = torch.randn(hg.num_nodes, 2, dtype=F64)
+    xe = torch.randn(hg.num_edges, 2, dtype=F64)
+    de, dv = H.sum(0, keepdim=True).t(), H.sum(1, keepdim=True)
+    to_edge, to_node = H.t() @ x, H @ xe
+    if reduce == "mean":  # D_e^{-1} H^T X and D_v^{-1} H X_E, zero rows where the degree is 0
+        to_edge = torch.where(de > 0, to_edge / de.clamp(min=1), 0.0)
+        to_node = torch.where(dv > 0, to_node / dv.clamp(min=1), 0.0)
+    torch.testing.assert_close(node_to_edge(x, hg, reduce), to_edge)
+    torch.testing.assert_close(edge_to_node(xe, hg, reduce), to_node)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("reduce", AGGREGATIONS)
+@SETTINGS
+@given(hg=hypergraphs(), seed=st.integers(0, 2**16))
+def test_gradients_match_reference(backend, reduce, hg, seed):
+    """Gradients w.r.t. x and w.r.t. a weight that requires grad; the latter must not change the result."""
+    _skip_missing(backend)
+    for direction, fn in DIRECTIONS.items():
+        # no zero weights: max/min must not see ties (their subgradients legitimately differ)
+        x, weight = _inputs(hg, direction, reduce, True, seed, zeros=False)
+        no_grad_out = fn(x, hg, reduce=reduce, weight=weight, backend=backend)
+        xs = (x.clone().requires_grad_(), weight.clone().requires_grad_())
+        xr = (x.clone().requires_grad_(), weight.clone().requires_grad_())
+        out = fn(xs[0], hg, reduce=reduce, weight=xs[1], backend=backend)
+        ref = reference_aggregate(xr[0], hg, direction, reduce, xr[1])
+        torch.testing.assert_close(out.detach(), no_grad_out, msg=direction)
+        g = torch.randn_like(ref)
+        ((out * g).sum() + 0 * sum(t.sum() for t in xs)).backward()  # a graph even when empty
+        ((ref * g).sum() + 0 * sum(t.sum() for t in xr)).backward()
+        for got, want, name in ((xs[0].grad, xr[0].grad, "x"), (xs[1].grad, xr[1].grad, "weight")):
+            assert got is not None, (direction, name)
+            torch.testing.assert_close(got, want, msg=f"{direction} grad {name}")
+
+
+def test_gradcheck_small_case():
+    hg = Hypergraph.from_edge_list([[0, 1, 1], [], [2, 0]], num_nodes=4)
+    x = torch.randn(4, 2, dtype=F64, requires_grad=True)
+    w = torch.rand(hg.num_incidences, dtype=F64, requires_grad=True)
+    for backend in ("sparse", "native"):
+        for reduce in ("sum", "mean", "softmax"):
+            assert torch.autograd.gradcheck(lambda x, w: node_to_edge(x, hg, reduce, w, backend), (x, w))
+        xe = torch.randn(3, 2, dtype=F64, requires_grad=True)
+        assert torch.autograd.gradcheck(lambda xe: edge_to_node(xe, hg, "mean", backend=backend), (xe,))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("direction", ["node_to_edge", "edge_to_node"])
+def test_incidence_matmul_cache(dtype, direction):
+    hg = Hypergraph.from_edge_list([[0, 1, 2], [2, 3], [], [3, 3, 0]], num_nodes=5)
+    _, _, num_src, num_dst = endpoints(hg, direction)
+    value = torch.rand(hg.num_incidences, dtype=F64)
+    x = torch.randn(num_src, 2, dtype=dtype)
+    src, dst, _, _ = endpoints(hg, direction)
+    A = torch.zeros(num_dst, num_src, dtype=F64).index_put((dst, src), value, accumulate=True)
+    calls = []
+
+    def lazy():
+        calls.append(1)
+        return value
+
+    first = incidence_matmul(x, hg, direction, lazy, key="mine", backend="sparse")
+    second = incidence_matmul(x, hg, direction, lazy, key="mine", backend="sparse")
+    assert len(calls) == 1
+    assert ("csr", direction, ("mine", dtype)) in hg._cache
+    assert first.dtype == dtype
+    torch.testing.assert_close(first, second)
+    torch.testing.assert_close(first.to(F64), A @ x.to(F64), **({} if dtype == F64 else dict(rtol=1e-5, atol=1e-5)))
+    # the native path with the same key reuses the cached values and agrees
+    native = incidence_matmul(x, hg, direction, lazy, key="mine", backend="native")
+    torch.testing.assert_close(native, first)
+    assert len(calls) == 1
+    # plain tensor values, no key: nothing new is cached
+    before = set(hg._cache)
+    torch.testing.assert_close(incidence_matmul(x, hg, direction, value, backend="sparse"), first)
+    assert set(hg._cache) == before
+
+
+def test_incidence_matmul_bad_direction():
+    hg = Hypergraph.from_edge_list([[0, 1]])
+    with pytest.raises(ValueError, match="direction"):
+        incidence_matmul(torch.ones(2, 1), hg, "sideways")
+
+
+@pytest.mark.parametrize("backend", ["sparse", "native"])
+def test_float32_inputs_keep_dtype_and_agree(backend):
+    hg = Hypergraph.from_edge_list([[0, 1, 2], [2, 3], []], num_nodes=5)
+    x = torch.randn(5, 4)
+    for reduce in AGGREGATIONS:
+        w = torch.rand(hg.num_incidences)
+        out = node_to_edge(x, hg, reduce, w, backend)
+        assert out.dtype == torch.float32
+        ref = reference_aggregate(x.double(), hg, "node_to_edge", reduce, w.double())
+        torch.testing.assert_close(out.double(), ref, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["sparse", "native"])
+@pytest.mark.parametrize("first", ["edge_to_node", "node_to_edge"])
+def test_mean_cache_is_per_direction(backend, first):
+    """Unweighted means of both directions on one hypergraph: each must use its own degrees."""
+    hg = Hypergraph(torch.tensor([[0, 0], [0, 1]]), num_nodes=1, num_edges=2)  # node 0 in edges 0 and 1
+    x_node = torch.tensor([[1.0]], dtype=F64)
+    x_edge = torch.tensor([[1.0], [3.0]], dtype=F64)
+    expected = {"node_to_edge": torch.tensor([[1.0], [1.0]], dtype=F64), "edge_to_node": torch.tensor([[2.0]], dtype=F64)}
+    inputs = {"node_to_edge": x_node, "edge_to_node": x_edge}
+    for direction in (first, *(d for d in DIRECTIONS if d != first)):
+        out = DIRECTIONS[direction](inputs[direction], hg, "mean", backend=backend)
+        torch.testing.assert_close(out, expected[direction], msg=f"{direction} after {first}")
