@@ -35,8 +35,9 @@ def hgnn_smoothing(x: Tensor, hg: Hypergraph, backend: str | None = None) -> Ten
     Computed as two sparse products (never the dense :math:`N \times N` matrix); the factors are
     cached on ``hg``.
     """
-    to_edge = lambda: hgnn_normalization(hg)[0]  # noqa: E731
-    to_node = lambda: hgnn_normalization(hg)[1]  # noqa: E731
+    factors = lambda: hg._cached("hgnn.normalization", lambda: hgnn_normalization(hg))  # noqa: E731
+    to_edge = lambda: factors()[0]  # noqa: E731
+    to_node = lambda: factors()[1]  # noqa: E731
     e = incidence_matmul(x, hg, "node_to_edge", to_edge, key="hgnn.to_edge", backend=backend)
     return incidence_matmul(e, hg, "edge_to_node", to_node, key="hgnn.to_node", backend=backend)
 
