@@ -1,0 +1,152 @@
+"""Node-classification experiments: data preparation, model registry and multi-seed runs.
+
+This is what ``hgnn train`` and ``benchmarks/node_classification.py`` call::
+
+    from hgnn.train import run_node_classification
+    report = run_node_classification("hgnn", "cocitation-cora", seeds=5)
+    report["summary"]["test_acc"]          # {'mean': ..., 'std': ...}
+"""
+from __future__ import annotations
+
+import platform
+import statistics
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from hgnn.models import HGNN, HGNNP, HNHN, UniGCN
+from hgnn.nn import MLP
+from hgnn.structure import Hypergraph
+from hgnn.train.evaluator import Evaluator
+from hgnn.train.splits import default_protocol, get_split, num_splits
+from hgnn.train.trainer import fit, seed_everything
+
+__all__ = ["MODELS", "build_model", "prepare", "run_node_classification", "summarize"]
+
+#: ``--model`` name -> class taking ``(in_channels, out_channels, hidden_channels=, dropout=)``.
+MODELS: dict[str, Callable[..., nn.Module]] = {
+    "hgnn": HGNN,
+    "hgnnp": HGNNP,
+    "hnhn": HNHN,
+    "unigcn": UniGCN,
+    "mlp": MLP,
+}
+
+
+def build_model(name: str, in_channels: int, out_channels: int, hidden_channels: int = 32,
+                dropout: float = 0.5) -> nn.Module:
+    """Instantiate ``MODELS[name]`` (case-insensitive; ``hgnn+`` is ``hgnnp``)."""
+    key = name.lower().replace("+", "p")
+    if key not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose from {sorted(MODELS)}")
+    return MODELS[key](in_channels, out_channels, hidden_channels=hidden_channels, dropout=dropout)
+
+
+def prepare(hg: Hypergraph, *, normalize_features: str | bool = "auto", self_loops: bool = True) -> Hypergraph:
+    r"""The preprocessing every run shares.
+
+    * ``normalize_features``: ``True`` divides each row of ``x`` by its L1 norm,
+      :math:`x_v \leftarrow x_v / \lVert x_v \rVert_1` (rows of zeros stay zero), as HyperGCN and DHG
+      do for bag-of-words features; ``"auto"`` does it only when ``x`` has no negative entry (the
+      synthetic random-projection features are left alone); ``False`` never.
+    * ``self_loops``: a singleton hyperedge for every node in no hyperedge
+      (:meth:`Hypergraph.add_self_loops`), so that HGNN-type layers see isolated nodes' own features
+      instead of a zero row.
+    """
+    if hg.x is None or hg.y is None:
+        raise ValueError("the hypergraph needs node features x and labels y for node classification")
+    if normalize_features not in (True, False, "auto"):
+        raise ValueError(f"normalize_features must be True, False or 'auto', got {normalize_features!r}")
+    x = hg.x.float()
+    if normalize_features is True or (normalize_features == "auto" and bool((x >= 0).all())):
+        x = x / x.abs().sum(dim=1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny)
+    hg = hg._replace(x=x)
+    return hg.add_self_loops() if self_loops else hg
+
+
+def summarize(values: list[float]) -> dict[str, float]:
+    """``{"mean", "std"}`` (sample standard deviation; 0 for a single value), in percent."""
+    vals = [100.0 * v for v in values]
+    return {"mean": statistics.fmean(vals), "std": statistics.stdev(vals) if len(vals) > 1 else 0.0}
+
+
+def run_node_classification(
+    model: str = "hgnn",
+    dataset: str | Hypergraph = "cocitation-cora",
+    *,
+    seeds: int = 5,
+    protocol: str = "auto",
+    split: int | None = None,
+    epochs: int = 200,
+    lr: float = 0.01,
+    weight_decay: float = 5e-4,
+    hidden: int = 32,
+    dropout: float = 0.5,
+    patience: int | None = None,
+    normalize_features: str | bool = "auto",
+    self_loops: bool = True,
+    device: str | torch.device = "cpu",
+    root: str | None = None,
+    dataset_kwargs: dict[str, Any] | None = None,
+    split_kwargs: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train ``model`` on ``dataset`` once per seed and report every run and the mean +- std.
+
+    Seed ``s`` (``0..seeds-1``) seeds the weights and picks the split: HyperGCN's split ``s mod 10``,
+    or the ``s``-th random draw; ``split=k`` pins one split for every seed. All settings end up in
+    the returned dict's ``"config"``, so a JSON dump of it says how its numbers were made.
+
+    Returns:
+        ``{"model", "dataset", "protocol", "config", "data", "runs": [...], "summary": {...}}`` where
+        ``summary`` holds ``test_acc``, ``test_macro_f1``, ``val_acc``, ... as ``{"mean", "std"}`` in
+        percent and ``epoch_ms``; each run has ``seed``, ``split``, ``split_sizes`` and the
+        :class:`~hgnn.train.FitResult` fields.
+    """
+    if seeds < 1:
+        raise ValueError(f"seeds must be >= 1, got {seeds}")
+    name = dataset if isinstance(dataset, str) else "<Hypergraph>"
+    if isinstance(dataset, str):
+        from hgnn.datasets import load
+
+        dataset = load(dataset, root=root, **(dataset_kwargs or {}))
+    if not isinstance(dataset, Hypergraph):
+        raise TypeError(f"dataset must be a name or a Hypergraph, got {type(dataset).__name__}")
+    if protocol == "auto":
+        protocol = default_protocol(dataset)
+    device = torch.device(device)
+    hg = prepare(dataset, normalize_features=normalize_features, self_loops=self_loops).to(device)
+    num_classes = int(hg.y.max()) + 1
+    evaluator = Evaluator()
+    runs = []
+    for seed in range(seeds):
+        index = seed if split is None else split
+        fixed = num_splits(hg, protocol)
+        masks = get_split(hg, protocol, index, **(split_kwargs or {}))
+        seed_everything(seed)
+        net = build_model(model, hg.x.size(1), num_classes, hidden, dropout).to(device)
+        result = fit(net, hg, masks, epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience,
+                     evaluator=evaluator, progress=progress, desc=f"{model} {name} seed {seed}")
+        runs.append({"seed": seed, "split": index % fixed if fixed else index,
+                     "split_sizes": masks.sizes(), **result.to_dict()})
+    summary: dict[str, Any] = {}
+    for part in ("test", "val", "train"):
+        for metric in evaluator.metrics:
+            summary[f"{part}_{metric}"] = summarize([r[part][metric] for r in runs])
+    summary["epoch_ms"] = statistics.fmean(r["epoch_ms"] for r in runs)
+    return {
+        "model": model,
+        "dataset": name,
+        "protocol": protocol,
+        "config": {"seeds": seeds, "split": split, "epochs": epochs, "lr": lr, "weight_decay": weight_decay,
+                   "hidden": hidden, "dropout": dropout, "patience": patience,
+                   "normalize_features": normalize_features, "self_loops": self_loops,
+                   "dataset_kwargs": dataset_kwargs or {}, "split_kwargs": split_kwargs or {},
+                   "device": str(device), "torch": torch.__version__, "python": platform.python_version(),
+                   "machine": f"{platform.machine()} {torch.get_num_threads()} threads"},
+        "data": {"num_nodes": hg.num_nodes, "num_edges": hg.num_edges, "num_incidences": hg.num_incidences,
+                 "num_features": hg.x.size(1), "num_classes": num_classes},
+        "runs": runs,
+        "summary": summary,
+    }
