@@ -187,7 +187,11 @@ def default_protocol(hg: Hypergraph) -> str:
 def num_splits(hg: Hypergraph, protocol: str) -> int | None:
     """How many fixed splits a protocol has on ``hg`` (``None``: one per seed, unbounded)."""
     if protocol == "hypergcn":
-        return hg.node_data["train_mask"].size(1)
+        train = hg.node_data.get("train_mask")
+        if train is None or train.dim() != 2:
+            raise ValueError("the 'hypergcn' protocol needs node_data['train_mask'] of shape [N, S] (HyperGCN's "
+                             "cocitation-* / coauthorship-* sets); use protocol='random' for other data")
+        return train.size(1)
     if protocol == "official":
         return 1
     return None

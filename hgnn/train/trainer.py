@@ -121,10 +121,10 @@ def fit(
         progress: show a tqdm bar with the running validation score.
         desc: the bar's label.
     """
-    x = hg.x if x is None else x
-    y = hg.y if y is None else y
     if not isinstance(hg, Hypergraph):
         raise TypeError(f"hg must be a Hypergraph, got {type(hg).__name__}")
+    x = hg.x if x is None else x
+    y = hg.y if y is None else y
     if x is None or y is None:
         raise ValueError("node features and labels are needed: pass x= and y= or set hg.x and hg.y")
     if not x.is_floating_point():
@@ -140,6 +140,8 @@ def fit(
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     if patience is not None and patience < 1:
         raise ValueError(f"patience must be >= 1 or None, got {patience}")
+    if isinstance(split, tuple) and not isinstance(split, Split) and len(split) == 3:
+        split = Split(*split)
     _check_split(split, hg.num_nodes, x.device)
     if bool((y[split.train | split.val | split.test] < 0).any()):
         raise ValueError("the split selects unlabelled nodes (y < 0)")
