@@ -17,13 +17,14 @@ Layout and our choices (they follow the WHATsNet reference loader):
   each line of the two hypergraph files, quoted there and unquoted in the split files). Every other
   hyperedge is training data. Returned as ``edge_data`` masks.
 * ``{degree,eigenvec,pagerank,kcore}_nodecentrality.txt``: ``node<TAB>value`` with a header,
-  aligned to the relabelled nodes as ``node_data`` float32 vectors.
+  aligned to the relabelled nodes as ``node_data`` float64 vectors (float32 would tie ranks).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from hgnn.datasets._common import (
     index_from_ragged,
@@ -71,7 +72,7 @@ def load_enc(folder: str | Path, *, keyed: bool = False):
         :class:`hgnn.Hypergraph` with ``hyperedge_index [2, nnz]`` (one column per position, duplicates
         kept), ``x = None``, ``incidence_data["y"]`` long ``[nnz]`` edge-dependent labels,
         ``edge_data`` ``train_mask``/``val_mask``/``test_mask`` bool ``[M]``, and ``node_data``
-        ``orig_id`` long ``[N]`` plus ``degree``, ``eigenvec``, ``pagerank``, ``kcore`` float32 ``[N]``.
+        ``orig_id`` long ``[N]`` plus ``degree``, ``eigenvec``, ``pagerank``, ``kcore`` float64 ``[N]``.
     """
     folder = Path(folder)
     raw_nodes, sizes, keys = read_ragged_ints(folder / "hypergraph.txt", keyed=keyed)
@@ -104,7 +105,8 @@ def load_enc(folder: str | Path, *, keyed: bool = False):
         values[rows[keep]] = table[keep, 1]
         if np.isnan(values).any():
             raise ValueError(f"{measure}_nodecentrality.txt: {int(np.isnan(values).sum())} nodes have no value")
-        node_data[measure] = values.astype(np.float32)
+        # a tensor already, so make_hypergraph keeps float64: float32 would tie ranks (CoNHD ranks in float64)
+        node_data[measure] = torch.from_numpy(values.astype(np.float64))
 
     return make_hypergraph(
         index,

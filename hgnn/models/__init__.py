@@ -6,3 +6,6 @@ from hgnn.models.two_layer import TwoLayerHypergraphNet
 from hgnn.models.unigcn import UniGCN
 
 __all__ = ["HGNN", "HGNNP", "HNHN", "TwoLayerHypergraphNet", "UniGCN"]
+from hgnn.models.conhd import CoNHD
+
+__all__ += ["CoNHD"]

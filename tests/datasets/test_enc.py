@@ -39,7 +39,7 @@ def test_counts(name, load_or_skip):
     assert np.array_equal(v.numpy()[np.sort(first)], np.arange(n))
     for measure in ("degree", "eigenvec", "pagerank", "kcore"):
         value = hg.node_data[measure]
-        assert value.shape == (n,) and value.dtype == torch.float32 and torch.isfinite(value).all()
+        assert value.shape == (n,) and value.dtype == torch.float64 and torch.isfinite(value).all()
     assert hg.node_data["orig_id"].unique().numel() == n
 
 

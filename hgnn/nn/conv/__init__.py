@@ -15,3 +15,6 @@ __all__ = [
     "hgnnp_smoothing",
     "unigcn_smoothing",
 ]
+from hgnn.nn.conv.conhd_conv import CoNHDConv, incidence_positional_encoding
+
+__all__ += ["CoNHDConv", "incidence_positional_encoding"]
