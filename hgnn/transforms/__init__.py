@@ -1,0 +1,22 @@
+"""Transforms that derive new data from a :class:`~hgnn.Hypergraph` (floor 2.5: imports only
+:mod:`hgnn.ops` and :mod:`hgnn.structure`).
+
+* :func:`random_walk_embedding`: node features from hypergraph node2vec walks + skip-gram, the
+  initial features of the CoNHD / WHATsNet edge-dependent node classification benchmarks
+  (:func:`hypergraph_random_walks` and :func:`skipgram_embedding` are its two halves).
+"""
+from hgnn.transforms.random_walk import (
+    DEFAULTS,
+    REFERENCE_SETTINGS,
+    hypergraph_random_walks,
+    random_walk_embedding,
+    skipgram_embedding,
+)
+
+__all__ = [
+    "DEFAULTS",
+    "REFERENCE_SETTINGS",
+    "hypergraph_random_walks",
+    "random_walk_embedding",
+    "skipgram_embedding",
+]
