@@ -19,15 +19,28 @@ def csr_matrix(crow: Tensor, col: Tensor, value: Tensor, shape: tuple[int, int])
     return torch.sparse_csr_tensor(crow, col, value, shape, check_invariants=False)
 
 
+def _spmm(a: Tensor, x: Tensor) -> Tensor:
+    """``a @ x`` written straight into a fresh output.
+
+    ``torch.sparse.mm`` zero-fills its output and then copies the product into it: two extra passes
+    over ``[rows, F]`` that cost more than the product itself at hypergraph sizes (see
+    ``benchmarks/NOTES.md``). ``addmm_`` with ``beta=0`` ignores the (uninitialised) output's values.
+    """
+    if x.dim() != 2:
+        return torch.sparse.mm(a, x)
+    out = x.new_empty(a.size(0), x.size(1))
+    return out.addmm_(a, x, beta=0.0)
+
+
 class _CSRMatmul(torch.autograd.Function):
     @staticmethod
     def forward(ctx, a: Tensor, a_t: Tensor, x: Tensor) -> Tensor:  # type: ignore[override]
         ctx.a_t = a_t
-        return torch.sparse.mm(a, x)
+        return _spmm(a, x)
 
     @staticmethod
     def backward(ctx, grad: Tensor):  # type: ignore[override]
-        grad_x = torch.sparse.mm(ctx.a_t, grad.contiguous()) if ctx.needs_input_grad[2] else None
+        grad_x = _spmm(ctx.a_t, grad.contiguous()) if ctx.needs_input_grad[2] else None
         return None, None, grad_x
 
 

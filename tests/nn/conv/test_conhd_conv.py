@@ -153,8 +153,8 @@ def test_pe_on_email_eu_matches_reference_sample():
         cols = perm[ptr[e]:ptr[e + 1]]
         for k in range(4):
             feats = cent[nodes[cols], k].tolist()
-            expected = torch.tensor(make_order(feats)) / len(feats)
-            torch.testing.assert_close(pe[cols, k], expected.float(), atol=0, rtol=0)
+            expected = torch.tensor(make_order(feats), dtype=pe.dtype) / len(feats)
+            torch.testing.assert_close(pe[cols, k], expected.to(pe.dtype), atol=0, rtol=0)
 
 
 # ------------------------------------------------------------------ loop-per-set reference
