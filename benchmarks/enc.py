@@ -1,0 +1,116 @@
+"""Edge-dependent node classification: CoNHD (UNP and ISAB) and node-encoder baselines on the four
+WHATsNet/CoNHD ENC datasets.
+
+    python benchmarks/enc.py [--seeds 5] [--epochs 100] [--datasets ...] [--models ...] [--resume]
+
+Every cell is :func:`hgnn.train.enc.run_enc` with the defaults: CoNHD with the reference script's
+per-dataset settings (``hgnn.train.enc.REFERENCE_CONFIGS``: diffusion steps, batch size, lr, input
+dropout; co-representation 128, dropout 0.7, two set blocks, 4 centrality positional encodings,
+40 sampled hyperedges per node in training), the reference optimiser (Adam eps 1e-4, weight decay
+1e-4, gradient clipping 1, ExponentialLR 0.99), validation every 5 epochs with patience 5, seeds
+0, 10, 100, 500, 10000; node features a trainable embedding initialised from the standardised
+44-d random-walk embedding (cached under ``datasets/cache/<dataset>-rw44.pt``). Baselines
+(``hgnn``, ``hnhn``, ``unigcn``, ``mlp``: :class:`hgnn.models.IncidenceScorer`, node encoder +
+mean hyperedge embedding + MLP on ``[h_v || z_e]``) use the same batches, lr and optimiser,
+hidden 64, dropout 0.5, full-graph forward passes.
+
+Each cell runs in a fresh subprocess (``--no-isolate`` to run in-process), so that its peak memory
+(``ru_maxrss``) is its own. Writes ``benchmarks/results/enc.json`` after every cell (``--resume``
+skips the cells already there) and prints a Markdown table: test micro-F1 and macro-F1 (mean ± std,
+%), seconds per training epoch, peak resident memory.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import time
+import warnings
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+DATASETS = ("enc-emaileu", "enc-stackoverflowbiology", "enc-stackoverflowphysics", "enc-dblp")
+MODELS = ("conhd-unp", "conhd-isab", "hgnn", "hnhn", "unigcn", "mlp")
+NAMES = {"conhd-unp": "CoNHD (UNP)", "conhd-isab": "CoNHD (ISAB)", "conhd-admm": "CoNHD-ADMM (ISAB)",
+         "hgnn": "HGNN", "hnhn": "HNHN", "unigcn": "UniGCN", "mlp": "MLP", "whatsnet": "WHATsNet"}
+
+
+def run_cell(dataset: str, model: str, kwargs: dict, threads: int | None) -> dict:
+    if threads:
+        torch.set_num_threads(threads)
+    from hgnn.train.enc import run_enc
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run_enc(model, dataset, progress=False, **kwargs)
+
+
+def table(results: dict, models: list[str], datasets: list[str]) -> str:
+    lines = ["| dataset | model | micro-F1 | macro-F1 | s / epoch | peak memory (MiB) | epochs run |",
+             "|---|---|---|---|---|---|---|"]
+    for d in datasets:
+        for m in models:
+            r = results.get(f"{d}|{m}")
+            if r is None:
+                continue
+            s = r["summary"]
+            mi, ma = s["test_micro_f1"], s["test_macro_f1"]
+            mem = s.get("peak_cuda_mb") or s["peak_rss_mb"]
+            runs = "/".join(str(x["epochs_run"]) for x in r["runs"])
+            lines.append(f"| {d} | {NAMES.get(m, m)} | {mi['mean']:.2f} ± {mi['std']:.2f} | "
+                         f"{ma['mean']:.2f} ± {ma['std']:.2f} | {s['epoch_s']:.2f} | {mem:.0f} | {runs} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=sorted(NAMES))
+    parser.add_argument("--eval-every", type=int, default=5)
+    parser.add_argument("--patience", type=int, default=5, help="evaluations without improvement; -1: none")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads per cell")
+    parser.add_argument("--no-isolate", action="store_true", help="run the cells in this process")
+    parser.add_argument("--resume", action="store_true", help="keep the cells already in --out")
+    parser.add_argument("--table-only", action="store_true", help="print the table of --out; train nothing")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "enc.json")
+    args = parser.parse_args()
+
+    results = {}
+    if (args.resume or args.table_only) and args.out.exists():
+        results = json.loads(args.out.read_text())["results"]
+    todo = [] if args.table_only else [(d, m) for d in args.datasets for m in args.models if f"{d}|{m}" not in results]
+    kwargs = {"seeds": args.seeds, "epochs": args.epochs, "eval_every": args.eval_every,
+              "patience": None if args.patience < 0 else args.patience, "device": args.device}
+    ctx = mp.get_context("spawn")
+    for dataset, model in tqdm(todo, desc="cells"):
+        start = time.perf_counter()
+        if args.no_isolate:
+            report = run_cell(dataset, model, kwargs, args.threads)
+        else:
+            with ctx.Pool(1) as pool:
+                report = pool.apply(run_cell, (dataset, model, kwargs, args.threads))
+        for run in report["runs"]:
+            run.pop("history")
+        report["seconds"] = time.perf_counter() - start
+        results[f"{dataset}|{model}"] = report
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"meta": {"seeds": args.seeds, "epochs": args.epochs, "device": args.device,
+                                                 "torch": torch.__version__, "threads": args.threads,
+                                                 "isolated": not args.no_isolate},
+                                        "results": results}, indent=1))
+        s = report["summary"]
+        tqdm.write(f"{dataset:26s} {model:11s} micro-F1 {s['test_micro_f1']['mean']:.2f} ± "
+                   f"{s['test_micro_f1']['std']:.2f}  macro-F1 {s['test_macro_f1']['mean']:.2f} ± "
+                   f"{s['test_macro_f1']['std']:.2f}  ({report['seconds']:.0f} s)")
+    print(f"\nTest F1 (%), mean ± std over {args.seeds} seeds; s / epoch = mean training epoch; "
+          "memory = peak RSS of the cell (peak CUDA allocation on GPU)\n")
+    print(table(results, args.models, args.datasets))
+
+
+if __name__ == "__main__":
+    main()
