@@ -92,8 +92,12 @@ def main() -> None:
         if args.no_isolate:
             report = run_cell(dataset, model, kwargs, args.threads)
         else:
-            with ctx.Pool(1) as pool:
+            pool = ctx.Pool(1)
+            try:
                 report = pool.apply(run_cell, (dataset, model, kwargs, args.threads))
+            finally:
+                pool.close()
+                pool.join()
         for run in report["runs"]:
             run.pop("history")
         report["seconds"] = time.perf_counter() - start

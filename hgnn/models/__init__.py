@@ -9,3 +9,9 @@ __all__ = ["HGNN", "HGNNP", "HNHN", "TwoLayerHypergraphNet", "UniGCN"]
 from hgnn.models.conhd import CoNHD
 
 __all__ += ["CoNHD"]
+from hgnn.models.incidence_scorer import IncidenceScorer
+
+__all__ += ["IncidenceScorer"]
+from hgnn.models.whatsnet import WHATsNet
+
+__all__ += ["WHATsNet"]

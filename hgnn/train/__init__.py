@@ -20,3 +20,8 @@ __all__ = [
     "micro_f1", "official_split", "per_class_split", "plot_curves", "prepare", "random_split",
     "run_node_classification", "seed_everything", "summarize",
 ]
+from hgnn.train.enc import (ENC_MODELS, REFERENCE_CONFIGS, EncFitResult, build_enc_model, enc_features, fit_enc,
+                            predict_enc, run_enc)
+
+__all__ += ["ENC_MODELS", "REFERENCE_CONFIGS", "EncFitResult", "build_enc_model", "enc_features", "fit_enc",
+            "predict_enc", "run_enc"]

@@ -1,0 +1,185 @@
+"""Hyperedge mini-batches: the exact L-hop incidence neighbourhood (CoNHD on a batch gives the
+full-graph logits of the targets), the per-node cap, the id maps, and determinism by seed."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from hgnn import Hypergraph
+from hgnn.loader import HyperedgeBatchSampler, hyperedge_neighborhood, sample_node_incidences
+from hgnn.models import CoNHD
+from hgnn.nn.conv import incidence_positional_encoding
+
+torch.set_num_threads(1)
+
+
+def random_hypergraph(num_nodes=40, num_edges=45, seed=0):
+    """Sparse random hypergraph (sizes 1..4, one hyperedge repeats a node), with labels."""
+    gen = torch.Generator().manual_seed(seed)
+    edges = []
+    for _ in range(num_edges):
+        size = int(torch.randint(1, 5, (1,), generator=gen))
+        edges.append(torch.randint(0, num_nodes, (size,), generator=gen).tolist())
+    edges.append([3, 7, 3])
+    hg = Hypergraph.from_edge_list(edges, num_nodes=num_nodes)
+    y = torch.randint(0, 3, (hg.num_incidences,), generator=gen)
+    return hg, y
+
+
+def brute_force_reach(hg, targets, num_layers):
+    """R_L = inc(B); R_{t-1} = inc(E(R_t)) | inc(V(R_t)), with Python sets."""
+    cols = list(zip(hg.hyperedge_index[0].tolist(), hg.hyperedge_index[1].tolist()))
+    reach = {i for i, (_, e) in enumerate(cols) if e in set(targets)}
+    for _ in range(num_layers):
+        es = {cols[i][1] for i in reach}
+        vs = {cols[i][0] for i in reach}
+        reach = {i for i, (v, e) in enumerate(cols) if e in es or v in vs}
+    return sorted(reach)
+
+
+@pytest.mark.parametrize("num_layers", [0, 1, 2, 3])
+def test_incidence_set_matches_brute_force(num_layers):
+    hg, y = random_hypergraph()
+    targets = [0, 5, 45]
+    batch = hyperedge_neighborhood(hg, torch.tensor(targets), num_layers, labels=y)
+    assert batch.incidence_ids.tolist() == brute_force_reach(hg, targets, num_layers)
+    # id maps: the sub-hypergraph is the full one's incidences, relabelled
+    full = hg.hyperedge_index[:, batch.incidence_ids]
+    assert torch.equal(batch.node_ids[batch.hg.hyperedge_index[0]], full[0])
+    assert torch.equal(batch.edge_ids[batch.hg.hyperedge_index[1]], full[1])
+    assert batch.hg.num_nodes == batch.node_ids.numel() and batch.hg.num_edges == batch.edge_ids.numel()
+    # targets: every incidence of the target hyperedges, with their labels
+    expect = torch.isin(hg.hyperedge_index[1], torch.tensor(targets)).nonzero().view(-1)
+    assert torch.equal(batch.target_incidence_ids, expect)
+    assert torch.equal(batch.incidence_ids[batch.target_index], expect)
+    assert torch.equal(batch.y, y[expect])
+    moved = batch.to("cpu")
+    assert torch.equal(moved.incidence_ids, batch.incidence_ids) and len(moved.levels) == num_layers + 1
+
+
+@pytest.mark.parametrize("operator,variant,num_layers", [
+    ("unp", "gd", 1), ("isab", "gd", 2), ("unp", "admm", 2), ("isab", "gd", 3), ("sab", "gd", 2),
+])
+def test_batch_logits_equal_full_graph(operator, variant, num_layers):
+    """The key property: CoNHD on the batch's sub-hypergraph gives the targets their full-graph logits."""
+    hg, _ = random_hypergraph(seed=1)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(hg.num_nodes, 6, generator=gen)
+    pe = incidence_positional_encoding(hg, torch.rand(hg.num_nodes, 2, generator=gen, dtype=torch.float64)).float()
+    torch.manual_seed(0)
+    model = CoNHD(6, 3, hidden_channels=8, num_layers=num_layers, operator=operator, pe_channels=2, heads=2,
+                  variant=variant, dropout=0.5, input_dropout=0.5).eval()
+    with torch.no_grad():
+        full = model(x, hg, pe)
+        for targets in ([0], [2, 9, 45], list(range(10, 20))):
+            batch = hyperedge_neighborhood(hg, torch.tensor(targets), num_layers)
+            assert batch.incidence_ids.numel() < hg.num_incidences or num_layers == 3
+            out = model(x[batch.node_ids], batch.hg, pe[batch.incidence_ids])[batch.target_index]
+            torch.testing.assert_close(out, full[batch.target_incidence_ids], rtol=1e-5, atol=1e-5)
+            # one hop short is *not* enough (the test has teeth)
+            short = hyperedge_neighborhood(hg, torch.tensor(targets), num_layers - 1)
+            out_short = model(x[short.node_ids], short.hg, pe[short.incidence_ids])[short.target_index]
+            if short.incidence_ids.numel() < batch.incidence_ids.numel():
+                assert (out_short - full[short.target_incidence_ids]).abs().max() > 1e-6
+
+
+def hub_hypergraph():
+    """Node 0 is in 100 hyperedges {0, i}, node 1 in 30 of them too."""
+    edges = [[0, i] for i in range(2, 102)] + [[0, 1, i] for i in range(102, 132)]
+    return Hypergraph.from_edge_list(edges, num_nodes=132)
+
+
+def test_cap_bounds_within_node_sets():
+    hg = hub_hypergraph()
+    gen = torch.Generator().manual_seed(0)
+    targets = torch.tensor([0, 1, 2, 120])
+    batch = hyperedge_neighborhood(hg, targets, 1, max_edges_per_node=5, generator=gen)
+    degree = torch.bincount(batch.hg.hyperedge_index[0], minlength=batch.hg.num_nodes)
+    # node 0 has 4 target hyperedges and a cap of 5, node 1 has one target hyperedge
+    assert degree.max() <= 5
+    assert degree[(batch.node_ids == 0).nonzero().item()] == 5
+    assert degree[(batch.node_ids == 1).nonzero().item()] == 5
+    # every target incidence is kept, and the target hyperedges are whole
+    assert torch.isin(targets, batch.edge_ids).all()
+    assert batch.num_targets == 2 + 2 + 2 + 3
+    # more targets at a node than the cap: all kept, nothing else for it
+    many = hyperedge_neighborhood(hg, torch.arange(8), 1, max_edges_per_node=5, generator=gen)
+    deg0 = (many.node_ids[many.hg.hyperedge_index[0]] == 0).sum()
+    assert deg0 == 8 and many.num_targets == 16
+    # two steps: hyperedges reached are the targets plus <= cap per node of V0 = {0, 1, 2, 3, 120}
+    two = hyperedge_neighborhood(hg, targets, 2, max_edges_per_node=5, generator=gen)
+    assert two.edge_ids.numel() <= targets.numel() + 5 * 5
+    # without a cap: everything around the hub
+    assert hyperedge_neighborhood(hg, targets, 1).edge_ids.numel() == hg.num_edges
+
+
+def test_sample_node_incidences_counts_and_priority():
+    hg = hub_hypergraph()
+    priority = torch.zeros(hg.num_incidences, dtype=torch.bool)
+    priority[-3:] = True  # the last hyperedge {0, 1, 131}
+    keep = sample_node_incidences(hg, 7, priority=priority, generator=torch.Generator().manual_seed(3))
+    per_node = torch.bincount(hg.hyperedge_index[0, keep], minlength=hg.num_nodes)
+    assert torch.equal(per_node, hg.node_degree().long().clamp(max=7))
+    assert keep[priority].all()
+    # roughly uniform: node 0's 130 hyperedges are each drawn 7/130 of the time on average
+    counts = torch.zeros(hg.num_incidences)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(400):
+        counts += sample_node_incidences(hg, 7, generator=gen).float()
+    node0 = hg.hyperedge_index[0] == 0
+    freq = counts[node0] / 400
+    assert abs(freq.mean().item() - 7 / 130) < 1e-6 and freq.min() > 0.0 and freq.max() < 0.2
+
+
+def test_sampler_epochs_cover_targets_and_are_deterministic():
+    hg, y = random_hypergraph(seed=2)
+    train = torch.arange(0, hg.num_edges, 2)
+
+    def epoch(seed):
+        sampler = HyperedgeBatchSampler(hg, train, batch_size=4, num_layers=2, max_edges_per_node=2,
+                                        labels=y, seed=seed)
+        return [(b.target_edges.tolist(), b.incidence_ids.tolist(), b.y.tolist()) for b in sampler], len(sampler)
+
+    a, n = epoch(7)
+    b, _ = epoch(7)
+    c, _ = epoch(8)
+    assert a == b and a != c and len(a) == n == -(-train.numel() // 4)
+    seen = sorted(e for targets, _, _ in a for e in targets)
+    assert seen == train.tolist()
+    # labels follow the hyperedge's incidences; shuffle=False keeps the order
+    sampler = HyperedgeBatchSampler(hg, train, batch_size=5, num_layers=1, shuffle=False, labels=y, seed=0)
+    first = next(iter(sampler))
+    assert first.target_edges.tolist() == train[:5].tolist()
+    assert torch.equal(first.y, y[first.target_incidence_ids])
+    # incidence_data["y"] is the default label source; a bool mask selects the same hyperedges
+    hg_y = Hypergraph(hg.hyperedge_index, num_nodes=hg.num_nodes, incidence_data={"y": y})
+    mask = torch.zeros(hg.num_edges, dtype=torch.bool)
+    mask[train] = True
+    again = next(iter(HyperedgeBatchSampler(hg_y, mask, batch_size=5, num_layers=1, shuffle=False)))
+    assert torch.equal(again.y, first.y)
+
+
+def test_bad_arguments():
+    hg, _ = random_hypergraph()
+    with pytest.raises(ValueError):
+        hyperedge_neighborhood(hg, torch.tensor([hg.num_edges]), 1)
+    with pytest.raises(ValueError):
+        hyperedge_neighborhood(hg, torch.tensor([0]), -1)
+    with pytest.raises(TypeError):
+        hyperedge_neighborhood(hg, torch.tensor([0.5]), 1)
+    with pytest.raises(ValueError):
+        hyperedge_neighborhood(hg, torch.tensor([0]), 1, max_edges_per_node=0)
+    with pytest.raises(ValueError):
+        HyperedgeBatchSampler(hg, torch.tensor([0]), batch_size=0, num_layers=1)
+
+
+def test_lazy_sampling_equals_whole_graph_sample():
+    """The batch ranks only the nodes it reaches, with the same keys as sample_node_incidences."""
+    hg = hub_hypergraph()
+    targets = torch.tensor([3, 110])
+    target_inc = torch.isin(hg.hyperedge_index[1], targets)
+    keep = sample_node_incidences(hg, 4, priority=target_inc, generator=torch.Generator().manual_seed(11))
+    batch = hyperedge_neighborhood(hg, targets, 1, max_edges_per_node=4, generator=torch.Generator().manual_seed(11))
+    frontier = torch.isin(hg.hyperedge_index[0], torch.tensor([0, 1, 5, 112]))
+    expect = (target_inc | (frontier & keep)).nonzero().view(-1)
+    assert torch.equal(batch.incidence_ids, expect)

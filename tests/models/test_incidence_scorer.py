@@ -1,0 +1,73 @@
+"""IncidenceScorer: the math ([h_v || mean_e h] -> MLP), shapes, the positional encoding, and that
+its `num_hops` neighbourhood gives the targets their full-graph logits for every encoder."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from hgnn import Hypergraph
+from hgnn.loader import hyperedge_neighborhood
+from hgnn.models import IncidenceScorer
+
+torch.set_num_threads(1)
+
+
+def make_data(seed=0, num_nodes=40, num_edges=40):
+    gen = torch.Generator().manual_seed(seed)
+    edges = [torch.randint(0, num_nodes, (int(torch.randint(1, 5, (1,), generator=gen)),), generator=gen).tolist()
+             for _ in range(num_edges)]
+    edges.append([1, 2, 1])
+    hg = Hypergraph.from_edge_list(edges, num_nodes=num_nodes)
+    x = torch.randn(num_nodes, 5, generator=gen)
+    pe = torch.rand(hg.num_incidences, 3, generator=gen)
+    return hg, x, pe
+
+
+@pytest.mark.parametrize("encoder", ["hgnn", "hnhn", "unigcn", "mlp"])
+def test_math_and_shapes(encoder):
+    hg, x, pe = make_data()
+    last = (hg.hyperedge_index[1] == hg.num_edges - 1).nonzero().view(-1)
+    pe[last[2]] = pe[last[0]]  # node 1 twice in the last hyperedge, with the same encoding
+    torch.manual_seed(0)
+    model = IncidenceScorer(5, 3, encoder=encoder, hidden_channels=8, pe_channels=3).eval()
+    out = model(x, hg, pe)
+    assert out.shape == (hg.num_incidences, 3) and torch.isfinite(out).all()
+    h = model.encoder(x, hg)
+    nodes, edges = hg.hyperedge_index
+    z = torch.zeros(hg.num_edges, 8).index_add_(0, edges, h[nodes]) / torch.bincount(edges).unsqueeze(1)
+    expect = model.scorer(torch.cat([h[nodes], z[edges], pe], dim=1))
+    torch.testing.assert_close(out, expect)
+    # the repeated member of the last hyperedge counts twice in z_e and gets identical logits twice
+    torch.testing.assert_close(out[last[0]], out[last[2]])
+    assert model.num_hops == (0 if encoder == "mlp" else 5)
+    assert sum(len(g) for g in model.parameter_groups()) == len(list(model.parameters()))
+
+
+@pytest.mark.parametrize("encoder", ["hgnn", "hnhn", "unigcn", "mlp"])
+def test_num_hops_neighbourhood_is_exact(encoder):
+    hg, x, _ = make_data(seed=3, num_nodes=80, num_edges=70)
+    torch.manual_seed(0)
+    model = IncidenceScorer(5, 3, encoder=encoder, hidden_channels=8).eval()
+    with torch.no_grad():
+        full = model(x, hg)
+        for targets in ([0], [4, 17, 40]):
+            b = hyperedge_neighborhood(hg, torch.tensor(targets), model.num_hops)
+            out = model(x[b.node_ids], b.hg)[b.target_index]
+            torch.testing.assert_close(out, full[b.target_incidence_ids], rtol=1e-5, atol=1e-5)
+
+
+def test_bad_arguments():
+    hg, x, pe = make_data()
+    with pytest.raises(ValueError):
+        IncidenceScorer(5, 3, encoder="gat")
+    with pytest.raises(ValueError):
+        IncidenceScorer(5, 3, pe_channels=-1)
+    with pytest.raises(ValueError):
+        IncidenceScorer(5, 3, pe_channels=3)(x, hg, None)
+
+
+def test_gradients_reach_every_parameter():
+    hg, x, pe = make_data()
+    model = IncidenceScorer(5, 3, encoder="hgnn", hidden_channels=8, pe_channels=3, dropout=0.0)
+    model(x, hg, pe).square().sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())

@@ -1,0 +1,154 @@
+"""ENC training: fit_enc (sampled CoNHD and full-graph baselines), the best-validation checkpoint,
+determinism, batched vs full-graph evaluation, and run_enc's report."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from hgnn import Hypergraph
+from hgnn.models import CoNHD, IncidenceScorer
+from hgnn.nn.conv import incidence_positional_encoding
+from hgnn.train.enc import build_enc_model, fit_enc, predict_enc, run_enc, standardize
+
+torch.set_num_threads(1)
+
+
+def synthetic_enc(seed=0, num_nodes=60, num_edges=120):
+    """Label of (v, e): 1 when v has the largest degree in e (ties: all of them), else 0; the
+    degree-rank positional encoding reveals it. Splits 60/20/20 by hyperedge."""
+    gen = torch.Generator().manual_seed(seed)
+    edges = [torch.randperm(num_nodes, generator=gen)[: int(torch.randint(2, 5, (1,), generator=gen))].tolist()
+             for _ in range(num_edges)]
+    hg = Hypergraph.from_edge_list(edges, num_nodes=num_nodes)
+    deg = hg.node_degree()
+    nodes, e = hg.hyperedge_index
+    emax = torch.zeros(hg.num_edges).scatter_reduce(0, e, deg[nodes], "amax", include_self=False)
+    y = (deg[nodes] == emax[e]).long()
+    perm = torch.randperm(num_edges, generator=gen)
+    masks = [torch.zeros(num_edges, dtype=torch.bool) for _ in range(3)]
+    masks[0][perm[:72]] = True
+    masks[1][perm[72:96]] = True
+    masks[2][perm[96:]] = True
+    hg = Hypergraph(hg.hyperedge_index, num_nodes=num_nodes, incidence_data={"y": y},
+                    edge_data=dict(zip(("train_mask", "val_mask", "test_mask"), masks)),
+                    node_data={"degree": deg.double()})
+    x = standardize(torch.randn(num_nodes, 6, generator=gen))
+    pe = incidence_positional_encoding(hg, deg.double().unsqueeze(1)).float()
+    return hg, x, pe
+
+
+def small_conhd(operator="unp", num_layers=1, seed=0):
+    torch.manual_seed(seed)
+    return CoNHD(6, 2, hidden_channels=16, num_layers=num_layers, operator=operator, pe_channels=1, heads=2,
+                 dropout=0.1)
+
+
+def test_fit_enc_sampled_conhd_learns_and_keeps_best():
+    hg, x, pe = synthetic_enc()
+    model = small_conhd()
+    res = fit_enc(model, hg, x, pe, epochs=12, batch_size=8, lr=1e-2, eval_every=3, patience=None,
+                  max_edges_per_node=3, progress=False)
+    assert res.epochs_run == 12 and len(res.history["loss"]) == 12
+    assert res.history["eval_epoch"] == [3, 6, 9, 12]
+    assert res.best_epoch in res.history["eval_epoch"]
+    best = max(res.history["val_micro_f1"])
+    assert res.history["val_micro_f1"][res.history["eval_epoch"].index(res.best_epoch)] == best
+    # the kept weights are the best epoch's: re-evaluating gives its validation score
+    assert res.val["micro_f1"] == pytest.approx(best)
+    assert res.history["loss"][-1] < res.history["loss"][0]
+    assert res.test["micro_f1"] > 0.8 and 0 < res.test["macro_f1"] <= 1
+    assert res.epoch_s > 0 and res.peak_rss_mb > 0
+    # the trained embedding moved away from its initialisation
+    assert not torch.allclose(res.embedding.weight, x)
+    json.dumps(res.to_dict())
+
+
+def test_fit_enc_is_deterministic_by_seed():
+    hg, x, pe = synthetic_enc(seed=1)
+    runs = [fit_enc(small_conhd(num_layers=2), hg, x, pe, epochs=2, batch_size=16, eval_every=1, seed=s,
+                    max_edges_per_node=2, progress=False) for s in (4, 4, 5)]
+    assert runs[0].history["loss"] == runs[1].history["loss"]
+    assert runs[0].history["val_micro_f1"] == runs[1].history["val_micro_f1"]
+    assert runs[0].history["loss"] != runs[2].history["loss"]
+
+
+def test_batched_evaluation_equals_full_graph():
+    hg, x, pe = synthetic_enc(seed=2)
+    model = small_conhd(operator="isab", num_layers=2).eval()
+    val = hg.edge_data["val_mask"].nonzero().view(-1)
+    ids_full, full = predict_enc(model, hg, x, pe, val, batch_size=None)
+    ids_b, batched = predict_enc(model, hg, x, pe, val, batch_size=5)
+    order = torch.argsort(ids_b)
+    assert torch.equal(ids_full, ids_b[order])
+    torch.testing.assert_close(batched[order], full, rtol=1e-5, atol=1e-5)
+    a = fit_enc(small_conhd(), hg, x, pe, epochs=2, eval_every=1, eval_batch_size=None, progress=False)
+    b = fit_enc(small_conhd(), hg, x, pe, epochs=2, eval_every=1, eval_batch_size=7, progress=False)
+    assert a.val["micro_f1"] == pytest.approx(b.val["micro_f1"])
+    assert a.test["macro_f1"] == pytest.approx(b.test["macro_f1"])
+
+
+@pytest.mark.parametrize("mode", ["full", "sampled"])
+def test_fit_enc_baseline(mode):
+    hg, x, pe = synthetic_enc(seed=3)
+    torch.manual_seed(0)
+    model = IncidenceScorer(6, 2, encoder="hgnn", hidden_channels=16, pe_channels=1, dropout=0.0)
+    res = fit_enc(model, hg, x, pe, epochs=4, batch_size=24, lr=1e-2, eval_every=2, mode=mode, progress=False)
+    assert res.epochs_run == 4 and res.history["loss"][-1] < res.history["loss"][0]
+    assert set(res.test) == {"micro_f1", "macro_f1", "loss"}
+
+
+def test_patience_stops_early():
+    hg, x, pe = synthetic_enc(seed=4)
+    res = fit_enc(small_conhd(), hg, x, pe, epochs=30, batch_size=72, lr=0.0, eval_every=1, patience=1,
+                  progress=False)
+    # lr 0: the score never improves after the first evaluation, so 1 + patience + 1 evaluations
+    assert res.epochs_run == 3 and res.best_epoch == 1
+
+
+def test_bad_arguments():
+    hg, x, pe = synthetic_enc()
+    with pytest.raises(ValueError):
+        fit_enc(small_conhd(), hg, x, pe, epochs=0, progress=False)
+    with pytest.raises(ValueError):
+        fit_enc(small_conhd(), hg, x[:5], pe, epochs=1, progress=False)
+    with pytest.raises(ValueError):
+        fit_enc(torch.nn.Linear(6, 2), hg, x, pe, mode="sampled", epochs=1, progress=False)
+    with pytest.raises(ValueError):
+        build_enc_model("gat", 6, 2)
+
+
+def test_run_enc_report():
+    hg, x, pe = synthetic_enc(seed=5)
+    for name in ("conhd-unp", "mlp", "whatsnet", "conhd-admm"):
+        report = run_enc(name, hg, seeds=2, epochs=2, eval_every=1, features=(x, pe), batch_size=24,
+                         hidden=8, progress=False)
+        assert [r["seed"] for r in report["runs"]] == [0, 10]
+        for key in ("test_micro_f1", "test_macro_f1", "val_micro_f1", "val_macro_f1"):
+            assert set(report["summary"][key]) == {"mean", "std"}
+            assert 0 <= report["summary"][key]["mean"] <= 100
+        assert report["summary"]["epoch_s"] > 0 and report["summary"]["peak_rss_mb"] > 0
+        assert report["data"]["num_classes"] == 2
+        json.dumps(report)
+    assert report["config"]["model_kwargs"]["hidden_channels"] == 8
+
+
+@pytest.mark.parametrize("variant,num_layers", [("gd", 1), ("gd", 2), ("admm", 3)])
+def test_layered_logits_equal_full_model(variant, num_layers):
+    from hgnn.loader import hyperedge_neighborhood
+    from hgnn.train.enc import conhd_layered_logits
+
+    hg, x, pe = synthetic_enc(seed=6)
+    torch.manual_seed(0)
+    model = CoNHD(6, 2, hidden_channels=16, num_layers=num_layers, operator="isab", pe_channels=1, heads=2,
+                  variant=variant, share_weights=num_layers != 2).eval()
+    with torch.no_grad():
+        full = model(x, hg, pe)
+        b = hyperedge_neighborhood(hg, torch.tensor([1, 7, 30]), num_layers)
+        out = conhd_layered_logits(model, x[b.node_ids], b, pe[b.incidence_ids])
+    torch.testing.assert_close(out, full[b.target_incidence_ids], rtol=1e-5, atol=1e-5)
+    assert [lv.numel() for lv in b.levels] == sorted((lv.numel() for lv in b.levels), reverse=True)
+    assert torch.equal(b.levels[-1], b.target_index)
+    with pytest.raises(ValueError):
+        conhd_layered_logits(model, x[b.node_ids], hyperedge_neighborhood(hg, torch.tensor([1]), num_layers + 1))
