@@ -120,11 +120,38 @@ def test_train_bad_dataset_returns_2(capsys, tmp_path):
     assert not (tmp_path / "r.json").exists()
 
 
-def test_train_unknown_model_exits(capsys):
-    with pytest.raises(SystemExit) as info:
-        main(["train", "--model", "gat", "--dataset", "zoo"])
-    assert info.value.code == 2
-    assert "invalid choice: 'gat'" in capsys.readouterr().err
+def test_train_unknown_model_returns_2(capsys):
+    assert main(["train", "--model", "gat", "--dataset", "zoo"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown model(s) ['gat']" in err and "hgnn" in err
+
+
+def test_train_enc_unknown_model_returns_2(capsys):
+    assert main(["train", "--task", "enc", "--model", "gat", "--dataset", "emaileu"]) == 2
+    err = capsys.readouterr().err
+    assert "--task enc: unknown model(s) ['gat']" in err and "conhd" in err
+
+
+def test_train_enc_runs_and_writes_json(tmp_path, capsys, monkeypatch):
+    """--task enc dispatches to run_enc with the enc- prefix added and prints the F1 table."""
+    import hgnn.train.enc as enc
+
+    calls = []
+
+    def fake_run_enc(model, dataset, **kwargs):
+        calls.append((model, dataset, kwargs["operator"], kwargs["seeds"]))
+        return {"model": model, "dataset": dataset, "runs": [{}, {}],
+                "summary": {"test_micro_f1": {"mean": 70.0, "std": 1.0},
+                            "test_macro_f1": {"mean": 60.0, "std": 2.0}, "epoch_s": 3.5}}
+
+    monkeypatch.setattr(enc, "run_enc", fake_run_enc)
+    code = main(["train", "--task", "enc", "--model", "conhd", "mlp", "--dataset", "stackoverflowbiology",
+                 "--operator", "unp", "--seeds", "2", "--out", str(tmp_path / "enc.json"), "--no-progress"])
+    assert code == 0
+    assert calls == [("conhd", "enc-stackoverflowbiology", "unp", 2), ("mlp", "enc-stackoverflowbiology", "unp", 2)]
+    out = capsys.readouterr().out
+    assert "| conhd | enc-stackoverflowbiology | 2 | 70.00 ± 1.00 | 60.00 ± 2.00 | 3.5 |" in out
+    assert len(json.loads((tmp_path / "enc.json").read_text())["results"]) == 2
 
 
 def test_missing_command_exits(capsys):
