@@ -30,8 +30,13 @@ demo: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q
 
+# The quick benchmarks (a few minutes); the long ones are run one by one:
+#   benchmarks/conv_speed.py (sweep, ~12 min), benchmarks/scale.py, benchmarks/node_classification.py (~1 h),
+#   benchmarks/enc.py (needs a GPU or hours).
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/kernels.py
+	$(BIN)/python benchmarks/conv_speed.py --only-target --out benchmarks/results/conv_speed_target.json
+	$(BIN)/python benchmarks/dhg_parity.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
