@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from hgnn.nn.conv._utils import check_features
+from hgnn.nn.conv._utils import check_features, check_int
 from hgnn.nn.conv.conhd_conv import CoNHDConv
 from hgnn.structure import Hypergraph, as_hypergraph
 
@@ -88,10 +88,7 @@ class CoNHD(nn.Module):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("num_classes", num_classes),
                             ("num_layers", num_layers)):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-            if value < 1:
-                raise ValueError(f"{name} must be >= 1, got {value}")
+            check_int(value, name)
         if not 0.0 <= input_dropout < 1.0:
             raise ValueError(f"input_dropout must be in [0, 1), got {input_dropout}")
         self.in_channels = in_channels

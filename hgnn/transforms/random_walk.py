@@ -100,20 +100,7 @@ REFERENCE_SETTINGS: dict[str, Any] = dict(
 
 #: What :func:`random_walk_embedding` uses: the reference's settings except 5 walks per node
 #: instead of 10 (half the tokens), so enc-dblp takes minutes on a CPU core; plus the optimiser's.
-DEFAULTS: dict[str, Any] = dict(
-    dim=44,
-    walk_length=40,
-    walks_per_node=5,
-    p=2.0,
-    q=0.25,
-    degree_exponent=-0.5,
-    window=10,
-    negatives=5,
-    epochs=1,
-    subsample=1e-3,
-    lr=0.025,
-    batch_size=512,
-)
+DEFAULTS: dict[str, Any] = {**REFERENCE_SETTINGS, "walks_per_node": 5, "lr": 0.025, "batch_size": 512}
 
 _CACHE_VERSION = 1
 _MAX_REJECTION_ROUNDS = 100

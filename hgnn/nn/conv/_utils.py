@@ -4,6 +4,14 @@ from __future__ import annotations
 from torch import Tensor
 
 
+def check_int(value: object, name: str, low: int = 1) -> None:
+    """Raise ``TypeError`` unless ``value`` is an ``int`` (not a ``bool``), ``ValueError`` if below ``low``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+
+
 def check_features(x: Tensor, in_channels: int, name: str = "x") -> None:
     """Raise early on a non-tensor, non-floating or wrongly sized feature matrix."""
     if not isinstance(x, Tensor):

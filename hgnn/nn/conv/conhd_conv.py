@@ -6,6 +6,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from hgnn.nn.conv._utils import check_int
 from hgnn.nn.set import ISAB, SAB, UNP
 from hgnn.structure import Hypergraph, as_hypergraph
 
@@ -192,10 +193,7 @@ class CoNHDConv(nn.Module):
         super().__init__()
         for name, value, low in (("channels", channels, 1), ("pe_channels", pe_channels, 0),
                                  ("num_set_layers", num_set_layers, 1)):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-            if value < low:
-                raise ValueError(f"{name} must be >= {low}, got {value}")
+            check_int(value, name, low)
         if not isinstance(operator, str) or operator.lower() not in OPERATORS:
             raise ValueError(f"operator must be one of {OPERATORS}, got {operator!r}")
         if not isinstance(variant, str) or variant.lower() not in VARIANTS:

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from hgnn.nn.conv._utils import check_features
+from hgnn.nn.conv._utils import check_features, check_int
 from hgnn.ops import is_tracing, scatter, scatter_softmax
 
 
@@ -132,10 +132,7 @@ class MAB(nn.Module):
         super().__init__()
         for name, value in (("q_channels", q_channels), ("k_channels", k_channels),
                             ("out_channels", out_channels), ("heads", heads)):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-            if value < 1:
-                raise ValueError(f"{name} must be >= 1, got {value}")
+            check_int(value, name)
         if out_channels % heads != 0:
             raise ValueError(f"out_channels ({out_channels}) must be divisible by heads ({heads})")
         self.q_channels = q_channels

@@ -6,7 +6,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from hgnn.nn.conv._utils import check_features
+from hgnn.nn.conv._utils import check_features, check_int
 from hgnn.nn.set.attention import MAB, check_group, check_num_groups, group_pairs
 
 
@@ -42,10 +42,7 @@ class ISAB(nn.Module):
                  heads: int = 4, layer_norm: bool = False) -> None:
         super().__init__()
         out_channels = in_channels if out_channels is None else out_channels
-        if isinstance(num_inducing, bool) or not isinstance(num_inducing, int):
-            raise TypeError(f"num_inducing must be an int, got {type(num_inducing).__name__}")
-        if num_inducing < 1:
-            raise ValueError(f"num_inducing must be >= 1, got {num_inducing}")
+        check_int(num_inducing, "num_inducing")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.num_inducing = num_inducing

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from hgnn.nn.conv._utils import check_features
+from hgnn.nn.conv._utils import check_features, check_int
 from hgnn.nn.set.attention import check_group, check_num_groups
 from hgnn.ops import scatter
 
@@ -58,10 +58,7 @@ class UNP(nn.Module):
         hidden_channels = out_channels if hidden_channels is None else hidden_channels
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        if isinstance(num_layers, bool) or not isinstance(num_layers, int):
-            raise TypeError(f"num_layers must be an int, got {type(num_layers).__name__}")
-        if num_layers < 1:
-            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+        check_int(num_layers, "num_layers")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.hidden_channels = hidden_channels
