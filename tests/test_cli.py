@@ -6,21 +6,13 @@ import io
 import json
 
 import pytest
-import torch
 
 from hgnn.cli import build_parser, format_table, main
 from hgnn.datasets import available, get_spec
 from hgnn.datasets.root import find_root
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These graphs are tiny: intra-op threads only add overhead, and on a busy 2-core machine OpenMP
-    contention makes each epoch ~100x slower. Pin torch to one thread here and restore it after."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _needs(name: str) -> None:

@@ -10,7 +10,7 @@ from hgnn.loader import HyperedgeBatchSampler, hyperedge_neighborhood, sample_no
 from hgnn.models import CoNHD
 from hgnn.nn.conv import incidence_positional_encoding
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def random_hypergraph(num_nodes=40, num_edges=45, seed=0):

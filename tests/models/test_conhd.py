@@ -14,7 +14,7 @@ from hgnn.models import CoNHD
 from hgnn.nn.conv import incidence_positional_encoding
 from hgnn.ops import scatter
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 F_IN, C, D = 5, 3, 16
 

@@ -9,7 +9,7 @@ from hgnn import Hypergraph
 from hgnn.loader import hyperedge_neighborhood
 from hgnn.models import IncidenceScorer
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def make_data(seed=0, num_nodes=40, num_edges=40):

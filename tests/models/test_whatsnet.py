@@ -9,7 +9,7 @@ from hgnn.loader import hyperedge_neighborhood
 from hgnn.models import WHATsNet
 from hgnn.nn.conv import incidence_positional_encoding
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def make_data(seed=0, num_nodes=50, num_edges=45):

@@ -12,7 +12,7 @@ from hgnn.models import CoNHD, IncidenceScorer
 from hgnn.nn.conv import incidence_positional_encoding
 from hgnn.train.enc import build_enc_model, fit_enc, predict_enc, run_enc, standardize
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def synthetic_enc(seed=0, num_nodes=60, num_edges=120):

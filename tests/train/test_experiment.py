@@ -16,14 +16,7 @@ from hgnn.nn import MLP
 from hgnn.train import MODELS, build_model, prepare, random_split, run_node_classification, summarize
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These graphs are tiny: intra-op threads only add overhead, and on a busy 2-core machine OpenMP
-    contention makes each epoch ~100x slower. Pin torch to one thread here and restore it after."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_hypergraph(seed: int = 0, unlabelled: int = 0) -> Hypergraph:

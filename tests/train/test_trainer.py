@@ -15,14 +15,7 @@ from hgnn.nn import MLP
 from hgnn.train import Evaluator, FitResult, Split, accuracy, fit, random_split, seed_everything
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These graphs are tiny: intra-op threads only add overhead, and on a busy 2-core machine OpenMP
-    contention makes each epoch ~100x slower. Pin torch to one thread here and restore it after."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def planted_partition(num_classes: int = 3, per_class: int = 40, edges_per_class: int = 40, noise_edges: int = 10,

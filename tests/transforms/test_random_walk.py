@@ -17,7 +17,7 @@ from hgnn.transforms import (
     skipgram_embedding,
 )
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 # 0..6 connected; 2 sits twice in hyperedge 2 (a duplicate incidence); 7 only in a singleton
 # hyperedge and 8 in none: both have no neighbour.

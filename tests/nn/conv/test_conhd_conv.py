@@ -11,7 +11,7 @@ from hgnn import Hypergraph
 from hgnn.nn import CoNHDConv
 from hgnn.nn.conv import incidence_positional_encoding
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 D, K, HEADS = 8, 2, 2
 OPERATORS = ["unp", "isab", "sab"]

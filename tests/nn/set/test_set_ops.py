@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from hgnn.nn.set import ISAB, MAB, SAB, UNP, group_pairs
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 F_IN, F_OUT, HEADS, M = 6, 8, 2, 3
 NAMES = ["UNP", "SAB", "ISAB"]
