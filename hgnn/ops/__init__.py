@@ -12,6 +12,7 @@ from hgnn.ops.backend import (
     use_backend,
 )
 from hgnn.ops.elementwise import inv_pow
+from hgnn.ops.gather_max import gather_max
 from hgnn.ops.scatter import REDUCTIONS, gather_scatter, scatter, scatter_softmax
 from hgnn.ops.spmm import SPARSE_DTYPES, csr_matmul, csr_matrix
 
@@ -22,6 +23,7 @@ __all__ = [
     "SPARSE_DTYPES",
     "csr_matmul",
     "csr_matrix",
+    "gather_max",
     "gather_scatter",
     "get_backend",
     "inv_pow",

@@ -12,6 +12,11 @@ Three implementations of the grouped reductions live in :mod:`hgnn.ops`:
     scatter fused into one multithreaded kernel. Only sums (and means, by pre-scaled weights)
     can be written this way.
 
+Max and min *message passing* (gather rows, then reduce per group) has a fourth, ``"blocked"``:
+:func:`hgnn.ops.gather_max`, which works through cache-sized blocks and never stores the
+``[nnz, F]`` messages. ``"auto"`` uses it; naming ``"native"`` or ``"torch_scatter"`` gets plain
+gather + scatter with that back-end.
+
 ``"auto"`` (the default) picks per operation the back-end that ``benchmarks/kernels.py``
 measured fastest, and always ``"native"`` while ``torch.compile`` or ``torch.export`` traces,
 because neither traces through sparse tensors or C++ extensions.
@@ -83,17 +88,20 @@ def resolve(op: str, device: torch.device, backend: str | None = None) -> str:
     """Pick the concrete back-end for ``op`` on ``device``.
 
     Args:
-        op: ``"sum"``, ``"mean"``, ``"max"``, ``"min"`` or ``"weighted_sum"``
-            (a weighted sum that may use the sparse-CSR product).
+        op: ``"sum"``, ``"mean"``, ``"max"``, ``"min"``, ``"weighted_sum"``
+            (a weighted sum that may use the sparse-CSR product) or ``"gather_max"`` (gather rows,
+            then max/min per group: :func:`hgnn.ops.gather_max`'s blocked kernel under ``"auto"``).
         device: where the operands live.
         backend: ``None`` for the process default, else a name from :data:`BACKENDS`.
 
     Returns:
-        ``"native"``, ``"torch_scatter"`` or ``"sparse"``.
+        ``"native"``, ``"torch_scatter"``, ``"sparse"`` or (for ``"gather_max"``) ``"blocked"``.
     """
     name = _backend if backend is None else check_backend(backend)
     if is_tracing():
         return "native"
+    if op == "gather_max":  # max/min message passing: the blocked kernel unless asked otherwise
+        return "torch_scatter" if name == "torch_scatter" else "blocked" if name == "auto" else "native"
     if name != "auto":
         if name == "sparse" and op not in ("sum", "mean", "weighted_sum"):
             return "native"  # the sparse product only computes sums

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from hgnn.ops import backend as _backend
+from hgnn.ops.gather_max import gather_max
 
 REDUCTIONS = ("sum", "mean", "max", "min")
 
@@ -120,6 +121,8 @@ def gather_scatter(
     Returns:
         ``[dim_size, *]``.
     """
+    if reduce in ("max", "min") and _backend.resolve("gather_max", x.device, backend) == "blocked":
+        return gather_max(x, src_index, dst_index, dim_size, weight, reduce)
     messages = x.index_select(0, src_index)
     if weight is not None:
         messages = messages * _broadcast(weight, messages)
