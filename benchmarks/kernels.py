@@ -54,14 +54,16 @@ def main() -> None:
     hg = Hypergraph(index, num_nodes=args.nodes, num_edges=args.edges).to(args.device)
     x = torch.randn(args.nodes, args.features, generator=gen).to(args.device).requires_grad_()
 
-    backends = ["sparse", "native"] + (["torch_scatter"] if HAS_TORCH_SCATTER else [])
+    # "blocked" is hgnn.ops.gather_max, which backend="auto" picks for max/min message passing.
+    backends = ["sparse", "blocked", "native"] + (["torch_scatter"] if HAS_TORCH_SCATTER else [])
     rows = []
     for reduce in ("sum", "mean", "max", "min"):
         for backend in backends:
-            if backend == "sparse" and reduce in ("max", "min"):
-                continue  # a matrix product only sums
+            extremum = reduce in ("max", "min")
+            if (backend == "sparse" and extremum) or (backend == "blocked" and not extremum):
+                continue  # a matrix product only sums; the blocked kernel only takes max / min
 
-            def step():
+            def step(backend: str = "auto" if backend == "blocked" else backend) -> None:
                 out = node_to_edge(x, hg, reduce=reduce, backend=backend)
                 out.backward(torch.ones_like(out))
 

@@ -44,16 +44,17 @@ class _Blocks:
 
 class _GatherMax(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x: Tensor, weight: Tensor | None, src: Tensor, dst: Tensor, dim_size: int):  # type: ignore[override]
+    def forward(ctx, x: Tensor, weight: Tensor | None, src: Tensor, dst: Tensor, dim_size: int,  # type: ignore[override]
+                reduce: str):
         nnz, trailing = src.numel(), x.shape[1:]
         step = _step(x)
         blocks = _Blocks(x, min(step, max(nnz, 1)))
         ones = (1,) * len(trailing)
-        out = x.new_full((dim_size, *trailing), float("-inf"))
+        out = x.new_full((dim_size, *trailing), float("-inf") if reduce == "max" else float("inf"))
         for lo in range(0, nnz, step):
             hi = min(lo + step, nnz)
             msgs = blocks.messages(x, src, weight, lo, hi)
-            out.scatter_reduce_(0, dst[lo:hi].view(-1, *ones).expand_as(msgs), msgs, "amax")
+            out.scatter_reduce_(0, dst[lo:hi].view(-1, *ones).expand_as(msgs), msgs, "a" + reduce)
         # Ties share the gradient evenly (as torch.amax's backward does): count them per output.
         count = x.new_zeros((dim_size, *trailing))
         for lo in range(0, nnz, step):
@@ -91,7 +92,7 @@ class _GatherMax(torch.autograd.Function):
                 if weight is not None:
                     contrib.mul_(weight[lo:hi].view(-1, *ones))
                 grad_x.index_add_(0, rows, contrib)
-        return grad_x, grad_w, None, None, None
+        return grad_x, grad_w, None, None, None, None
 
 def gather_max(
     x: Tensor,
@@ -128,13 +129,11 @@ def gather_max(
         dst_index: ``[nnz]`` int64 output row of each gathered row, in ``[0, dim_size)``.
         dim_size: number of output rows.
         weight: optional ``[nnz]`` per-pair weight :math:`w_i` (gets a gradient if it requires one).
-        reduce: ``"max"`` or ``"min"`` (computed as :math:`-\max_i w_i(-x_{\mathrm{src}_i})`).
+        reduce: ``"max"`` or ``"min"``.
 
     Returns:
         ``[dim_size, *]``.
     """
     if reduce not in ("max", "min"):
         raise ValueError(f"reduce must be 'max' or 'min', got {reduce!r}")
-    if reduce == "min":
-        return -_GatherMax.apply(-x, weight, src_index, dst_index, dim_size)
-    return _GatherMax.apply(x, weight, src_index, dst_index, dim_size)
+    return _GatherMax.apply(x, weight, src_index, dst_index, dim_size, reduce)
