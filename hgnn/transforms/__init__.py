@@ -4,7 +4,11 @@
 * :func:`random_walk_embedding`: node features from hypergraph node2vec walks + skip-gram, the
   initial features of the CoNHD / WHATsNet edge-dependent node classification benchmarks
   (:func:`hypergraph_random_walks` and :func:`skipgram_embedding` are its two halves).
+* :func:`dual_hypergraph` / :func:`graph_from_dual` / :class:`DHT`: the Dual Hypergraph
+  Transformation of a graph (edges become nodes, nodes become hyperedges) and its inverse, the
+  input of EHGNN (Jo et al., NeurIPS 2021).
 """
+from hgnn.transforms.dht import DHT, DualGraph, dual_hypergraph, graph_from_dual
 from hgnn.transforms.random_walk import (
     DEFAULTS,
     REFERENCE_SETTINGS,
@@ -14,6 +18,10 @@ from hgnn.transforms.random_walk import (
 )
 
 __all__ = [
+    "DHT",
+    "DualGraph",
+    "dual_hypergraph",
+    "graph_from_dual",
     "DEFAULTS",
     "REFERENCE_SETTINGS",
     "hypergraph_random_walks",
