@@ -1,11 +1,13 @@
-"""Floor 5: training utilities for node classification.
+"""Floor 5: training utilities.
 
 * :mod:`~hgnn.train.evaluator`: accuracy, macro-/micro-F1 and an OGB-style :class:`Evaluator`;
 * :mod:`~hgnn.train.splits`: the HyperGCN, AllSet (random 50/25/25), LightHGNN (20/100 per class)
   and official split protocols;
 * :mod:`~hgnn.train.trainer`: :func:`fit`, a full-batch loop with early stopping on validation;
 * :mod:`~hgnn.train.experiment`: :func:`run_node_classification`, multi-seed runs behind ``hgnn train``;
-* :mod:`~hgnn.train.plot`: :func:`plot_curves`.
+* :mod:`~hgnn.train.plot`: :func:`plot_curves`;
+* :mod:`~hgnn.train.enc`: edge-dependent node classification (CoNHD and baselines);
+* :mod:`~hgnn.train.graph`: graph classification by 10-fold cross-validation (EHGNN and baselines).
 """
 from hgnn.train.evaluator import METRICS, Evaluator, accuracy, confusion_matrix, f1_score, macro_f1, micro_f1
 from hgnn.train.experiment import MODELS, build_model, prepare, run_node_classification, summarize
@@ -25,3 +27,8 @@ from hgnn.train.enc import (ENC_MODELS, REFERENCE_CONFIGS, EncFitResult, build_e
 
 __all__ += ["ENC_MODELS", "REFERENCE_CONFIGS", "EncFitResult", "build_enc_model", "enc_features", "fit_enc",
             "predict_enc", "run_enc"]
+from hgnn.train.graph import (GRAPH_MODELS, GraphFitResult, build_graph_model, fit_graph_classifier, fold_split,
+                              run_graph_classification)
+
+__all__ += ["GRAPH_MODELS", "GraphFitResult", "build_graph_model", "fit_graph_classifier", "fold_split",
+            "run_graph_classification"]

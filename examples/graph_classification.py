@@ -1,0 +1,43 @@
+"""Graph classification with EHGNN's HyperDrop on MUTAG: one fold, end to end, in about two minutes.
+
+    python examples/graph_classification.py [--dataset gin-mutag] [--fold 0] [--epochs 200]
+
+The graph's edges become the nodes of its dual hypergraph (``hgnn.transforms.dual_hypergraph``);
+EHGNN convolutions learn edge representations there, and HyperDrop keeps the best-scored edges of
+each graph for the next GCN layer. Compared with a plain GCN on the same fold and settings.
+"""
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from hgnn import datasets
+from hgnn.train.graph import (REFERENCE_RATIOS, _with_edge_features, build_graph_model, fit_graph_classifier,
+                              fold_split)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", default="gin-mutag")
+    parser.add_argument("--fold", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=500)
+    args = parser.parse_args()
+
+    data = datasets.load(args.dataset)
+    graphs, edge_channels = _with_edge_features(list(data))
+    train, val, test = fold_split(data.folds, args.fold)
+    print(f"{args.dataset}: {len(data)} graphs, {data.num_classes} classes; fold {args.fold}: "
+          f"{len(train)} train / {len(val)} val / {len(test)} test")
+    for name in ("gcn", "hyperdrop"):
+        torch.manual_seed(0)
+        model = build_graph_model(name, data.num_node_features, edge_channels, data.num_classes,
+                                  ratio=REFERENCE_RATIOS.get(args.dataset, 0.8))
+        res = fit_graph_classifier(model, [graphs[i] for i in train], [graphs[i] for i in val],
+                                   [graphs[i] for i in test], epochs=args.epochs, progress=True, desc=name)
+        print(f"{name:10s} test accuracy {100 * res.test_acc:.1f}% (best epoch {res.best_epoch}, "
+              f"{res.epoch_s * 1e3:.0f} ms / epoch)")
+
+
+if __name__ == "__main__":
+    main()
