@@ -1,5 +1,6 @@
 """Floor 4: ready-made networks composed of :mod:`hgnn.nn` layers."""
 from hgnn.models.conhd import CoNHD
+from hgnn.models.edge_autoencoder import HyperClusterAutoencoder, NodeClusterAutoencoder
 from hgnn.models.graph_baselines import GraphClassifier
 from hgnn.models.hgnn import HGNN
 from hgnn.models.hgnnp import HGNNP
@@ -10,5 +11,5 @@ from hgnn.models.two_layer import TwoLayerHypergraphNet
 from hgnn.models.unigcn import UniGCN
 from hgnn.models.whatsnet import WHATsNet
 
-__all__ = ["CoNHD", "GraphClassifier", "HGNN", "HGNNP", "HNHN", "HyperDropNet", "IncidenceScorer", "TwoLayerHypergraphNet", "UniGCN",
+__all__ = ["CoNHD", "GraphClassifier", "HGNN", "HGNNP", "HNHN", "HyperClusterAutoencoder", "HyperDropNet", "IncidenceScorer", "NodeClusterAutoencoder", "TwoLayerHypergraphNet", "UniGCN",
            "WHATsNet"]
