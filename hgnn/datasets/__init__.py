@@ -18,12 +18,13 @@ Dataset cards: ``datasets/README.md``.
 from hgnn.datasets.registry import DatasetInfo, DatasetSpec, available, get_spec, load, register
 from hgnn.datasets.root import ChecksumError
 from hgnn.datasets.safe_pickle import RestrictedUnpickler, safe_load
-from hgnn.datasets import benson, enc, hypergcn, imdb, legcn, tu  # noqa: F401  (register built-ins)
+from hgnn.datasets import benson, enc, hypergcn, imdb, legcn, molhiv, tu  # noqa: F401  (register built-ins)
 from hgnn.datasets.benson import load_benson
 from hgnn.datasets.enc import load_enc
 from hgnn.datasets.hypergcn import load_hypergcn
 from hgnn.datasets.imdb import load_imdb
 from hgnn.datasets.legcn import load_legcn
+from hgnn.datasets.molhiv import load_molhiv
 from hgnn.datasets.tu import GraphDataset, load_tu, load_tu_gin
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "load_benson",
     "load_imdb",
     "load_enc",
+    "load_molhiv",
     "load_tu",
     "load_tu_gin",
 ]

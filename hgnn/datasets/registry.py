@@ -14,7 +14,7 @@ from hgnn.datasets import root as _root
 
 __all__ = ["DatasetSpec", "DatasetInfo", "register", "load", "available", "get_spec", "normalize_name"]
 
-_BUILTIN_FAMILIES = ("hypergcn", "legcn", "benson", "imdb", "enc", "tu")
+_BUILTIN_FAMILIES = ("hypergcn", "legcn", "benson", "imdb", "enc", "tu", "molhiv")
 
 
 @dataclass(frozen=True)
