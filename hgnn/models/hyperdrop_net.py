@@ -1,11 +1,14 @@
 """The EHGNN graph classifier with HyperDrop (Jo et al., NeurIPS 2021)."""
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import GCNConv, global_add_pool, global_max_pool, global_mean_pool
 
+from hgnn.models.mol import CategoricalEncoder, EdgeGCNConv
 from hgnn.nn.conv._utils import check_features, check_int
 from hgnn.nn.conv.ehgnn_conv import EHGNNConv
 from hgnn.nn.pool.hyperdrop import HyperDrop
@@ -91,6 +94,63 @@ class HyperDropNet(nn.Module):
         for i in range(self.num_layers):
             x = F.relu(self.convs[i](x, edge_index, edge_weight))
             if i < self.num_layers - 1:
+                dual = dual_hypergraph(edge_index, x.size(0), add_loops=True, drop_singletons=True)
+                edge_attr = F.relu(self.edge_convs[i](edge_attr, dual))
+                edge_index, edge_attr, edge_weight, _ = self.drops[i](edge_attr, edge_index, batch, dual)
+            rep = rep + readout(x, batch, num_graphs)
+        return self.head(rep)
+
+
+class HyperDropMolNet(nn.Module):
+    r"""HyperDrop for OGB molecules: the reference's ``Model_HyperDrop_OGB`` (Jo et al., NeurIPS 2021).
+
+    As :class:`HyperDropNet`, with atoms and bonds embedded by :class:`~hgnn.models.mol.CategoricalEncoder`
+    (:math:`X_0`, :math:`E_1` in :math:`\mathbb{R}^d`) and the node layers
+    :class:`~hgnn.models.mol.EdgeGCNConv` (bond features enter the messages; HyperDrop's clamped
+    scores are their edge weights). The head outputs ``num_tasks`` logits for ``BCEWithLogitsLoss``.
+
+    Args:
+        atom_dims / bond_dims: category counts of the atom / bond columns
+            (``ogb.utils.features.get_atom_feature_dims()`` / ``get_bond_feature_dims()``).
+        num_tasks: outputs (1 for ogbg-molhiv).
+        hidden_channels, num_layers, ratio, dropout: as :class:`HyperDropNet`.
+        drop: ``False`` gives the plain edge-featured GCN baseline (no dual convolutions, no dropping).
+
+    Shapes:
+        - **x**: int64 ``[n, len(atom_dims)]``; **edge_index**: ``[2, m]``; **batch**: ``[n]``;
+          **edge_attr**: int64 ``[m, len(bond_dims)]``; **output**: ``[B, num_tasks]``.
+    """
+
+    def __init__(self, atom_dims: Sequence[int], bond_dims: Sequence[int], num_tasks: int = 1,
+                 hidden_channels: int = 128, num_layers: int = 3, ratio: float = 0.8, dropout: float = 0.5,
+                 drop: bool = True) -> None:
+        super().__init__()
+        check_int(num_layers, "num_layers")
+        d = hidden_channels
+        self.num_layers = num_layers
+        self.drop = bool(drop)
+        self.atoms = CategoricalEncoder(atom_dims, d)
+        self.bonds = CategoricalEncoder(bond_dims, d)
+        self.convs = nn.ModuleList(EdgeGCNConv(d) for _ in range(num_layers))
+        n_drop = num_layers - 1 if self.drop else 0
+        self.edge_convs = nn.ModuleList(EHGNNConv(d, d) for _ in range(n_drop))
+        self.drops = nn.ModuleList(HyperDrop(d, ratio) for _ in range(n_drop))
+        self.head = nn.Sequential(nn.Linear(3 * d, d), nn.ReLU(), nn.Dropout(dropout), nn.Linear(d, d // 2),
+                                  nn.ReLU(), nn.Dropout(dropout), nn.Linear(d // 2, num_tasks))
+
+    def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor | None = None, edge_attr: Tensor | None = None,
+                num_graphs: int | None = None) -> Tensor:
+        if edge_attr is None:
+            raise ValueError("edge_attr (int64 bond features) is required")
+        if batch is None:
+            batch = edge_index.new_zeros(x.size(0))
+        if num_graphs is None:
+            num_graphs = int(batch.max()) + 1 if batch.numel() else 0
+        x, edge_attr = self.atoms(x), self.bonds(edge_attr)
+        edge_weight, rep = None, 0
+        for i in range(self.num_layers):
+            x = F.relu(self.convs[i](x, edge_index, edge_attr, edge_weight))
+            if i < len(self.drops):
                 dual = dual_hypergraph(edge_index, x.size(0), add_loops=True, drop_singletons=True)
                 edge_attr = F.relu(self.edge_convs[i](edge_attr, dual))
                 edge_index, edge_attr, edge_weight, _ = self.drops[i](edge_attr, edge_index, batch, dual)

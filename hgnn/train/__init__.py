@@ -7,7 +7,8 @@
 * :mod:`~hgnn.train.experiment`: :func:`run_node_classification`, multi-seed runs behind ``hgnn train``;
 * :mod:`~hgnn.train.plot`: :func:`plot_curves`;
 * :mod:`~hgnn.train.enc`: edge-dependent node classification (CoNHD and baselines);
-* :mod:`~hgnn.train.graph`: graph classification by 10-fold cross-validation (EHGNN and baselines).
+* :mod:`~hgnn.train.graph`: graph classification by 10-fold cross-validation (EHGNN and baselines);
+* :mod:`~hgnn.train.molhiv`: ogbg-molhiv (HyperDrop against the edge-featured GCN, OGB's ROC-AUC).
 """
 from hgnn.train.evaluator import METRICS, Evaluator, accuracy, confusion_matrix, f1_score, macro_f1, micro_f1
 from hgnn.train.experiment import MODELS, build_model, prepare, run_node_classification, summarize
@@ -32,3 +33,6 @@ from hgnn.train.graph import (GRAPH_MODELS, GraphFitResult, build_graph_model, f
 
 __all__ += ["GRAPH_MODELS", "GraphFitResult", "build_graph_model", "fit_graph_classifier", "fold_split",
             "run_graph_classification"]
+from hgnn.train.molhiv import MOL_MODELS, run_molhiv
+
+__all__ += ["MOL_MODELS", "run_molhiv"]
