@@ -6,11 +6,12 @@ from hgnn.models.hgnn import HGNN
 from hgnn.models.hgnnp import HGNNP
 from hgnn.models.hnhn import HNHN
 from hgnn.models.hyperdrop_net import HyperDropMolNet, HyperDropNet
+from hgnn.models.hyperdrop_node import HyperDropNodeNet
 from hgnn.models.mol import CategoricalEncoder, EdgeGCNConv
 from hgnn.models.incidence_scorer import IncidenceScorer
 from hgnn.models.two_layer import TwoLayerHypergraphNet
 from hgnn.models.unigcn import UniGCN
 from hgnn.models.whatsnet import WHATsNet
 
-__all__ = ["CategoricalEncoder", "CoNHD", "EdgeGCNConv", "GraphClassifier", "HGNN", "HGNNP", "HNHN", "HyperClusterAutoencoder", "HyperDropMolNet", "HyperDropNet", "IncidenceScorer", "NodeClusterAutoencoder", "TwoLayerHypergraphNet", "UniGCN",
+__all__ = ["CategoricalEncoder", "CoNHD", "EdgeGCNConv", "GraphClassifier", "HGNN", "HGNNP", "HNHN", "HyperClusterAutoencoder", "HyperDropMolNet", "HyperDropNet", "HyperDropNodeNet", "IncidenceScorer", "NodeClusterAutoencoder", "TwoLayerHypergraphNet", "UniGCN",
            "WHATsNet"]

@@ -8,6 +8,7 @@
 * :mod:`~hgnn.train.plot`: :func:`plot_curves`;
 * :mod:`~hgnn.train.enc`: edge-dependent node classification (CoNHD and baselines);
 * :mod:`~hgnn.train.graph`: graph classification by 10-fold cross-validation (EHGNN and baselines);
+* :mod:`~hgnn.train.hyperdrop_node`: deep GCN node classification with and without HyperDrop;
 * :mod:`~hgnn.train.molhiv`: ogbg-molhiv (HyperDrop against the edge-featured GCN, OGB's ROC-AUC).
 """
 from hgnn.train.evaluator import METRICS, Evaluator, accuracy, confusion_matrix, f1_score, macro_f1, micro_f1
@@ -36,3 +37,6 @@ __all__ += ["GRAPH_MODELS", "GraphFitResult", "build_graph_model", "fit_graph_cl
 from hgnn.train.molhiv import MOL_MODELS, run_molhiv
 
 __all__ += ["MOL_MODELS", "run_molhiv"]
+from hgnn.train.hyperdrop_node import run_node_hyperdrop
+
+__all__ += ["run_node_hyperdrop"]
