@@ -1,0 +1,311 @@
+r"""A variational autoencoder that learns a sparse, task-conditioned hypergraph.
+
+After HyperAgent (Zhang et al., arXiv 2510.10611, 2025; agents as nodes, groups as hyperedges, a VAE
+with a sparsity penalty trained by policy gradient) and its graph predecessor G-Designer (Zhang et
+al., ICML 2025: GCN encoder, inner-product decoder, Bernoulli sampling, REINFORCE on task success).
+Here the decoder proposes :math:`K` hyperedge *slots*, each a learnable prototype, and every node
+joins every slot with its own probability; the caller turns probabilities into a hypergraph by
+sampling (REINFORCE), by a straight-through relaxation (differentiable downstream loss) or by a
+threshold / top-k (inference), and pays for each incidence.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from hgnn.nn.conv._utils import check_features, check_int
+from hgnn.nn.conv.hgnn_conv import hgnn_smoothing
+from hgnn.structure import Hypergraph
+
+__all__ = ["HypergraphTopologyVAE", "TopologySample", "TopologyOutput"]
+
+DISCRETE = ("bernoulli", "gumbel", "hard-concrete", "threshold", "topk")
+
+
+class _StraightThrough(torch.autograd.Function):
+    """Forward: the exact 0/1 values of ``hard``; backward: the gradient goes to ``soft`` unchanged."""
+
+    @staticmethod
+    def forward(ctx, hard: Tensor, soft: Tensor) -> Tensor:  # type: ignore[override]
+        return hard.clone()
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):  # type: ignore[override]
+        return None, grad
+
+
+@dataclass
+class TopologyOutput:
+    """What :meth:`HypergraphTopologyVAE.forward` returns (``B`` queries, ``N`` nodes, ``K`` slots,
+    ``D`` latent channels): ``prob`` ``[B, N, K]`` incidence probabilities, ``logits`` ``[B, N, K]``,
+    ``mu`` / ``logvar`` / ``z`` ``[B, N', D]`` with ``N' = N + 1`` when a task node was added (its row
+    last)."""
+
+    prob: Tensor
+    logits: Tensor
+    mu: Tensor
+    logvar: Tensor
+    z: Tensor
+
+
+@dataclass
+class TopologySample:
+    """A discretised incidence matrix: ``incidence`` ``[B, N, K]`` (0/1 values, or straight-through
+    values whose forward is 0/1 and whose gradient is the relaxation's), ``log_prob`` ``[B]``
+    (:math:`\\log p(H)` under independent Bernoullis; for REINFORCE) and ``mode``."""
+
+    incidence: Tensor
+    log_prob: Tensor
+    mode: str
+
+    def hypergraphs(self, min_size: int = 2) -> list[Hypergraph]:
+        """One :class:`~hgnn.Hypergraph` per query, hyperedges with fewer than ``min_size`` members
+        dropped (empty and singleton slots); ``incidence_data["weight"]`` carries the incidence values
+        (with their straight-through gradient)."""
+        out = []
+        for h in self.incidence:
+            keep = (h.detach() > 0.5).sum(0) >= min_size
+            nodes, slots = (h.detach()[:, keep] > 0.5).nonzero(as_tuple=True)
+            weights = h[:, keep][nodes, slots]
+            out.append(Hypergraph(torch.stack([nodes, slots]), num_nodes=h.size(0), num_edges=int(keep.sum()),
+                                  incidence_data={"weight": weights}, validate=False))
+        return out
+
+
+class HypergraphTopologyVAE(nn.Module):
+    r"""Learn a hypergraph for a task: a VAE over node latents with a hyperedge-slot decoder.
+
+    **Inputs.** Node features :math:`X \in \mathbb{R}^{N \times F}`, optionally an anchor
+    hypergraph :math:`H_0` (``N`` nodes, ``M <= K`` hyperedges) and task / query embeddings
+    :math:`q \in \mathbb{R}^{B \times F_q}`. With :math:`q`, a virtual task node with features
+    :math:`W_t q_b` joins every anchor hyperedge (or stands alone without an anchor); the
+    :math:`B` queries share the structure and run at once.
+
+    **Encoder** (two HGNN convolutions, :math:`\tilde L` the HGNN operator of the anchor with the
+    task node, or the identity without an anchor):
+
+    .. math::
+        h = \mathrm{ReLU}(\tilde L X W_1), \qquad \mu = \tilde L h W_\mu, \qquad
+        \log\sigma^2 = \tilde L h W_\sigma, \qquad z = \mu + \sigma \odot \varepsilon
+
+    (:math:`z = \mu` in eval mode).
+
+    **Decoder.** Slot prototypes :math:`p_{bk} = s_k + W_p q_b` (learnable :math:`s_k`; the
+    query term only with :math:`q`), incidence logits and probabilities for the :math:`N` real nodes
+
+    .. math::
+        \ell_{bvk} = \langle z_{bv}, p_{bk} \rangle / (\tau \sqrt{D}) + c_k, \qquad
+        P_{bvk} = \sigma(\ell_{bvk}).
+
+    **Losses** (:meth:`kl_loss`, :meth:`sparsity_loss`, :meth:`anchor_loss`,
+    :meth:`reinforce_loss`):
+    :math:`\beta\,\mathrm{KL}(q(z) \Vert \mathcal N(0, I))`,
+    :math:`\lambda_s \sum_{v,k} P_{vk}` (the expected number of incidences: the communication cost),
+    :math:`\lambda_a \lVert P - H_0 \rVert^2` (:math:`H_0` padded with empty slots to :math:`K`), and
+    :math:`-(u - b) \log p(H)` with a moving baseline :math:`b` of the caller's utility :math:`u`.
+
+    Args:
+        in_channels: :math:`F`.
+        num_slots: :math:`K`, the most hyperedges the decoder can propose.
+        hidden_channels: encoder width.
+        latent_channels: :math:`D`.
+        query_channels: :math:`F_q` (``None``: no task node).
+        tau: decoder temperature :math:`\tau`.
+        baseline_momentum: :math:`m` of the REINFORCE baseline :math:`b \leftarrow m b + (1 - m)\bar u`.
+
+    Shapes:
+        - **x**: ``[N, F]``; **hg**: ``None`` or a :class:`~hgnn.Hypergraph` with ``N`` nodes;
+          **query**: ``None``, ``[F_q]`` or ``[B, F_q]``.
+        - **output**: :class:`TopologyOutput` with ``prob`` ``[B, N, K]`` (``B = 1`` without a query).
+    """
+
+    def __init__(self, in_channels: int, num_slots: int, hidden_channels: int = 64, latent_channels: int = 32,
+                 query_channels: int | None = None, tau: float = 1.0, baseline_momentum: float = 0.9) -> None:
+        super().__init__()
+        for name, value in (("in_channels", in_channels), ("num_slots", num_slots),
+                            ("hidden_channels", hidden_channels), ("latent_channels", latent_channels)):
+            check_int(value, name)
+        if query_channels is not None:
+            check_int(query_channels, "query_channels")
+        if not tau > 0:
+            raise ValueError(f"tau must be > 0, got {tau}")
+        if not 0.0 <= baseline_momentum < 1.0:
+            raise ValueError(f"baseline_momentum must be in [0, 1), got {baseline_momentum}")
+        self.in_channels, self.num_slots, self.latent_channels = in_channels, num_slots, latent_channels
+        self.query_channels, self.tau, self.momentum = query_channels, float(tau), float(baseline_momentum)
+        self.lin1 = nn.Linear(in_channels, hidden_channels)
+        self.lin_mu = nn.Linear(hidden_channels, latent_channels)
+        self.lin_logvar = nn.Linear(hidden_channels, latent_channels)
+        self.slots = nn.Parameter(torch.empty(num_slots, latent_channels))
+        self.slot_bias = nn.Parameter(torch.zeros(num_slots))
+        self.task = nn.Linear(query_channels, in_channels) if query_channels else None
+        self.query_to_slots = nn.Linear(query_channels, latent_channels, bias=False) if query_channels else None
+        self.register_buffer("baseline", torch.zeros(()))
+        self.register_buffer("baseline_initialised", torch.zeros((), dtype=torch.bool))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for mod in (self.lin1, self.lin_mu, self.lin_logvar, self.task, self.query_to_slots):
+            if mod is not None:
+                mod.reset_parameters()
+        nn.init.normal_(self.slots, std=1.0)
+        nn.init.zeros_(self.slot_bias)
+        self.baseline.zero_()
+        self.baseline_initialised.zero_()
+
+    # ------------------------------------------------------------------ encoder / decoder
+    @staticmethod
+    def with_task_node(hg: Hypergraph) -> Hypergraph:
+        """The anchor with one more node (id ``N``) joined to every hyperedge."""
+        n, m = hg.num_nodes, hg.num_edges
+        extra = torch.stack([torch.full((m,), n, dtype=torch.long, device=hg.device),
+                             torch.arange(m, device=hg.device)])
+        return Hypergraph(torch.cat([hg.hyperedge_index, extra], dim=1), num_nodes=n + 1, num_edges=m,
+                          edge_weight=hg.edge_weight, validate=False)
+
+    def _smooth(self, h: Tensor, hg: Hypergraph | None) -> Tensor:
+        """``[N', B, C]`` -> ``[N', B, C]``: the HGNN operator, or the identity without an anchor."""
+        return h if hg is None else hgnn_smoothing(h, hg)
+
+    def forward(self, x: Tensor, hg: Hypergraph | None = None, query: Tensor | None = None) -> TopologyOutput:
+        check_features(x, self.in_channels)
+        n = x.size(0)
+        if n == 0:
+            raise ValueError("x has no nodes: the topology VAE needs at least one node")
+        if hg is not None:
+            if not isinstance(hg, Hypergraph):
+                raise TypeError(f"hg must be a Hypergraph or None, got {type(hg).__name__}")
+            if hg.num_nodes != n:
+                raise ValueError(f"hg has {hg.num_nodes} nodes but x has {n} rows")
+        if query is not None:
+            if self.task is None:
+                raise ValueError("query given but the VAE was built with query_channels=None")
+            query = query.view(1, -1) if query.dim() == 1 else query
+            check_features(query, self.query_channels, "query")
+        elif self.task is not None:
+            raise ValueError(f"this VAE is query-conditioned: pass query [B, {self.query_channels}]")
+        b = 1 if query is None else query.size(0)
+        feats = x.unsqueeze(1).expand(n, b, -1)  # [N, B, F]
+        if query is not None:
+            feats = torch.cat([feats, self.task(query).unsqueeze(0)], dim=0)  # task node last: [N+1, B, F]
+            hg = None if hg is None else self.with_task_node(hg)
+        h = F.relu(self._smooth(self.lin1(feats), hg))
+        mu, logvar = self._smooth(self.lin_mu(h), hg), self._smooth(self.lin_logvar(h), hg).clamp(-10, 10)
+        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if self.training else mu
+        mu, logvar, z = (t.transpose(0, 1) for t in (mu, logvar, z))  # [B, N', D]
+        protos = self.slots.unsqueeze(0).expand(b, -1, -1)
+        if query is not None:
+            protos = protos + self.query_to_slots(query).unsqueeze(1)
+        logits = z[:, :n] @ protos.transpose(1, 2) / (self.tau * math.sqrt(self.latent_channels)) + self.slot_bias
+        return TopologyOutput(torch.sigmoid(logits), logits, mu, logvar, z)
+
+    # ------------------------------------------------------------------ discretisation
+    @staticmethod
+    def log_prob(logits: Tensor, incidence: Tensor) -> Tensor:
+        r""":math:`\log p(H) = \sum_{v,k} H_{vk} \log P_{vk} + (1 - H_{vk}) \log(1 - P_{vk})` per query: ``[B]``."""
+        return -F.binary_cross_entropy_with_logits(logits, incidence.detach(), reduction="none").flatten(1).sum(1)
+
+    def discretize(self, out: TopologyOutput, mode: str = "bernoulli", *, temperature: float = 0.5,
+                   threshold: float = 0.5, k: int | None = None, generator: torch.Generator | None = None
+                   ) -> TopologySample:
+        r"""Turn probabilities into an incidence matrix.
+
+        * ``"bernoulli"``: :math:`H \sim \mathrm{Bernoulli}(P)`, no gradient through :math:`H`; use
+          ``log_prob`` with :meth:`reinforce_loss`.
+        * ``"gumbel"``: binary Concrete relaxation :math:`s = \sigma((\ell + \log u - \log(1-u)) / t)`,
+          :math:`u \sim U(0,1)`, made hard by straight-through: forward :math:`[s > 0.5]`, gradient
+          :math:`\partial s`.
+        * ``"hard-concrete"``: Louizos et al. (ICLR 2018): :math:`s` stretched to :math:`(-0.1, 1.1)`
+          and clipped to :math:`[0, 1]`, straight-through as above.
+        * ``"threshold"``: :math:`[P > \text{threshold}]`; ``"topk"``: each slot's ``k`` most likely
+          members (inference; no gradient).
+
+        ``generator`` makes the draws reproducible.
+        """
+        if mode not in DISCRETE:
+            raise ValueError(f"mode must be one of {DISCRETE}, got {mode!r}")
+        logits, prob = out.logits, out.prob
+
+        def uniform() -> Tensor:
+            u = torch.rand(logits.shape, generator=generator, device=logits.device, dtype=logits.dtype)
+            return u.clamp(1e-6, 1 - 1e-6)
+
+        if mode == "bernoulli":
+            hard = (uniform() < prob.detach()).to(prob.dtype)
+        elif mode in ("gumbel", "hard-concrete"):
+            if not temperature > 0:
+                raise ValueError(f"temperature must be > 0, got {temperature}")
+            u = uniform()
+            soft = torch.sigmoid((logits + u.log() - (1 - u).log()) / temperature)
+            if mode == "hard-concrete":
+                soft = (soft * 1.2 - 0.1).clamp(0.0, 1.0)
+            hard = _StraightThrough.apply((soft > 0.5).to(soft.dtype), soft)
+        elif mode == "threshold":
+            hard = (prob.detach() > threshold).to(prob.dtype)
+        else:
+            if k is None:
+                raise ValueError("mode='topk' needs k, the members per slot")
+            check_int(k, "k")
+            top = prob.detach().topk(min(k, prob.size(1)), dim=1).indices
+            hard = torch.zeros_like(prob).scatter_(1, top, 1.0)
+        return TopologySample(hard, self.log_prob(logits, hard), mode)
+
+    # ------------------------------------------------------------------ losses
+    @staticmethod
+    def kl_loss(out: TopologyOutput) -> Tensor:
+        r""":math:`\mathrm{KL}(\mathcal N(\mu, \sigma^2) \Vert \mathcal N(0, I))`, summed over nodes and
+        channels, mean over queries."""
+        kl = -0.5 * (1 + out.logvar - out.mu.pow(2) - out.logvar.exp())
+        return kl.flatten(1).sum(1).mean()
+
+    @staticmethod
+    def sparsity_loss(out: TopologyOutput) -> Tensor:
+        r"""Expected incidences :math:`\sum_{v,k} P_{vk}`, mean over queries."""
+        return out.prob.flatten(1).sum(1).mean()
+
+    @staticmethod
+    def anchor_loss(out: TopologyOutput, anchor: Hypergraph) -> Tensor:
+        r""":math:`\lVert P - H_0 \rVert_F^2` with the anchor's incidence matrix in the first
+        :math:`M` slots and empty slots after it, mean over queries."""
+        n, k = out.prob.shape[1:]
+        if anchor.num_nodes != n:
+            raise ValueError(f"anchor has {anchor.num_nodes} nodes, the output {n}")
+        if anchor.num_edges > k:
+            raise ValueError(f"anchor has {anchor.num_edges} hyperedges but the VAE only {k} slots; "
+                             f"build it with num_slots >= {anchor.num_edges}")
+        target = out.prob.new_zeros(n, k)
+        target[anchor.hyperedge_index[0], anchor.hyperedge_index[1]] = 1.0
+        return (out.prob - target).pow(2).flatten(1).sum(1).mean()
+
+    def reinforce_loss(self, log_prob: Tensor, utility: Tensor, update_baseline: bool = True) -> Tensor:
+        r"""Score-function loss :math:`-\frac1B \sum_b (u_b - b)\, \log p(H_b)`, whose gradient is an
+        unbiased estimate of :math:`-\nabla\, \mathbb E[u]`. The baseline :math:`b` (a buffer) is the
+        moving mean of past utilities, updated after use when ``update_baseline``.
+
+        Args:
+            log_prob: ``[B]`` from :meth:`discretize` (mode ``"bernoulli"``).
+            utility: ``[B]`` task reward minus cost, no gradient needed.
+        """
+        utility = utility.detach().to(log_prob.dtype).view(-1)
+        if utility.shape != log_prob.shape:
+            raise ValueError(f"utility must have shape {list(log_prob.shape)}, got {list(utility.shape)}")
+        if not torch.isfinite(utility).all():
+            raise ValueError("utility has NaN or inf values")
+        loss = -((utility - self.baseline) * log_prob).mean()
+        if update_baseline:
+            with torch.no_grad():
+                mean = utility.mean()
+                if bool(self.baseline_initialised):
+                    self.baseline.mul_(self.momentum).add_((1 - self.momentum) * mean)
+                else:
+                    self.baseline.copy_(mean)
+                    self.baseline_initialised.fill_(True)
+        return loss
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, num_slots={self.num_slots}, latent={self.latent_channels}, "
+                f"query_channels={self.query_channels}, tau={self.tau}")
