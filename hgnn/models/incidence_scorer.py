@@ -82,15 +82,22 @@ class IncidenceScorer(nn.Module):
         """Encoder and scorer parameters, clipped separately (as the reference's embedder/scorer)."""
         return [list(self.encoder.parameters()), list(self.scorer.parameters())]
 
-    def forward(self, x: Tensor, hg: Hypergraph | Tensor, pe: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, hg: Hypergraph | Tensor, pe: Tensor | None = None,
+                incidences: Tensor | None = None) -> Tensor:
+        """Logits ``[nnz, C]``, or only those of ``incidences`` (``[T]`` incidence ids, ``[T, C]``):
+        the encoder and the hyperedge means still see the whole hypergraph, but the scorer runs on
+        the requested rows only (a training step needs its batch's, not all ``nnz``)."""
         hg = as_hypergraph(hg, x.size(0))
         h = self.encoder(x, hg)
         z = node_to_edge(h, hg, reduce="mean")
         nodes, edges = hg.hyperedge_index
+        if self.pe_channels and (pe is None or pe.dim() != 2 or pe.shape != (hg.num_incidences, self.pe_channels)):
+            raise ValueError(f"pe must be [nnz={hg.num_incidences}, {self.pe_channels}]")
+        if incidences is not None:
+            nodes, edges = nodes[incidences], edges[incidences]
+            pe = None if pe is None else pe[incidences]
         parts = [h.index_select(0, nodes), z.index_select(0, edges)]
         if self.pe_channels:
-            if pe is None or pe.dim() != 2 or pe.shape != (hg.num_incidences, self.pe_channels):
-                raise ValueError(f"pe must be [nnz={hg.num_incidences}, {self.pe_channels}]")
             parts.append(pe.to(h.dtype))
         return self.scorer(torch.cat(parts, dim=-1))
 

@@ -380,7 +380,10 @@ def fit_enc(
                 else:
                     logits = model(x, batch.hg, sub_pe)[batch.target_index]
             else:
-                logits = model(emb.weight, hg, pe)[batch.target_incidence_ids]
+                if isinstance(model, IncidenceScorer):  # score the batch's incidences only
+                    logits = model(emb.weight, hg, pe, incidences=batch.target_incidence_ids)
+                else:
+                    logits = model(emb.weight, hg, pe)[batch.target_incidence_ids]
             loss = F.cross_entropy(logits, batch.y)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"the training loss became {loss.item()} at epoch {epoch}")

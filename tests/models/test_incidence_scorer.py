@@ -71,3 +71,11 @@ def test_gradients_reach_every_parameter():
     model = IncidenceScorer(5, 3, encoder="hgnn", hidden_channels=8, pe_channels=3, dropout=0.0)
     model(x, hg, pe).square().sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+
+
+@pytest.mark.parametrize("encoder", ["mlp", "hgnn"])
+def test_scoring_a_subset_of_incidences_equals_slicing_all(encoder):
+    hg, x, pe = make_data()
+    model = IncidenceScorer(5, 3, encoder=encoder, hidden_channels=8, pe_channels=3).eval()
+    ids = torch.tensor([4, 0, 2])
+    torch.testing.assert_close(model(x, hg, pe, incidences=ids), model(x, hg, pe)[ids])
