@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from hgnn.nn.topology_vae import HypergraphTopologyVAE
+from hgnn.nn.topology_vae import HypergraphTopologyVAE, TopologyOutput
 from hgnn.train.trainer import seed_everything
 
 #: Difficulty -> (number of groups, group size) for 24 agents.
@@ -127,7 +127,8 @@ def knn_incidence(v: Tensor, k: int) -> Tensor:
 
 def run_planted(difficulty: str = "easy", *, num_agents: int = 24, dim: int = 4, num_slots: int = 12,
                 steps: int = 1500, sparsity: float = 0.02, beta: float = 1e-3, relaxation: str = "gumbel",
-                seed: int = 0, progress: bool = True) -> dict[str, Any]:
+                tau: float = 1.0, lr: float = 1e-2, init_bias: float = 0.0, seed: int = 0,
+                progress: bool = True) -> dict[str, Any]:
     """Learn the topology end to end (Gumbel straight-through samples, task cross-entropy + sparsity +
     KL), then compare it, thresholded at 0.5, with no communication, one complete hyperedge, random
     hypergraphs of the same number of incidences and a kNN hypergraph on the private vectors."""
@@ -136,16 +137,26 @@ def run_planted(difficulty: str = "easy", *, num_agents: int = 24, dim: int = 4,
     seed_everything(seed)
     groups = planted_groups(num_agents, *DIFFICULTIES[difficulty], seed=seed)
     ids = torch.eye(num_agents)
-    vae = HypergraphTopologyVAE(num_agents, num_slots, hidden_channels=32, latent_channels=16)
+    vae = HypergraphTopologyVAE(num_agents, num_slots, hidden_channels=32, latent_channels=16, tau=tau)
+    with torch.no_grad():
+        vae.slot_bias.fill_(init_bias)
     decider = Decider(dim)
-    opt = torch.optim.Adam(list(vae.parameters()) + list(decider.parameters()), lr=1e-2)
+    opt = torch.optim.Adam(list(vae.parameters()) + list(decider.parameters()), lr=lr)
     gen = torch.Generator().manual_seed(seed)
     for _ in tqdm(range(steps), desc=f"planted {difficulty}", disable=not progress, leave=False):
         out = vae(ids)
-        h = out.prob if relaxation == "soft" else vae.discretize(out, relaxation, generator=gen).incidence
         v, y = episodes(groups, 256, dim, gen)
-        task = F.cross_entropy(decider(v, h).flatten(0, 1), y.flatten())
-        loss = task + sparsity * vae.sparsity_loss(out) + beta * vae.kl_loss(out)
+        if relaxation == "reinforce":  # one Bernoulli hypergraph per episode, scored by its own utility
+            batch = TopologyOutput(out.prob.expand(256, -1, -1), out.logits.expand(256, -1, -1), out.mu, out.logvar,
+                                   out.z)
+            sample = vae.discretize(batch, "bernoulli", generator=gen)
+            ce = F.cross_entropy(decider(v, sample.incidence).transpose(1, 2), y, reduction="none").mean(1)
+            utility = -ce.detach() - sparsity * sample.incidence.flatten(1).sum(1)
+            loss = ce.mean() + vae.reinforce_loss(sample.log_prob, utility) + beta * vae.kl_loss(out)
+        else:
+            h = out.prob if relaxation == "soft" else vae.discretize(out, relaxation, generator=gen).incidence
+            task = F.cross_entropy(decider(v, h).flatten(0, 1), y.flatten())
+            loss = task + sparsity * vae.sparsity_loss(out) + beta * vae.kl_loss(out)
         opt.zero_grad()
         loss.backward()
         opt.step()
