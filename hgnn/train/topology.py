@@ -126,7 +126,7 @@ def knn_incidence(v: Tensor, k: int) -> Tensor:
 
 
 def run_planted(difficulty: str = "easy", *, num_agents: int = 24, dim: int = 4, num_slots: int = 12,
-                steps: int = 1500, sparsity: float = 1e-3, beta: float = 1e-4, relaxation: str = "soft",
+                steps: int = 1500, sparsity: float = 1e-4, beta: float = 1e-4, relaxation: str = "soft",
                 tau: float = 1.0, lr: float = 3e-2, init_bias: float = 0.0, latent: int = 64, seed: int = 0,
                 progress: bool = True) -> dict[str, Any]:
     """Learn the topology end to end (``relaxation``: the incidence probabilities themselves
