@@ -1,7 +1,7 @@
 """Hypergraph convolutions, one a file (PyG style: math in the docstring, ``reset_parameters``,
 ``forward(x, hg)`` with ``hg`` a :class:`~hgnn.Hypergraph` or a raw ``hyperedge_index``)."""
 from hgnn.nn.conv.conhd_conv import CoNHDConv, incidence_positional_encoding
-from hgnn.nn.conv.ehgnn_conv import EHGNNConv, ehgnn_smoothing
+from hgnn.nn.conv.ehgnn_conv import EHGNNConv
 from hgnn.nn.conv.hgnn_conv import HGNNConv, hgnn_normalization, hgnn_smoothing
 from hgnn.nn.conv.hgnnp_conv import HGNNPConv, hgnnp_smoothing
 from hgnn.nn.conv.hnhn_conv import HNHNConv
@@ -14,7 +14,6 @@ __all__ = [
     "HGNNPConv",
     "HNHNConv",
     "UniGCNConv",
-    "ehgnn_smoothing",
     "hgnn_normalization",
     "hgnn_smoothing",
     "hgnnp_smoothing",

@@ -5,22 +5,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from hgnn.nn.conv._utils import check_features
-from hgnn.ops import inv_pow
-from hgnn.structure import Hypergraph, as_hypergraph, incidence_matmul
-
-
-def ehgnn_smoothing(x: Tensor, hg: Hypergraph, backend: str | None = None) -> Tensor:
-    r"""Apply :math:`D^{-1} H W B^{-1} H^\top` to ``x`` (``[N, F]`` -> ``[N, F]``).
-
-    :math:`B = \mathrm{diag}(H^\top \mathbf 1)` (hyperedge sizes), :math:`D = \mathrm{diag}(H w)`
-    (weighted node degrees), :math:`0^{-1} := 0`: the mean over each hyperedge's members, then the
-    :math:`w`-weighted mean over each node's hyperedges. Both factors are cached on ``hg``.
-    """
-    nodes, edges = hg.hyperedge_index
-    to_edge = lambda: inv_pow(hg.edge_degree())[edges]  # noqa: E731
-    to_node = lambda: inv_pow(hg.node_degree(weighted=True))[nodes] * hg.edge_weight[edges]  # noqa: E731
-    e = incidence_matmul(x, hg, "node_to_edge", to_edge, key="ehgnn.to_edge", backend=backend)
-    return incidence_matmul(e, hg, "edge_to_node", to_node, key="ehgnn.to_node", backend=backend)
+from hgnn.nn.conv.hgnnp_conv import hgnnp_smoothing
+from hgnn.structure import Hypergraph, as_hypergraph
 
 
 class EHGNNConv(nn.Module):
@@ -32,8 +18,9 @@ class EHGNNConv(nn.Module):
 
     with :math:`H` the incidence matrix, :math:`W = \mathrm{diag}(w)` the hyperedge weights,
     :math:`B` the hyperedge sizes and :math:`D = \mathrm{diag}(Hw)` the weighted node degrees
-    (PyG's ``HypergraphConv`` normalisation without attention; the bias is added after the
-    propagation, as the reference does). On the dual hypergraph of a graph
+    (PyG's ``HypergraphConv`` normalisation without attention; the operator is HGNN+'s,
+    :func:`~hgnn.nn.conv.hgnnp_smoothing`, but the bias is added after the propagation, as the
+    reference does). On the dual hypergraph of a graph
     (:func:`hgnn.transforms.dual_hypergraph`), the nodes are the graph's edges and each hyperedge
     is a node's set of incident edges, so this updates every edge from the edges it shares an
     endpoint with: edge representation learning with a node convolution.
@@ -71,7 +58,7 @@ class EHGNNConv(nn.Module):
         check_features(x, self.in_channels)
         hg = as_hypergraph(hg, x.size(0))
         x = F.dropout(x, p=self.dropout, training=self.training)
-        out = ehgnn_smoothing(self.lin(x), hg)
+        out = hgnnp_smoothing(self.lin(x), hg)
         return out if self.bias is None else out + self.bias
 
     def extra_repr(self) -> str:
