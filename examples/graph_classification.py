@@ -13,8 +13,8 @@ import argparse
 import torch
 
 from hgnn import datasets
-from hgnn.train.graph import (REFERENCE_RATIOS, _with_edge_features, build_graph_model, fit_graph_classifier,
-                              fold_split)
+from hgnn.train.graph import (REFERENCE_RATIOS, build_graph_model, fit_graph_classifier, fold_split,
+                              with_edge_features)
 
 
 def main() -> None:
@@ -25,7 +25,7 @@ def main() -> None:
     args = parser.parse_args()
 
     data = datasets.load(args.dataset)
-    graphs, edge_channels = _with_edge_features(list(data))
+    graphs, edge_channels = with_edge_features(list(data))
     train, val, test = fold_split(data.folds, args.fold)
     print(f"{args.dataset}: {len(data)} graphs, {data.num_classes} classes; fold {args.fold}: "
           f"{len(train)} train / {len(val)} val / {len(test)} test")

@@ -13,7 +13,7 @@ from torch_geometric.utils import to_dense_batch
 from hgnn.nn.conv._utils import check_features, check_int
 from hgnn.nn.conv.ehgnn_conv import EHGNNConv
 from hgnn.nn.pool.hypercluster import HyperCluster
-from hgnn.transforms.dht import dual_hypergraph
+from hgnn.transforms.dht import reference_dual
 
 
 class HyperClusterAutoencoder(nn.Module):
@@ -61,7 +61,7 @@ class HyperClusterAutoencoder(nn.Module):
 
     def forward(self, edge_attr: Tensor, edge_index: Tensor, batch: Tensor) -> Tensor:
         check_features(edge_attr, self.edge_channels, "edge_attr")
-        dual = dual_hypergraph(edge_index, batch.numel(), add_loops=True, drop_singletons=True)
+        dual = reference_dual(edge_index, batch.numel())
         num_graphs = int(batch.max()) + 1 if batch.numel() else 0
         z = edge_attr
         for conv in self.encoder:

@@ -12,7 +12,7 @@ from hgnn.models.mol import CategoricalEncoder, EdgeGCNConv
 from hgnn.nn.conv._utils import check_features, check_int
 from hgnn.nn.conv.ehgnn_conv import EHGNNConv
 from hgnn.nn.pool.hyperdrop import HyperDrop
-from hgnn.transforms.dht import dual_hypergraph
+from hgnn.transforms.dht import reference_dual
 
 
 def readout(x: Tensor, batch: Tensor, num_graphs: int) -> Tensor:
@@ -94,7 +94,7 @@ class HyperDropNet(nn.Module):
         for i in range(self.num_layers):
             x = F.relu(self.convs[i](x, edge_index, edge_weight))
             if i < self.num_layers - 1:
-                dual = dual_hypergraph(edge_index, x.size(0), add_loops=True, drop_singletons=True)
+                dual = reference_dual(edge_index, x.size(0))
                 edge_attr = F.relu(self.edge_convs[i](edge_attr, dual))
                 edge_index, edge_attr, edge_weight, _ = self.drops[i](edge_attr, edge_index, batch, dual)
             rep = rep + readout(x, batch, num_graphs)
@@ -151,7 +151,7 @@ class HyperDropMolNet(nn.Module):
         for i in range(self.num_layers):
             x = F.relu(self.convs[i](x, edge_index, edge_attr, edge_weight))
             if i < len(self.drops):
-                dual = dual_hypergraph(edge_index, x.size(0), add_loops=True, drop_singletons=True)
+                dual = reference_dual(edge_index, x.size(0))
                 edge_attr = F.relu(self.edge_convs[i](edge_attr, dual))
                 edge_index, edge_attr, edge_weight, _ = self.drops[i](edge_attr, edge_index, batch, dual)
             rep = rep + readout(x, batch, num_graphs)

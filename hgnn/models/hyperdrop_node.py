@@ -10,7 +10,7 @@ from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from hgnn.nn.conv._utils import check_features, check_int
 from hgnn.nn.conv.ehgnn_conv import EHGNNConv
 from hgnn.nn.pool.hyperdrop import topk_per_graph
-from hgnn.transforms.dht import dual_hypergraph
+from hgnn.transforms.dht import reference_dual
 
 
 class HyperDropNodeNet(nn.Module):
@@ -68,14 +68,15 @@ class HyperDropNodeNet(nn.Module):
         n = x.size(0)
         edge_index, edge_weight = gcn_norm(edge_index, None, n, add_self_loops=False)
         raw_index = edge_index
-        e = None
+        e, dual = None, None  # the dual (and its cached operators) is rebuilt only when edges are dropped
         for i, conv in enumerate(self.convs):
             x = conv(F.dropout(x, self.dropout, self.training), edge_index, edge_weight)
             if i < self.num_layers - 1:
                 x = F.relu(x)
             if not self.drop or i >= self.num_layers - 1:
                 continue
-            dual = dual_hypergraph(raw_index, n, add_loops=True, drop_singletons=True)
+            if dual is None:
+                dual = reference_dual(raw_index, n)
             if e is None:
                 e = torch.cat([x[raw_index[0]], x[raw_index[1]]], dim=1)
             e = F.dropout(F.relu(self.edge_convs[i](e, dual)), self.dropout, self.training)
@@ -85,6 +86,7 @@ class HyperDropNodeNet(nn.Module):
             if self.training:
                 perm = topk_per_graph(score, self.ratio)
                 raw_index, e, weight = raw_index[:, perm], e[perm], score[perm].clamp(1e-4, 1)
+                dual = None
             else:
                 weight = score.clamp(1e-4, 1)
             edge_index, edge_weight = gcn_norm(raw_index, weight, n, add_self_loops=False)

@@ -6,7 +6,7 @@ from torch import Tensor, nn
 
 from hgnn.nn.conv._utils import check_int
 from hgnn.nn.conv.ehgnn_conv import EHGNNConv
-from hgnn.transforms.dht import dual_hypergraph
+from hgnn.transforms.dht import reference_dual
 
 
 class EHGNN(nn.Module):
@@ -49,7 +49,7 @@ class EHGNN(nn.Module):
             conv.reset_parameters()
 
     def forward(self, edge_attr: Tensor, edge_index: Tensor, num_nodes: int | None = None) -> Tensor:
-        dual = dual_hypergraph(edge_index, num_nodes, add_loops=True, drop_singletons=True)
+        dual = reference_dual(edge_index, num_nodes)
         for i, conv in enumerate(self.convs):
             edge_attr = conv(edge_attr, dual)
             if i < len(self.convs) - 1:

@@ -151,7 +151,7 @@ def fit_graph_classifier(model: nn.Module, train: list, val: list, test: list, *
                           history=history)
 
 
-def _with_edge_features(graphs: list) -> tuple[list, int]:
+def with_edge_features(graphs: list) -> tuple[list, int]:
     """Graphs with ``edge_attr`` (ones ``[m, 1]`` where the dataset has none, as the reference)."""
     width = int(graphs[0].edge_attr.size(1)) if getattr(graphs[0], "edge_attr", None) is not None else 0
     if width:
@@ -183,7 +183,7 @@ def run_graph_classification(model: str = "hyperdrop", dataset: str = "gin-mutag
     data = load(dataset, root=root)
     if not getattr(data, "folds", None):
         raise ValueError(f"{dataset} has no fold files; use a gin-* dataset")
-    graphs, edge_channels = _with_edge_features(list(data))
+    graphs, edge_channels = with_edge_features(list(data))
     fold_ids = list(range(folds)) if isinstance(folds, int) else [int(f) for f in folds]
     ratio = REFERENCE_RATIOS.get(dataset, 0.8) if ratio is None else ratio
     avg_nodes = statistics.fmean(g.num_nodes for g in graphs)

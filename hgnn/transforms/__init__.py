@@ -8,7 +8,7 @@
   Transformation of a graph (edges become nodes, nodes become hyperedges) and its inverse, the
   input of EHGNN (Jo et al., NeurIPS 2021).
 """
-from hgnn.transforms.dht import DHT, DualGraph, dual_hypergraph, graph_from_dual
+from hgnn.transforms.dht import DHT, DualGraph, dual_hypergraph, graph_from_dual, reference_dual
 from hgnn.transforms.random_walk import (
     DEFAULTS,
     REFERENCE_SETTINGS,
@@ -22,6 +22,7 @@ __all__ = [
     "DualGraph",
     "dual_hypergraph",
     "graph_from_dual",
+    "reference_dual",
     "DEFAULTS",
     "REFERENCE_SETTINGS",
     "hypergraph_random_walks",

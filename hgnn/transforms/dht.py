@@ -27,7 +27,7 @@ from torch import Tensor
 
 from hgnn.structure import Hypergraph
 
-__all__ = ["DHT", "DualGraph", "dual_hypergraph", "graph_from_dual"]
+__all__ = ["DHT", "DualGraph", "dual_hypergraph", "graph_from_dual", "reference_dual"]
 
 
 class DualGraph(NamedTuple):
@@ -155,6 +155,13 @@ def dual_hypergraph(
         incidence_data={"end": end},
         validate=False,
     )
+
+
+def reference_dual(edge_index: Tensor, num_nodes: int | None = None) -> Hypergraph:
+    """The dual as EHGNN's reference code builds it before every edge layer: a self-loop hyperedge
+    per edge and the singleton node-hyperedges dropped
+    (``dual_hypergraph(edge_index, num_nodes, add_loops=True, drop_singletons=True)``)."""
+    return dual_hypergraph(edge_index, num_nodes, add_loops=True, drop_singletons=True)
 
 
 def graph_from_dual(hg: Hypergraph, undirected: bool = False) -> DualGraph:

@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from hgnn.nn.conv.ehgnn_conv import EHGNNConv
 from hgnn.structure import Hypergraph
-from hgnn.transforms.dht import dual_hypergraph
+from hgnn.transforms.dht import reference_dual
 
 
 def topk_per_graph(score: Tensor, ratio: float, batch: Tensor | None = None, num_graphs: int | None = None) -> Tensor:
@@ -99,8 +99,7 @@ class HyperDrop(nn.Module):
             raise ValueError(f"edge_index must be [2, m] with m = edge_attr.size(0) = {edge_attr.size(0)}, "
                              f"got {list(edge_index.shape)}")
         if dual is None:
-            dual = dual_hypergraph(edge_index, None if batch is None else batch.numel(), add_loops=True,
-                                   drop_singletons=True)
+            dual = reference_dual(edge_index, None if batch is None else batch.numel())
         score = torch.tanh(self.score(edge_attr, dual).view(-1))
         edge_batch = None if batch is None else batch[edge_index[0]]
         num_graphs = None if batch is None or batch.numel() == 0 else int(batch.max()) + 1
