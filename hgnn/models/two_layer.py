@@ -47,7 +47,11 @@ class TwoLayerHypergraphNet(nn.Module):
         if isinstance(self.norm, nn.BatchNorm1d):
             self.norm.reset_parameters()
 
+    def embed(self, x: Tensor, hg: Hypergraph | Tensor) -> Tensor:
+        r"""The hidden representation :math:`\mathrm{BN}(\mathrm{ReLU}(\mathrm{conv}_1(X, G)))`,
+        ``[N, hidden]`` (before the second layer's dropout)."""
+        return self.norm(F.relu(self.conv1(x, hg)))
+
     def forward(self, x: Tensor, hg: Hypergraph | Tensor) -> Tensor:
         """``x`` ``[N, F]``, ``hg`` a :class:`~hgnn.Hypergraph` (or ``hyperedge_index``) -> ``[N, C]``."""
-        x = self.norm(F.relu(self.conv1(x, hg)))
-        return self.conv2(x, hg)
+        return self.conv2(self.embed(x, hg), hg)

@@ -50,12 +50,17 @@ class MLP(nn.Module):
             if hasattr(module, "reset_parameters"):
                 module.reset_parameters()
 
-    def forward(self, x: Tensor, hg: Any = None) -> Tensor:
-        """``x`` ``[N, F]`` -> ``[N, C]``; ``hg`` is ignored."""
+    def embed(self, x: Tensor, hg: Any = None) -> Tensor:
+        r"""The last hidden representation :math:`H^{(L-1)}` (``[N, hidden]``; ``x`` itself when
+        ``num_layers == 1``): what LightHGNN's topology-aware score is computed on."""
         check_features(x, self.in_channels)
         for lin, norm in zip(self.lins[:-1], self.norms):
             x = F.dropout(norm(F.relu(lin(x))), self.dropout, self.training)
-        return self.lins[-1](x)
+        return x
+
+    def forward(self, x: Tensor, hg: Any = None) -> Tensor:
+        """``x`` ``[N, F]`` -> ``[N, C]``; ``hg`` is ignored."""
+        return self.lins[-1](self.embed(x))
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "

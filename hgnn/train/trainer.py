@@ -5,7 +5,7 @@ import copy
 import random
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
@@ -94,6 +94,7 @@ def fit(
     patience: int | None = None,
     evaluator: Evaluator | None = None,
     optimizer: torch.optim.Optimizer | None = None,
+    loss_fn: Callable[[Tensor], Tensor] | None = None,
     progress: bool = True,
     desc: str | None = None,
 ) -> FitResult:
@@ -109,6 +110,10 @@ def fit(
     back into ``model`` before the final train / val / test evaluation. With ``patience``, training
     stops once that many epochs pass without a better validation score.
 
+    ``loss_fn`` replaces the cross-entropy: it gets the ``[N, C]`` logits of every node (train mode)
+    and returns the scalar to minimise, e.g. a distillation loss
+    (:class:`hgnn.distill.LightHGNNLoss`); model selection stays on the validation labels.
+
     Args:
         model: a module called as ``model(x, hg)``.
         hg: the hypergraph (on the model's device).
@@ -118,6 +123,8 @@ def fit(
         lr, weight_decay: Adam's settings (ignored when ``optimizer`` is given).
         patience: early-stopping patience in epochs (``None``: train all epochs).
         evaluator: metrics (default: accuracy, macro-F1, micro-F1; accuracy selects).
+        loss_fn: ``logits [N, C] -> scalar`` training objective (default: cross-entropy on
+            ``split.train``).
         progress: show a tqdm bar with the running validation score.
         desc: the bar's label.
     """
@@ -158,7 +165,8 @@ def fit(
     for epoch in bar:
         model.train()
         optimizer.zero_grad()
-        loss = F.cross_entropy(model(x, hg)[split.train], y_train)
+        logits = model(x, hg)
+        loss = F.cross_entropy(logits[split.train], y_train) if loss_fn is None else loss_fn(logits)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"the training loss became {loss.item()} at epoch {epoch}; lower the "
                                      "learning rate or check the features")

@@ -1,0 +1,124 @@
+r"""Ship a distilled student: checkpoints that load without executing code, ``torch.export`` and ONNX.
+
+* :func:`save_student` / :func:`load_student`: the MLP's constructor arguments and ``state_dict`` in
+  one file of plain tensors and numbers, loaded with ``torch.load(weights_only=True)``.
+* :func:`export_program`: a ``torch.export`` program of ``student(x)``, ``x`` ``[batch, F]`` with a
+  dynamic batch size (``torch.export.save`` writes it as ``.pt2``).
+* :func:`export_onnx` and :func:`check_onnx`: an ONNX file (dynamic batch axis) and a check with
+  ONNX Runtime that it gives the PyTorch student's outputs and predictions.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from hgnn.nn import MLP
+
+__all__ = ["save_student", "load_student", "export_program", "export_onnx", "check_onnx", "onnx_session"]
+
+_FORMAT = "hgnn.distill.student/1"
+
+
+def _config(student: MLP) -> dict[str, Any]:
+    return {"in_channels": student.in_channels, "out_channels": student.out_channels,
+            "hidden_channels": student.lins[0].out_features if len(student.lins) > 1 else student.out_channels,
+            "num_layers": len(student.lins), "dropout": student.dropout,
+            "use_bn": any(isinstance(n, torch.nn.BatchNorm1d) for n in student.norms)}
+
+
+def save_student(student: MLP, path: str | Path, **metadata: Any) -> Path:
+    """Write ``student`` (an :class:`~hgnn.nn.MLP`) and JSON-like ``metadata`` (numbers, strings,
+    lists, dicts of those) to ``path``; :func:`load_student` reads it back."""
+    if not isinstance(student, MLP):
+        raise TypeError(f"student must be an hgnn.nn.MLP, got {type(student).__name__}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu() for k, v in student.state_dict().items()}
+    torch.save({"format": _FORMAT, "config": _config(student), "state_dict": state, "metadata": metadata}, path)
+    return path
+
+
+def load_student(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[MLP, dict[str, Any]]:
+    """Rebuild the student saved by :func:`save_student`: ``(student in eval mode, metadata)``.
+
+    The file is read with ``torch.load(weights_only=True)``: it cannot execute code.
+    """
+    blob = torch.load(Path(path), map_location=map_location, weights_only=True)
+    if not isinstance(blob, dict) or blob.get("format") != _FORMAT:
+        raise ValueError(f"{path} is not a student checkpoint written by hgnn.distill.save_student")
+    student = MLP(**blob["config"])
+    student.load_state_dict(blob["state_dict"])
+    return student.to(map_location).eval(), blob.get("metadata", {})
+
+
+class _Plain(torch.nn.Module):
+    """``student(x)`` with a single tensor argument (what exporters want)."""
+
+    def __init__(self, student: torch.nn.Module) -> None:
+        super().__init__()
+        self.student = student
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.student(x)
+
+
+def _example(student: MLP, example: Tensor | None) -> Tensor:
+    if example is None:
+        example = torch.randn(4, student.in_channels)
+    if example.dim() != 2 or example.size(1) != student.in_channels:
+        raise ValueError(f"example must be [batch, {student.in_channels}], got {tuple(example.shape)}")
+    if example.size(0) < 2:
+        raise ValueError("example needs >= 2 rows so that the batch dimension can be exported as dynamic")
+    return example.to(next(student.parameters()).device)
+
+
+def export_program(student: MLP, example: Tensor | None = None) -> torch.export.ExportedProgram:
+    """``torch.export`` the eval-mode student, batch dimension dynamic."""
+    student = student.eval()
+    example = _example(student, example)
+    batch = torch.export.Dim("batch", min=1)
+    return torch.export.export(_Plain(student).eval(), (example,), dynamic_shapes={"x": {0: batch}})
+
+
+def export_onnx(student: MLP, path: str | Path, example: Tensor | None = None) -> Path:
+    """Write the eval-mode student to ONNX (input ``x`` ``[batch, F]``, output ``logits`` ``[batch, C]``,
+    batch dynamic). Needs the ``onnx`` and ``onnxscript`` packages (``pip install hgnn[export]``)."""
+    student = student.eval()
+    example = _example(student, example)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    batch = torch.export.Dim("batch", min=1)
+    torch.onnx.export(_Plain(student).eval(), (example,), str(path), input_names=["x"], output_names=["logits"],
+                      dynamic_shapes={"x": {0: batch}}, dynamo=True, verbose=False)
+    return path
+
+
+def onnx_session(path: str | Path, threads: int | None = None) -> Any:
+    """An ONNX Runtime CPU ``InferenceSession`` for ``path`` (``threads`` intra-op threads)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = int(threads)
+        options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def check_onnx(path: str | Path, student: MLP, x: Tensor, atol: float = 1e-4) -> dict[str, float]:
+    """Run the ONNX file with ONNX Runtime on ``x`` and compare with the PyTorch student.
+
+    Returns ``{"max_abs_diff", "prediction_agreement"}``; raises ``AssertionError`` when the
+    predictions differ anywhere or the logits differ by more than ``atol``.
+    """
+    student = student.eval()
+    with torch.no_grad():
+        ref = student(x).cpu()
+    out = torch.from_numpy(onnx_session(path).run(["logits"], {"x": x.detach().cpu().float().numpy()})[0])
+    diff = float((out - ref).abs().max()) if ref.numel() else 0.0
+    agree = float((out.argmax(1) == ref.argmax(1)).float().mean()) if ref.numel() else 1.0
+    if diff > atol or agree < 1.0:
+        raise AssertionError(f"ONNX student differs from PyTorch: max |diff| {diff:.2e}, agreement {agree:.4f}")
+    return {"max_abs_diff": diff, "prediction_agreement": agree}

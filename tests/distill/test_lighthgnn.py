@@ -1,0 +1,84 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from hgnn.distill import LightHGNNLoss, distill, mlp_student, teacher_logits
+from hgnn.models import HGNN
+from hgnn.train import fit, seed_everything
+
+from distill_data import planted, split
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def test_student_shape_is_the_reference_mlp():
+    s = mlp_student(10, 3)
+    assert [m.out_features for m in s.lins] == [128, 3]
+    assert isinstance(s.norms[0], torch.nn.BatchNorm1d) and s.dropout == 0.5
+    assert s(torch.randn(4, 10)).shape == (4, 3)
+
+
+def test_loss_lambda_one_is_cross_entropy_and_zero_is_soft_labels_only():
+    torch.manual_seed(0)
+    t, s = torch.randn(8, 3), torch.randn(8, 3)
+    y = torch.randint(0, 3, (8,))
+    train = torch.tensor([True, False] * 4)
+    assert torch.allclose(LightHGNNLoss(t, y, train, lamb=1.0)(s), F.cross_entropy(s[train], y[train]))
+    soft = LightHGNNLoss(t, y, train, lamb=0.0)(s)
+    assert torch.allclose(soft, F.kl_div(F.log_softmax(s, 1), F.log_softmax(t, 1), reduction="batchmean",
+                                         log_target=True))
+    mixed = LightHGNNLoss(t, y, train, lamb=0.3)(s)
+    assert torch.allclose(mixed, 0.3 * F.cross_entropy(s[train], y[train]) + 0.7 * soft)
+
+
+def test_loss_rejects_bad_settings():
+    t, y, m = torch.zeros(4, 2), torch.zeros(4, dtype=torch.long), torch.ones(4, dtype=torch.bool)
+    with pytest.raises(ValueError, match="lamb"):
+        LightHGNNLoss(t, y, m, lamb=1.5)
+    with pytest.raises(ValueError, match="needs the hypergraph"):
+        LightHGNNLoss(t, y, m, reliability=torch.ones(3))
+    with pytest.raises(ValueError, match="train_mask"):
+        LightHGNNLoss(t, y, m[:3])
+
+
+def test_teacher_logits_are_eval_mode_constants():
+    hg = planted()
+    teacher = HGNN(16, 4).train()
+    a, b = teacher_logits(teacher, hg.x, hg), teacher_logits(teacher, hg.x, hg)
+    assert torch.equal(a, b) and not a.requires_grad and teacher.training
+
+
+@pytest.mark.parametrize("plus", [False, True])
+def test_distilled_student_beats_the_label_only_mlp(plus):
+    hg = planted()
+    masks = split(hg)
+    seed_everything(0)
+    teacher = HGNN(16, 4)
+    t = fit(teacher, hg, masks, epochs=100, progress=False)
+    seed_everything(0)
+    mlp = fit(mlp_student(16, 4), hg, masks, epochs=100, progress=False)
+    seed_everything(0)
+    student = mlp_student(16, 4)
+    s = distill(student, teacher, hg, masks, plus=plus, epochs=200, seed=0, progress=False)
+    # the structure carries the signal: teacher >> MLP, and the student inherits it without hg
+    assert t.test["acc"] > mlp.test["acc"] + 0.2
+    assert s.test["acc"] > mlp.test["acc"] + 0.2
+    assert s.test["acc"] > t.test["acc"] - 0.08
+    student.eval()
+    assert torch.equal(student(hg.x).argmax(1)[masks.test].eq(hg.y[masks.test]).float().mean(),
+                       torch.tensor(s.test["acc"], dtype=torch.float32))
+
+
+def test_distill_is_deterministic_under_a_seed():
+    hg = planted()
+    masks = split(hg)
+    seed_everything(0)
+    teacher = HGNN(16, 4)
+    fit(teacher, hg, masks, epochs=30, progress=False)
+    outs = []
+    for _ in range(2):
+        seed_everything(1)
+        student = mlp_student(16, 4)
+        distill(student, teacher, hg, masks, plus=True, epochs=20, seed=5, progress=False)
+        outs.append(student.eval()(hg.x))
+    assert torch.equal(outs[0], outs[1])
