@@ -133,3 +133,109 @@ def add_self_loops(hg: Hypergraph, isolated_only: bool = True) -> Hypergraph:
         incidence_data={key: grow(v, k) for key, v in hg.incidence_data.items()},
         validate=False,
     )
+
+
+def _rows(perm: Tensor, ptr: Tensor, ids: Tensor) -> Tensor:
+    """The incidence ids of CSR rows ``ids`` (``perm[ptr[i]:ptr[i+1]]`` for each ``i``), concatenated."""
+    start, end = ptr[ids], ptr[ids + 1]
+    counts = end - start
+    total = int(counts.sum())
+    if total == 0:
+        return perm.new_empty(0)
+    base = torch.repeat_interleave(start - (torch.cumsum(counts, 0) - counts), counts)
+    return perm[base + torch.arange(total, device=perm.device)]
+
+
+def receptive_field(
+    hg: Hypergraph,
+    nodes: Tensor,
+    num_hops: int = 2,
+    new_incidences: Tensor | None = None,
+    num_new_nodes: int = 0,
+) -> tuple[Hypergraph, Tensor, Tensor]:
+    r"""The smallest sub-hypergraph on which ``num_hops`` HGNN-type layers give the full graph's
+    outputs at ``nodes``, optionally after attaching new nodes.
+
+    With :math:`N_0` the target nodes, :math:`E_l` the hyperedges of :math:`N_{l-1}` and :math:`N_l`
+    the members of :math:`E_l` (:math:`l = 1..L`), the result holds every hyperedge of :math:`E_L`
+    with all its members (so hyperedge sizes are exact) and the nodes :math:`N_L`. A node of
+    :math:`N_L \setminus N_{L-1}` may belong to hyperedges outside :math:`E_L`; each such node gets a
+    singleton hyperedge of weight :math:`d(v) - d_{sub}(v)` so that every weighted degree
+    :math:`d(v) = \sum_e w(e) H_{ve}` equals the full graph's. For operators of the form
+    :math:`D_v^{a} H W D_e^{-1} H^\top D_v^{b}` (HGNN, HGNN+) the outputs at ``nodes`` after
+    :math:`L` layers are then exactly the full graph's (the padding only touches rows that are not
+    needed), at the cost of the neighbourhood instead of the whole graph.
+
+    New nodes (ids ``N .. N + num_new_nodes - 1``) join through ``new_incidences`` ``[2, k]``
+    (node ids, existing hyperedge ids); the base hypergraph and its cached CSR orders are reused,
+    nothing of size ``nnz`` is rebuilt. Every new node must be among ``nodes`` (it is what a request
+    asks about).
+
+    Returns:
+        ``(sub, node_ids, targets)``: the sub-hypergraph, the global ids ``[N_L]`` of its nodes
+        (new nodes have ids ``>= N``), and the positions ``[len(nodes)]`` of ``nodes`` in it.
+    """
+    if num_hops < 1:
+        raise ValueError(f"num_hops must be >= 1, got {num_hops}")
+    n, m = hg.num_nodes, hg.num_edges
+    total = n + int(num_new_nodes)
+    nodes = torch.as_tensor(nodes, device=hg.device).long().view(-1)
+    if nodes.numel() == 0:
+        raise ValueError("nodes is empty; pass at least one target node")
+    if int(nodes.min()) < 0 or int(nodes.max()) >= total:
+        raise ValueError(f"nodes must lie in [0, {total}) (num_nodes + num_new_nodes)")
+    if new_incidences is None:
+        new_incidences = torch.empty(2, 0, dtype=torch.long, device=hg.device)
+    new_incidences = new_incidences.to(hg.device).long()
+    if new_incidences.dim() != 2 or new_incidences.size(0) != 2:
+        raise ValueError(f"new_incidences must be [2, k], got {tuple(new_incidences.shape)}")
+    new_nodes, new_edges = new_incidences
+    if new_nodes.numel():
+        if int(new_nodes.min()) < n or int(new_nodes.max()) >= total:
+            raise ValueError(f"new_incidences[0] must hold new node ids in [{n}, {total})")
+        if int(new_edges.min()) < 0 or int(new_edges.max()) >= m:
+            raise ValueError(f"new_incidences[1] must hold existing hyperedge ids in [0, {m})")
+        target = torch.zeros(total, dtype=torch.bool, device=hg.device)
+        target[nodes] = True
+        if not bool(target[new_nodes].all()):
+            raise ValueError("every new node in new_incidences must be among `nodes`")
+    node_perm, node_ptr = hg.node_order()
+    edge_perm, edge_ptr = hg.edge_order()
+    index = hg.hyperedge_index
+    weight = hg.edge_weight
+
+    frontier = nodes.unique()
+    edge_mask = torch.zeros(m, dtype=torch.bool, device=hg.device)
+    for _ in range(num_hops):
+        old = frontier[frontier < n]
+        edge_mask[index[1, _rows(node_perm, node_ptr, old)]] = True
+        if new_nodes.numel():
+            edge_mask[new_edges] = True          # all new nodes are targets, so in every frontier
+        edges = edge_mask.nonzero().view(-1)
+        members = index[0, _rows(edge_perm, edge_ptr, edges)]
+        frontier = torch.cat([members, nodes[nodes >= n], frontier]).unique()
+    edges = edge_mask.nonzero().view(-1)
+    inc = _rows(edge_perm, edge_ptr, edges)
+    keep_new = edge_mask[new_edges] if new_nodes.numel() else torch.zeros(0, dtype=torch.bool, device=hg.device)
+    sub_nodes = torch.cat([index[0, inc], new_nodes[keep_new]])
+    sub_edges_global = torch.cat([index[1, inc], new_edges[keep_new]])
+    node_ids = torch.cat([sub_nodes, nodes]).unique()
+    edge_local = torch.full((m,), -1, dtype=torch.long, device=hg.device)
+    edge_local[edges] = torch.arange(edges.numel(), device=hg.device)
+    rows = torch.searchsorted(node_ids, sub_nodes)
+    cols = edge_local[sub_edges_global]
+    sub_weight = weight[edges]
+    # degree padding: full weighted degree (new incidences only add to new nodes) minus the sub's
+    full_deg = torch.zeros(node_ids.numel(), dtype=weight.dtype, device=hg.device)
+    is_old = node_ids < n
+    full_deg[is_old] = hg.node_degree(weighted=True)[node_ids[is_old]]
+    if new_nodes.numel():
+        full_deg.index_add_(0, torch.searchsorted(node_ids, new_nodes), weight[new_edges])
+    sub_deg = torch.zeros_like(full_deg).index_add_(0, rows, sub_weight[cols])
+    deficit = full_deg - sub_deg
+    pad = (deficit > 1e-6 * full_deg.clamp_min(1)).nonzero().view(-1)
+    pad_edges = edges.numel() + torch.arange(pad.numel(), device=hg.device)
+    sub = Hypergraph(torch.stack([torch.cat([rows, pad]), torch.cat([cols, pad_edges])]),
+                     num_nodes=node_ids.numel(), num_edges=edges.numel() + pad.numel(),
+                     edge_weight=torch.cat([sub_weight, deficit[pad]]))
+    return sub, node_ids, torch.searchsorted(node_ids, nodes)
