@@ -7,6 +7,8 @@
     hgnn train --model hgnn --dataset cocitation-cora [--seeds 5] [--epochs 200] [--out results.json]
                [--plot curves.png] [--protocol auto|hypergcn|random|per-class|official] ...
     hgnn train --task enc --model conhd --dataset stackoverflowbiology [--operator unp] ...
+    hgnn distill --teacher hgnn --dataset cocitation-cora [--plus] [--setting production]
+                 [--export student.onnx] [--save student.pt] [--program student.pt2] [--out report.json]
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-__all__ = ["main", "build_parser", "format_table", "format_enc_table"]
+__all__ = ["main", "build_parser", "format_table", "format_enc_table", "format_distill"]
 
 
 def format_table(reports: Sequence[dict]) -> str:
@@ -101,6 +103,80 @@ def _train(args: argparse.Namespace) -> int:
     return _write(reports, args.out)
 
 
+def format_distill(run: dict, speed: dict | None = None) -> str:
+    """A Markdown table of one :func:`~hgnn.distill.distill_seed` run (accuracy %, topology score),
+    followed by the measured speed-up."""
+    methods = [k for k, v in run.items() if isinstance(v, dict)]
+    metrics = [k for k in run[methods[0]] if k.endswith("_acc")]
+    lines = ["| model | " + " | ".join(metrics) + " | topology score | train s |", "|---|" + "---|" * (len(metrics) + 2)]
+    for m in methods:
+        r = run[m]
+        lines.append(f"| {m} | " + " | ".join(f"{100 * r[k]:.2f}" for k in metrics)
+                     + f" | {r['topology']:.3f} | {r['seconds']:.1f} |")
+    if speed:
+        lines.append("")
+        lines.append(f"inference, all {speed['num_nodes']} vertices: teacher {speed['teacher_full_ms']:.2f} ms, "
+                     f"student {speed['student_full_ms']:.2f} ms ({speed['full_speedup']:.1f}x)")
+        lines.append(f"inference, one vertex: teacher {speed['teacher_request_ms']:.3f} ms (2-hop field of "
+                     f"{speed['receptive_field_nodes']} vertices), student {speed['student_request_ms']:.3f} ms "
+                     f"({speed['request_speedup']:.0f}x)")
+    return "\n".join(lines)
+
+
+def _distill(args: argparse.Namespace) -> int:
+    import warnings
+
+    import torch
+
+    from hgnn.datasets import load
+    from hgnn.distill import distill_seed, measure_speedup, method_name, save_student
+    from hgnn.train import prepare
+
+    full = prepare(load(args.dataset, root=args.root)).to(args.device)
+    run, models = distill_seed(full, args.seed, teacher=args.teacher, setting=args.setting, protocol=args.protocol,
+                               modes=(args.mode,), variants=(args.plus,), baselines=("mlp",) if args.mlp else (),
+                               lamb=args.lamb, tau=args.tau, noise=args.noise, epochs=args.epochs,
+                               progress=not args.no_progress)
+    name = method_name(args.plus, args.mode)
+    student, teacher = models[name], models[args.teacher]
+    speed = None
+    if not args.no_speed:
+        test_nodes = (full.y >= 0).nonzero().view(-1)
+        speed = measure_speedup(teacher, student, full, request=test_nodes[:1])
+        speed["num_nodes"] = full.num_nodes
+    sizes = run["split_sizes"]
+    print(f"{args.dataset}, {args.setting}, seed {args.seed}: train / val / test {sizes[0]} / {sizes[1]} / {sizes[2]}"
+          + (f", {run['unseen']} unseen test vertices" if "unseen" in run else "") + "\n")
+    print(format_distill(run, speed))
+    meta = {"dataset": args.dataset, "teacher": args.teacher, "method": name, "setting": args.setting,
+            "seed": args.seed, "accuracy": {k: v for k, v in run[name].items() if k.endswith("_acc")}}
+    if args.save:
+        print(f"student checkpoint: {save_student(student, args.save, **meta)}", file=sys.stderr)
+    if args.program:
+        path = Path(args.program)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        from hgnn.distill import export_program
+
+        torch.export.save(export_program(student, full.x[:8]), str(path))
+        print(f"torch.export program: {path}", file=sys.stderr)
+    if args.export:
+        from hgnn.distill import check_onnx, export_onnx
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            path = export_onnx(student.cpu(), args.export, full.x[:8].cpu())
+        check = check_onnx(path, student, full.x.cpu())
+        print(f"ONNX student: {path} (same predictions as PyTorch on all {full.num_nodes} vertices, "
+              f"max |logit diff| {check['max_abs_diff']:.1e})", file=sys.stderr)
+        run["onnx"] = check
+    if args.out:
+        path = Path(args.out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"config": vars(args) | {"func": None}, "run": run, "speed": speed}, indent=1))
+        print(f"results: {path}", file=sys.stderr)
+    return 0
+
+
 def _write(reports: list[dict], out: str | None) -> int:
     if out:
         path = Path(out)
@@ -148,6 +224,32 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--plot", default=None, help="save loss / accuracy curves to this image")
     tr.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     tr.set_defaults(func=_train)
+
+    di = sub.add_parser("distill", help="train a teacher, distil it into an MLP (LightHGNN / LightHGNN+), export",
+                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    di.add_argument("--teacher", default="hgnn", choices=("hgnn", "hgnnp", "hnhn", "unigcn"))
+    di.add_argument("--dataset", default="cocitation-cora", help="a node-classification dataset with features")
+    di.add_argument("--plus", action="store_true", help="LightHGNN+ (high-order soft labels on reliable hyperedges)")
+    di.add_argument("--setting", default="transductive", choices=("transductive", "production"))
+    di.add_argument("--protocol", default="per-class", choices=PROTOCOLS,
+                    help="per-class: LightHGNN's 20 train / 100 val per class")
+    di.add_argument("--mode", default="kl", choices=("kl", "reference"),
+                    help="kl: textbook KD; reference: the public LightHGNN code's loss")
+    di.add_argument("--lamb", type=float, default=0.0, help="weight of the label cross-entropy")
+    di.add_argument("--tau", type=float, default=1.0, help="temperature")
+    di.add_argument("--noise", type=float, default=1.0, help="feature noise of the reliability quantification")
+    di.add_argument("--epochs", type=int, default=200)
+    di.add_argument("--seed", type=int, default=0, help="seeds the models and picks the split")
+    di.add_argument("--mlp", action="store_true", help="also train the label-only MLP baseline")
+    di.add_argument("--export", default=None, help="write the student as ONNX here (checked with onnxruntime)")
+    di.add_argument("--program", default=None, help="write the student as a torch.export program (.pt2) here")
+    di.add_argument("--save", default=None, help="write a student checkpoint (loads with weights_only=True)")
+    di.add_argument("--no-speed", action="store_true", help="skip the inference timing")
+    di.add_argument("--device", default="cpu")
+    di.add_argument("--root", default=None, help="data root")
+    di.add_argument("--out", default=None, help="write the run as JSON here")
+    di.add_argument("--no-progress", action="store_true")
+    di.set_defaults(func=_distill)
     return parser
 
 

@@ -177,3 +177,33 @@ def test_train_hypergcn_protocol_on_zoo_returns_2(capsys):
                  "--no-progress"])
     assert code == 2
     assert "hgnn train: error:" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- hgnn distill
+def test_distill_trains_exports_and_saves(tmp_path, capsys):
+    _needs("zoo")
+    pytest.importorskip("onnxruntime")
+    from hgnn.distill import load_student
+
+    code = main(["distill", "--dataset", "zoo", "--protocol", "random", "--plus", "--mlp", "--epochs", "20",
+                 "--export", str(tmp_path / "s.onnx"), "--save", str(tmp_path / "s.pt"), "--program",
+                 str(tmp_path / "s.pt2"), "--out", str(tmp_path / "r.json"), "--no-progress"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "| lighthgnn+ |" in out and "| hgnn |" in out and "| mlp |" in out
+    assert "one vertex: teacher" in out
+    assert "same predictions as PyTorch" in err
+    student, meta = load_student(tmp_path / "s.pt")
+    assert meta["method"] == "lighthgnn+" and meta["dataset"] == "zoo"
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["run"]["onnx"]["prediction_agreement"] == 1.0
+    assert report["speed"]["request_speedup"] > 0
+    assert abs(meta["accuracy"]["test_acc"] - report["run"]["lighthgnn+"]["test_acc"]) < 1e-12
+    assert (tmp_path / "s.pt2").stat().st_size < 10 * (tmp_path / "s.pt").stat().st_size
+
+
+def test_distill_per_class_on_zoo_explains_the_fix(capsys):
+    _needs("zoo")
+    code = main(["distill", "--dataset", "zoo", "--epochs", "1", "--no-progress", "--no-speed"])
+    assert code == 2
+    assert "random" in capsys.readouterr().err

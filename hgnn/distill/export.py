@@ -9,6 +9,7 @@ r"""Ship a distilled student: checkpoints that load without executing code, ``to
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,8 @@ def _example(student: MLP, example: Tensor | None) -> Tensor:
         raise ValueError(f"example must be [batch, {student.in_channels}], got {tuple(example.shape)}")
     if example.size(0) < 2:
         raise ValueError("example needs >= 2 rows so that the batch dimension can be exported as dynamic")
-    return example.to(next(student.parameters()).device)
+    # a copy: a view would carry its whole base storage into the saved program's sample inputs
+    return example.detach().clone().to(next(student.parameters()).device)
 
 
 def export_program(student: MLP, example: Tensor | None = None) -> torch.export.ExportedProgram:
@@ -91,8 +93,14 @@ def export_onnx(student: MLP, path: str | Path, example: Tensor | None = None) -
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     batch = torch.export.Dim("batch", min=1)
-    torch.onnx.export(_Plain(student).eval(), (example,), str(path), input_names=["x"], output_names=["logits"],
-                      dynamic_shapes={"x": {0: batch}}, dynamo=True, verbose=False)
+    quiet = logging.getLogger("torch.onnx")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)           # the exporter logs a warning per missing torchvision op
+    try:
+        torch.onnx.export(_Plain(student).eval(), (example,), str(path), input_names=["x"], output_names=["logits"],
+                          dynamic_shapes={"x": {0: batch}}, dynamo=True, external_data=False, verbose=False)
+    finally:
+        quiet.setLevel(level)
     return path
 
 
