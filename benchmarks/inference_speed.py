@@ -197,11 +197,39 @@ def deployment(n: int, sizes_k: list[float], requests: list[int], repeats: int, 
 
 
 def _gather(x: torch.Tensor, new_x: torch.Tensor, ids: torch.Tensor, n: int) -> torch.Tensor:
-    old = ids < n
-    out = torch.empty(ids.numel(), x.size(1))
-    out[old] = x[ids[old]]
-    out[~old] = new_x[ids[~old] - n]
-    return out
+    """Rows ``ids`` of ``cat([x, new_x])`` without building that ``[N + r, F]`` tensor (``ids`` is
+    sorted, so the new vertices, ids >= n, come last)."""
+    k = int(torch.searchsorted(ids, n))
+    return torch.cat([x.index_select(0, ids[:k]), new_x.index_select(0, ids[k:] - n)])
+
+
+def plot(deploy: list[dict], path: Path) -> None:
+    """Latency per request against request size, one panel per mean hyperedge size (log-log)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = sorted({r["mean_size"] for r in deploy})
+    fig, axes = plt.subplots(1, len(sizes), figsize=(4.2 * len(sizes), 3.6), sharey=True, squeeze=False)
+    series = {"teacher: hgnn (best path)": lambda r: r["teacher_ours_ms"],
+              "teacher: DHG (best path)": lambda r: r["teacher_dhg_ms"],
+              "student: PyTorch": lambda r: r["ms"]["student torch"],
+              "student: ONNX Runtime": lambda r: r["ms"]["student onnx"]}
+    for ax, k in zip(axes[0], sizes):
+        rows = [r for r in deploy if r["mean_size"] == k]
+        for label, get in series.items():
+            ax.plot([r["request"] for r in rows], [get(r) for r in rows], marker="o", label=label)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(f"N = {rows[0]['nodes']:,}, mean hyperedge size {k:g}")
+        ax.set_xlabel("new vertices per request")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0][0].set_ylabel("latency per request (ms)")
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def main() -> None:
@@ -234,6 +262,7 @@ def main() -> None:
             "features": FEATURES, "teacher_hidden": HIDDEN, "student_hidden": 128, "classes": CLASSES}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"meta": meta, "full_graph": full, "deployment": deploy}, indent=1))
+    plot(deploy, args.out.with_suffix(".png"))
     print(f"\n(a) full-graph inference, ms (median); {meta['threads']} threads\n")
     print("| N | mean size | nnz | teacher (hgnn) | teacher (DHG) | student (torch) | student (ONNX RT) | "
           "DHG / student | hgnn / student |")

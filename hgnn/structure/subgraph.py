@@ -172,8 +172,9 @@ def receptive_field(
     asks about).
 
     Returns:
-        ``(sub, node_ids, targets)``: the sub-hypergraph, the global ids ``[N_L]`` of its nodes
-        (new nodes have ids ``>= N``), and the positions ``[len(nodes)]`` of ``nodes`` in it.
+        ``(sub, node_ids, targets)``: the sub-hypergraph, the sorted global ids ``[N_L]`` of its
+        nodes (new nodes have ids ``>= N`` and so come last), and the positions ``[len(nodes)]`` of
+        ``nodes`` in it.
     """
     if num_hops < 1:
         raise ValueError(f"num_hops must be >= 1, got {num_hops}")
