@@ -33,7 +33,8 @@ test: $(BIN)/.installed
 # The quick benchmarks (a few minutes); the long ones are run one by one:
 #   benchmarks/conv_speed.py (sweep, ~12 min), benchmarks/scale.py, benchmarks/node_classification.py (~1 h),
 #   benchmarks/enc.py (needs a GPU or hours), benchmarks/graph_classification.py, benchmarks/molhiv.py,
-#   benchmarks/hyperdrop_node.py (hours on CPU), benchmarks/edge_reconstruction.py (~15 min).
+#   benchmarks/hyperdrop_node.py (hours on CPU), benchmarks/edge_reconstruction.py (~15 min),
+#   benchmarks/distill.py (~1.5 h on one thread), benchmarks/inference_speed.py (~15 min).
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/kernels.py
 	$(BIN)/python benchmarks/conv_speed.py --only-target --out benchmarks/results/conv_speed_target.json

@@ -13,6 +13,7 @@ from hgnn.datasets import get_spec
 from hgnn.datasets.root import find_root
 from hgnn.models import HGNN, HGNNP, HNHN, UniGCN
 from hgnn.nn import MLP
+from hgnn.train.experiment import is_bag_of_words
 from hgnn.train import MODELS, build_model, prepare, random_split, run_node_classification, summarize
 
 
@@ -47,7 +48,19 @@ def test_prepare_row_l1_normalisation_exact():
     out = prepare(_hg(x), normalize_features=True).x
     expected = torch.tensor([[0.25, 0.75], [0.0, 0.0], [0.5, 0.5], [0.0, 1.0], [1.0, 0.0]])
     assert torch.equal(out, expected)  # exact, and a zero row stays zero (no NaN)
-    assert torch.equal(prepare(_hg(x)).x, expected)  # 'auto' normalises non-negative features
+    # 'auto' leaves these dense non-negative features alone (they are not bag-of-words) ...
+    assert torch.equal(prepare(_hg(x)).x, x)
+
+
+def test_prepare_auto_normalises_sparse_counts_only():
+    torch.manual_seed(0)
+    counts = (torch.rand(5, 40) < 0.05).float() * torch.randint(1, 4, (5, 40))
+    counts[:, 0] = 1.0                                   # no empty row; still >= 90% zeros
+    assert is_bag_of_words(counts)
+    out = prepare(_hg(counts)).x
+    assert torch.allclose(out.sum(1), torch.ones(5)) and torch.equal(out, counts / counts.sum(1, keepdim=True))
+    dense = torch.rand(5, 40) + 0.1                      # e.g. NTU2012's shape descriptors
+    assert not is_bag_of_words(dense) and torch.equal(prepare(_hg(dense)).x, dense)
 
 
 def test_prepare_auto_skips_negative_features():
