@@ -33,7 +33,6 @@ import math
 import platform
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -46,25 +45,16 @@ from conv_speed import random_hypergraph  # noqa: E402
 
 from hgnn import Hypergraph  # noqa: E402
 from hgnn.distill import export_onnx, mlp_student, onnx_session  # noqa: E402
+from hgnn.distill import median_ms as _median_ms  # noqa: E402
 from hgnn.models import HGNN  # noqa: E402
 from hgnn.structure import receptive_field  # noqa: E402
 
 FEATURES, HIDDEN, CLASSES = 256, 32, 10
 
 
-def median_ms(fn: Callable[[], object], repeats: int, budget_s: float = 20.0) -> float:
-    """Median wall time of ``fn`` in ms (one warm-up call; fewer repeats when a call is slow)."""
-    start = time.perf_counter()
-    fn()
-    first = time.perf_counter() - start
-    repeats = max(3, min(repeats, int(budget_s / max(first, 1e-6))))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    times.sort()
-    return 1e3 * times[len(times) // 2]
+def median_ms(fn: Callable[[], object], repeats: int) -> float:
+    """:func:`hgnn.distill.median_ms` with a 20 s budget per measurement."""
+    return _median_ms(fn, repeats, budget_s=20.0)
 
 
 def build(n: int, k: float, seed: int = 0) -> tuple[Hypergraph, int]:
@@ -149,19 +139,19 @@ def deployment(n: int, sizes_k: list[float], requests: list[int], repeats: int, 
             targets = torch.arange(n, n + r)
             row = {"nodes": n, "mean_size": k, "request": r, "ms": {}}
 
+            def joined() -> Hypergraph:
+                return Hypergraph(torch.cat([hg.hyperedge_index, new_inc], 1), num_nodes=n + r,
+                                  num_edges=hg.num_edges, edge_weight=hg.edge_weight)
+
             def full_ours():
-                joined = Hypergraph(torch.cat([hg.hyperedge_index, new_inc], 1), num_nodes=n + r,
-                                    num_edges=hg.num_edges, edge_weight=hg.edge_weight)
-                return teacher(torch.cat([x, new_x]), joined)[n:]
+                return teacher(torch.cat([x, new_x]), joined())[n:]
 
             def local_ours():
                 sub, ids, pos = receptive_field(hg, targets, 2, new_incidences=new_inc, num_new_nodes=r)
                 return teacher(_gather(x, new_x, ids, n), sub)[pos], sub
 
             def full_dhg():
-                joined = Hypergraph(torch.cat([hg.hyperedge_index, new_inc], 1), num_nodes=n + r,
-                                    num_edges=hg.num_edges, edge_weight=hg.edge_weight)
-                return theirs(torch.cat([x, new_x]), dhg_hypergraph(joined))[n:]
+                return theirs(torch.cat([x, new_x]), dhg_hypergraph(joined()))[n:]
 
             def local_dhg():
                 sub, ids, pos = receptive_field(hg, targets, 2, new_incidences=new_inc, num_new_nodes=r)
