@@ -131,20 +131,28 @@ class WHATsNet(nn.Module):
         """Embedder and scorer, clipped separately (as the reference)."""
         return [list(self.layers.parameters()), list(self.scorer.parameters()) + list(self.lin_out.parameters())]
 
-    def forward(self, x: Tensor, hg: Hypergraph | Tensor, pe: Tensor | None = None) -> Tensor:
-        check_features(x, self.in_channels)
-        hg = as_hypergraph(hg, x.size(0))
-        if self.pe_channels:
-            if pe is None or pe.shape != (hg.num_incidences, self.pe_channels):
-                raise ValueError(f"pe must be [nnz={hg.num_incidences}, {self.pe_channels}]")
-            pe = pe.to(x.dtype)
-        else:
-            pe = None
-        z = node_to_edge(x, hg, reduce="mean")
-        for layer in self.layers:
-            x, z = layer(x, z, hg, pe)
+    def check_pe(self, pe: Tensor | None, num_incidences: int, dtype: torch.dtype) -> Tensor | None:
+        """``pe`` validated against ``[nnz, pe_channels]`` and cast to ``dtype`` (``None`` when the
+        model takes no positional encoding)."""
+        if not self.pe_channels:
+            return None
+        if pe is None or pe.shape != (num_incidences, self.pe_channels):
+            raise ValueError(f"pe must be [nnz={num_incidences}, {self.pe_channels}]")
+        return pe.to(dtype)
+
+    def score(self, x: Tensor, hg: Hypergraph) -> Tensor:
+        """The within-attention classifier: ``[nnz, C]`` logits from the last node embeddings."""
         nodes, edges = hg.hyperedge_index
         h = x.index_select(0, nodes)
         for block in self.scorer:
             h = block(h, edges, hg.num_edges)
         return self.lin_out(h)
+
+    def forward(self, x: Tensor, hg: Hypergraph | Tensor, pe: Tensor | None = None) -> Tensor:
+        check_features(x, self.in_channels)
+        hg = as_hypergraph(hg, x.size(0))
+        pe = self.check_pe(pe, hg.num_incidences, x.dtype)
+        z = node_to_edge(x, hg, reduce="mean")
+        for layer in self.layers:
+            x, z = layer(x, z, hg, pe)
+        return self.score(x, hg)

@@ -41,7 +41,8 @@ from tqdm.auto import tqdm
 from hgnn.loader import HyperedgeBatch, HyperedgeBatchSampler, hyperedge_neighborhood
 from hgnn.models import CoNHD, WHATsNet
 from hgnn.models.incidence_scorer import ENCODERS, IncidenceScorer
-from hgnn.structure import Hypergraph
+from hgnn.nn.conv._utils import check_features
+from hgnn.structure import Hypergraph, node_to_edge
 from hgnn.train.evaluator import f1_score
 from hgnn.train.trainer import seed_everything
 from hgnn.train.experiment import summarize
@@ -59,6 +60,7 @@ __all__ = [
     "predict_enc",
     "run_enc",
     "standardize",
+    "whatsnet_layered_logits",
 ]
 
 #: The seeds of the reference scripts (``script/edge_dependent_node_classification/run_*.sh``).
@@ -174,6 +176,71 @@ def conhd_layered_logits(model: CoNHD, x: Tensor, batch: HyperedgeBatch, pe: Ten
     return model.lin_out(h)
 
 
+def _compact(index: Tensor, num_rows: int) -> tuple[Tensor, Tensor]:
+    """The sorted distinct ids of ``index`` and ``index`` relabelled to ``0..K-1`` by them."""
+    present = torch.zeros(num_rows, dtype=torch.bool, device=index.device)
+    present[index] = True
+    ids = present.nonzero().view(-1)
+    new = torch.cumsum(present.long(), 0) - 1
+    return ids, new[index]
+
+
+def whatsnet_layered_logits(model: WHATsNet, x: Tensor, batch: HyperedgeBatch, pe: Tensor | None = None) -> Tensor:
+    r"""WHATsNet's logits for a batch's targets, layer :math:`k` run on :math:`R_{2k-2}` only.
+
+    A batch built for ``model.num_hops`` :math:`= 2L` hops has incidence levels
+    :math:`R_0 \supseteq \dots \supseteq R_{2L}` (``batch.levels``). Layer :math:`k` (1-based)
+    updates a node from its incidences and a hyperedge from its members; by induction, running it on
+    the sub-hypergraph of :math:`R_{2k-2}` gives exact node embeddings on the nodes of
+    :math:`R_{2k}` and exact hyperedge embeddings on the hyperedges of :math:`R_{2k-1}`, which is
+    all that layer :math:`k + 1` (on :math:`R_{2k}`) and the classifier (on :math:`R_{2L}`, the
+    targets' hyperedges) read. So without a cap the logits equal ``model(x, batch.hg, pe)``'s on
+    the targets, at a fraction of the work (on Stack-Biology, 64 target hyperedges with 40 sampled
+    hyperedges per node: :math:`|R_0| \approx 29\text{k}`, :math:`|R_2| \approx 5\text{k}`,
+    :math:`|R_4| \approx 130` incidences). Every level runs on its own relabelled nodes and
+    hyperedges, so no set block sees an empty group. ``x`` are the batch's node rows
+    (``x_full[batch.node_ids]``), ``pe`` its incidence rows. Returns ``[T, C]`` aligned with
+    ``batch.target_index`` / ``batch.y``.
+    """
+    levels = batch.levels
+    if levels is None or len(levels) != model.num_hops + 1:
+        raise ValueError(f"the batch must be built for num_hops={model.num_hops} (got "
+                         f"{None if levels is None else len(levels) - 1})")
+    check_features(x, model.in_channels)
+    index = batch.hg.hyperedge_index
+    n, m = batch.hg.num_nodes, batch.hg.num_edges
+    pe = model.check_pe(pe, batch.hg.num_incidences, x.dtype)
+    z = node_to_edge(x, batch.hg, reduce="mean")
+    node_ids = torch.arange(n, device=x.device)  # batch-local ids of the rows of x / z
+    edge_ids = torch.arange(m, device=x.device)
+    for k, layer in enumerate(model.layers):
+        pos = levels[2 * k]
+        keep_n, sub_nodes = _compact(index[0, pos], n)
+        keep_e, sub_edges = _compact(index[1, pos], m)
+        x = x[torch.searchsorted(node_ids, keep_n)]
+        z = z[torch.searchsorted(edge_ids, keep_e)]
+        node_ids, edge_ids = keep_n, keep_e
+        sub = Hypergraph(torch.stack([sub_nodes, sub_edges]), num_nodes=keep_n.numel(), num_edges=keep_e.numel(),
+                         validate=False)
+        x, z = layer(x, z, sub, None if pe is None else pe[pos])
+    pos = levels[-1]
+    keep_n, sub_nodes = _compact(index[0, pos], n)
+    keep_e, sub_edges = _compact(index[1, pos], m)
+    x = x[torch.searchsorted(node_ids, keep_n)]
+    sub = Hypergraph(torch.stack([sub_nodes, sub_edges]), num_nodes=keep_n.numel(), num_edges=keep_e.numel(),
+                     validate=False)
+    return model.score(x, sub)
+
+
+def _layered_logits(model: nn.Module, x: Tensor, batch: HyperedgeBatch, pe: Tensor | None) -> Tensor | None:
+    """The layered logits of CoNHD or WHATsNet, or ``None`` for other models."""
+    if isinstance(model, CoNHD):
+        return conhd_layered_logits(model, x, batch, pe)
+    if isinstance(model, WHATsNet):
+        return whatsnet_layered_logits(model, x, batch, pe)
+    return None
+
+
 def _num_hops(model: nn.Module) -> int | None:
     if isinstance(model, CoNHD):
         return model.num_layers
@@ -216,8 +283,8 @@ def predict_enc(model: nn.Module, hg: Hypergraph, x: Tensor, pe: Tensor | None, 
     for start in range(0, edges.numel(), batch_size):
         b = hyperedge_neighborhood(hg, edges[start:start + batch_size], hops)
         sub_pe = None if pe is None else pe[b.incidence_ids]
-        if isinstance(model, CoNHD) and hops == model.num_layers:  # same logits, fewer rows per step
-            all_logits.append(conhd_layered_logits(model, x[b.node_ids], b, sub_pe))
+        if hops == _num_hops(model) and isinstance(model, (CoNHD, WHATsNet)):  # same logits, fewer rows
+            all_logits.append(_layered_logits(model, x[b.node_ids], b, sub_pe))
         else:
             all_logits.append(model(x[b.node_ids], b.hg, sub_pe)[b.target_index])
         all_ids.append(b.target_incidence_ids)
@@ -298,9 +365,9 @@ def fit_enc(
             :class:`~hgnn.models.WHATsNet`, full otherwise (cheap full-graph encoders).
         eval_batch_size: hyperedges per evaluation batch, ``None`` for one full-graph pass, or
             ``"auto"`` (see :func:`predict_enc`; all give the same logits).
-        layered: in sampled mode, run CoNHD's step :math:`t + 1` on :math:`R_t` only
-            (:func:`conhd_layered_logits`; fewer rows per step when :math:`L \ge 2`, same logits
-            without a cap).
+        layered: in sampled mode, run CoNHD's step :math:`t + 1` on :math:`R_t` only and
+            WHATsNet's layer :math:`k` on :math:`R_{2k-2}` (:func:`conhd_layered_logits`,
+            :func:`whatsnet_layered_logits`; fewer rows per step, same logits without a cap).
         seed: seeds the batch order and the neighbourhood sampling.
     """
     if epochs < 1:
@@ -375,8 +442,8 @@ def fit_enc(
             if mode == "sampled":
                 x = emb(batch.node_ids)
                 sub_pe = None if pe is None else pe[batch.incidence_ids]
-                if layered and isinstance(model, CoNHD):
-                    logits = conhd_layered_logits(model, x, batch, sub_pe)
+                if layered and isinstance(model, (CoNHD, WHATsNet)):
+                    logits = _layered_logits(model, x, batch, sub_pe)
                 else:
                     logits = model(x, batch.hg, sub_pe)[batch.target_index]
             else:
