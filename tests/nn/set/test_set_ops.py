@@ -303,3 +303,23 @@ def test_bad_constructor_arguments():
     with pytest.raises(ValueError, match="k_group must have shape"):
         MAB(4, 4, 4, heads=2)(torch.randn(2, 4), torch.randn(3, 4), torch.tensor([0, 1]),
                               torch.tensor([0, 1]), 2)
+
+
+@pytest.mark.parametrize("layer_norm", [False, True])
+def test_isab_fused_path_equals_pairwise_path(layer_norm):
+    """The fused ISAB (shared queries scored in one product, dense softmax over the m induced
+    rows) gives the values and gradients of the explicit (query, key) pair transcription."""
+    torch.manual_seed(3)
+    block = ISAB(6, 8, num_inducing=3, heads=2, layer_norm=layer_norm).double()
+    x = torch.randn(40, 6, dtype=torch.double)
+    group = torch.randint(0, 7, (40,))
+    group[group == 2] = 3  # group 2 is empty
+    outs, grads = [], []
+    for path in (block._induced_attention, block._pairwise_attention):
+        out = path(x, group, 7)
+        outs.append(out)
+        grads.append(torch.autograd.grad((out * torch.linspace(-1, 1, out.numel(), dtype=out.dtype)
+                                          .view_as(out)).sum(), list(block.parameters())))
+    torch.testing.assert_close(outs[0], outs[1])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b)
