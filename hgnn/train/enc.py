@@ -361,8 +361,9 @@ def fit_enc(
         mode: ``"sampled"``: each step runs on the batch's ``num_hops`` neighbourhood
             (:class:`~hgnn.loader.HyperedgeBatchSampler`, with ``max_edges_per_node`` sampled
             hyperedges per node); ``"full"``: each step runs the model on the whole hypergraph and
-            takes the loss on the batch; ``"auto"``: sampled for :class:`~hgnn.models.CoNHD` and
-            :class:`~hgnn.models.WHATsNet`, full otherwise (cheap full-graph encoders).
+            takes the loss on the batch; ``"auto"``: sampled for :class:`~hgnn.models.CoNHD`,
+            :class:`~hgnn.models.WHATsNet` and models with ``num_hops == 0`` (the MLP scorer:
+            its batch is the targets' hyperedges alone), full otherwise (cheap full-graph encoders).
         eval_batch_size: hyperedges per evaluation batch, ``None`` for one full-graph pass, or
             ``"auto"`` (see :func:`predict_enc`; all give the same logits).
         layered: in sampled mode, run CoNHD's step :math:`t + 1` on :math:`R_t` only and
@@ -395,7 +396,7 @@ def fit_enc(
 
     hops = _num_hops(model)
     if mode == "auto":
-        mode = "sampled" if isinstance(model, (CoNHD, WHATsNet)) else "full"
+        mode = "sampled" if isinstance(model, (CoNHD, WHATsNet)) or hops == 0 else "full"
     if mode == "sampled" and hops is None:
         raise ValueError("mode='sampled' needs a model with a known receptive field (CoNHD or .num_hops)")
     sampler = HyperedgeBatchSampler(hg, train, batch_size, hops if mode == "sampled" else 0,
