@@ -2,6 +2,7 @@
 WHATsNet/CoNHD ENC datasets.
 
     python benchmarks/enc.py [--seeds 5] [--epochs 100] [--datasets ...] [--models ...] [--resume]
+    python benchmarks/enc.py --merge part1.json part2.json --out benchmarks/results/enc.json
 
 Every cell is :func:`hgnn.train.enc.run_enc` with the defaults: CoNHD with the reference script's
 per-dataset settings (``hgnn.train.enc.REFERENCE_CONFIGS``: diffusion steps, batch size, lr, input
@@ -78,11 +79,21 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true", help="keep the cells already in --out")
     parser.add_argument("--table-only", action="store_true", help="print the table of --out; train nothing")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "enc.json")
+    parser.add_argument("--merge", type=Path, nargs="+", default=[],
+                        help="result files of runs made in parallel: their cells are added to --out "
+                             "(later files win), and nothing is trained")
     args = parser.parse_args()
 
     results = {}
-    if (args.resume or args.table_only) and args.out.exists():
+    if (args.resume or args.table_only or args.merge) and args.out.exists():
         results = json.loads(args.out.read_text())["results"]
+    if args.merge:
+        for path in args.merge:
+            results.update(json.loads(path.read_text())["results"])
+        args.out.write_text(json.dumps({"meta": {"merged": [p.name for p in args.merge],
+                                                 "note": "settings per cell: see each cell's config"},
+                                        "results": results}, indent=1))
+        args.table_only = True
     todo = [] if args.table_only else [(d, m) for d in args.datasets for m in args.models if f"{d}|{m}" not in results]
     kwargs = {"seeds": args.seeds, "epochs": args.epochs, "eval_every": args.eval_every,
               "patience": None if args.patience < 0 else args.patience, "device": args.device}
@@ -111,9 +122,11 @@ def main() -> None:
         tqdm.write(f"{dataset:26s} {model:11s} micro-F1 {s['test_micro_f1']['mean']:.2f} ± "
                    f"{s['test_micro_f1']['std']:.2f}  macro-F1 {s['test_macro_f1']['mean']:.2f} ± "
                    f"{s['test_macro_f1']['std']:.2f}  ({report['seconds']:.0f} s)")
-    print(f"\nTest F1 (%), mean ± std over {args.seeds} seeds; s / epoch = mean training epoch; "
+    print("\nTest F1 (%), mean ± std over each cell's seeds (one entry per seed in 'epochs run'); "
+          "s / epoch = mean training epoch; "
           "memory = peak RSS of the cell (peak CUDA allocation on GPU)\n")
-    print(table(results, args.models, args.datasets))
+    shown = args.models if not args.table_only else [m for m in NAMES if any(k.endswith(f"|{m}") for k in results)]
+    print(table(results, shown, args.datasets))
 
 
 if __name__ == "__main__":
