@@ -15,7 +15,7 @@ Families (one module each): :mod:`~hgnn.datasets.hypergcn` (co-citation / co-aut
 as described in :mod:`hgnn.datasets.root`; every file is checked against ``datasets/CHECKSUMS.json``.
 Dataset cards: ``datasets/README.md``.
 """
-from hgnn.datasets.registry import DatasetInfo, DatasetSpec, available, get_spec, load, register
+from hgnn.datasets.registry import DatasetInfo, DatasetSpec, available, get_spec, load, load_hypergraph, register
 from hgnn.datasets.root import ChecksumError
 from hgnn.datasets.safe_pickle import RestrictedUnpickler, safe_load
 from hgnn.datasets import benson, enc, hypergcn, imdb, legcn, molhiv, tu  # noqa: F401  (register built-ins)
@@ -29,6 +29,7 @@ from hgnn.datasets.tu import GraphDataset, load_tu, load_tu_gin
 
 __all__ = [
     "load",
+    "load_hypergraph",
     "available",
     "register",
     "get_spec",

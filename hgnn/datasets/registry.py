@@ -8,11 +8,15 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from hgnn.datasets import root as _root
 
-__all__ = ["DatasetSpec", "DatasetInfo", "register", "load", "available", "get_spec", "normalize_name"]
+if TYPE_CHECKING:
+    from hgnn.structure import Hypergraph
+
+__all__ = ["DatasetSpec", "DatasetInfo", "register", "load", "load_hypergraph", "available", "get_spec",
+           "normalize_name"]
 
 _BUILTIN_FAMILIES = ("hypergcn", "legcn", "benson", "imdb", "enc", "tu", "molhiv")
 
@@ -187,3 +191,22 @@ def load(name: str, root: str | Path | None = None, *, download: bool = True, ve
     )
     options = {**spec.defaults, **kwargs}
     return spec.loader(folder, **options)
+
+
+def load_hypergraph(dataset: str | Hypergraph, root: str | Path | None = None, **kwargs: Any) -> tuple[str, Hypergraph]:
+    """``(name, hypergraph)`` for a runner that takes a dataset name or a ready
+    :class:`~hgnn.Hypergraph`: a name is loaded with :func:`load` (``root``, ``kwargs``), a
+    hypergraph is passed through under the name ``"<Hypergraph>"``.
+
+    Raises:
+        TypeError: ``dataset`` is neither, or the name loads something other than a hypergraph
+            (e.g. a graph-classification set).
+    """
+    from hgnn.structure import Hypergraph
+
+    name = dataset if isinstance(dataset, str) else "<Hypergraph>"
+    if isinstance(dataset, str):
+        dataset = load(dataset, root=root, **kwargs)
+    if not isinstance(dataset, Hypergraph):
+        raise TypeError(f"dataset must be a name or a Hypergraph, got {type(dataset).__name__}")
+    return name, dataset

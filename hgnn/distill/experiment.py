@@ -195,13 +195,9 @@ def run_distillation(
         raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1, got {seeds}")
-    name = dataset if isinstance(dataset, str) else "<Hypergraph>"
-    if isinstance(dataset, str):
-        from hgnn.datasets import load
+    from hgnn.datasets import load_hypergraph
 
-        dataset = load(dataset, root=root)
-    if not isinstance(dataset, Hypergraph):
-        raise TypeError(f"dataset must be a name or a Hypergraph, got {type(dataset).__name__}")
+    name, dataset = load_hypergraph(dataset, root=root)
     device = torch.device(device)
     full = prepare(dataset).to(device)
     runs = []

@@ -12,7 +12,6 @@ knows nothing of them, and a distilled student sits in between by how much topol
 """
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 from hgnn.ops import scatter

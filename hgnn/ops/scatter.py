@@ -5,7 +5,6 @@ groups** (never NaN, never ``-inf``), whatever the back-end.
 """
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 from hgnn.ops import backend as _backend

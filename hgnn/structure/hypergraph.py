@@ -18,12 +18,10 @@ from torch import Tensor
 
 from hgnn.ops import csr_matrix
 from hgnn.structure.validate import (
-    check_finite,
     check_index,
     check_rows,
     check_same_device,
     check_size,
-    check_tensor,
     check_weight,
 )
 

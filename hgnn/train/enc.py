@@ -606,13 +606,9 @@ def run_enc(
         seed_list = list(REFERENCE_SEEDS[:seeds]) + list(range(5, 5 + max(0, seeds - len(REFERENCE_SEEDS))))
     else:
         seed_list = [int(s) for s in seeds]
-    name = dataset if isinstance(dataset, str) else "<Hypergraph>"
-    if isinstance(dataset, str):
-        from hgnn.datasets import load
+    from hgnn.datasets import load_hypergraph
 
-        dataset = load(dataset, root=root)
-    if not isinstance(dataset, Hypergraph):
-        raise TypeError(f"dataset must be a name or a Hypergraph, got {type(dataset).__name__}")
+    name, dataset = load_hypergraph(dataset, root=root)
     device = torch.device(device)
     hg = dataset
     x, pe = features if features is not None else enc_features(hg, name if isinstance(name, str) else None)

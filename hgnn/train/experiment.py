@@ -115,13 +115,9 @@ def run_node_classification(
     """
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1, got {seeds}")
-    name = dataset if isinstance(dataset, str) else "<Hypergraph>"
-    if isinstance(dataset, str):
-        from hgnn.datasets import load
+    from hgnn.datasets import load_hypergraph
 
-        dataset = load(dataset, root=root, **(dataset_kwargs or {}))
-    if not isinstance(dataset, Hypergraph):
-        raise TypeError(f"dataset must be a name or a Hypergraph, got {type(dataset).__name__}")
+    name, dataset = load_hypergraph(dataset, root=root, **(dataset_kwargs or {}))
     if protocol == "auto":
         protocol = default_protocol(dataset)
     device = torch.device(device)

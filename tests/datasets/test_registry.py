@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from hgnn import datasets
 from hgnn.datasets import registry
@@ -52,3 +53,15 @@ def test_register_refuses_duplicates():
         assert datasets.get_spec("tmp_dummy") is spec
     finally:
         registry._REGISTRY.pop("tmp-dummy", None)
+
+
+def test_load_hypergraph_passes_hypergraphs_through_and_rejects_the_rest():
+    from hgnn import Hypergraph
+    from hgnn.datasets import load_hypergraph
+
+    hg = Hypergraph(torch.tensor([[0, 1], [0, 0]]))
+    assert load_hypergraph(hg) == ("<Hypergraph>", hg)
+    with pytest.raises(TypeError, match="name or a Hypergraph"):
+        load_hypergraph(torch.zeros(2, 2))
+    with pytest.raises(ValueError):
+        load_hypergraph("no-such-dataset")

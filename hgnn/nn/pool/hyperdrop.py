@@ -1,7 +1,6 @@
 """HyperDrop: drop the lowest-scored edges of each graph, scored on the dual hypergraph (Jo et al., NeurIPS 2021)."""
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import torch
