@@ -65,6 +65,38 @@ def table(results: dict, models: list[str], datasets: list[str]) -> str:
     return "\n".join(lines)
 
 
+def plot(results: dict, models: list[str], datasets: list[str], path: Path) -> Path:
+    """Grouped bars: test micro-F1 (left) and macro-F1 (right) per dataset, one bar per model,
+    with the std across seeds as error bars (none for single-seed cells)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    datasets = [d for d in datasets if any(f"{d}|{m}" in results for m in models)]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
+    width = 0.8 / max(len(models), 1)
+    for ax, metric in zip(axes, ("test_micro_f1", "test_macro_f1")):
+        for i, m in enumerate(models):
+            xs, ys, es = [], [], []
+            for j, d in enumerate(datasets):
+                r = results.get(f"{d}|{m}")
+                if r is not None:
+                    xs.append(j + (i - (len(models) - 1) / 2) * width)
+                    ys.append(r["summary"][metric]["mean"])
+                    es.append(r["summary"][metric]["std"])
+            ax.bar(xs, ys, width, yerr=es, label=NAMES.get(m, m), capsize=2)
+        ax.set_xticks(range(len(datasets)), [d.removeprefix("enc-") for d in datasets], rotation=10)
+        ax.set_title(metric.replace("test_", "test ").replace("_f1", "-F1") + " (%)")
+        ax.grid(axis="y", alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=5)
@@ -79,6 +111,7 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true", help="keep the cells already in --out")
     parser.add_argument("--table-only", action="store_true", help="print the table of --out; train nothing")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "enc.json")
+    parser.add_argument("--plot", type=Path, default=None, help="also draw the F1 bars to this image")
     parser.add_argument("--merge", type=Path, nargs="+", default=[],
                         help="result files of runs made in parallel: their cells are added to --out "
                              "(later files win), and nothing is trained")
@@ -127,6 +160,8 @@ def main() -> None:
           "memory = peak RSS of the cell (peak CUDA allocation on GPU)\n")
     shown = args.models if not args.table_only else [m for m in NAMES if any(k.endswith(f"|{m}") for k in results)]
     print(table(results, shown, args.datasets))
+    if args.plot is not None:
+        print(f"plot: {plot(results, shown, args.datasets, args.plot)}")
 
 
 if __name__ == "__main__":
