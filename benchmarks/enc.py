@@ -103,6 +103,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=sorted(NAMES))
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="hyperedges per step for every cell (default: the reference's per dataset)")
+    parser.add_argument("--lr", type=float, default=None, help="learning rate for every cell (default: the reference's)")
     parser.add_argument("--eval-every", type=int, default=5)
     parser.add_argument("--patience", type=int, default=5, help="evaluations without improvement; -1: none")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -129,6 +132,7 @@ def main() -> None:
         args.table_only = True
     todo = [] if args.table_only else [(d, m) for d in args.datasets for m in args.models if f"{d}|{m}" not in results]
     kwargs = {"seeds": args.seeds, "epochs": args.epochs, "eval_every": args.eval_every,
+              "batch_size": args.batch_size, "lr": args.lr,
               "patience": None if args.patience < 0 else args.patience, "device": args.device}
     ctx = mp.get_context("spawn")
     for dataset, model in tqdm(todo, desc="cells"):
