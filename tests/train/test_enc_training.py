@@ -205,3 +205,21 @@ def test_mlp_scorer_sampled_mode_equals_full_mode():
         fit_enc(model, hg, x, epochs=2, batch_size=16, mode=mode, eval_every=1, progress=False)
         weights.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
     torch.testing.assert_close(weights[0], weights[1], rtol=1e-4, atol=1e-6)
+
+
+def test_auto_eval_batch_size_batches_only_when_cheaper_than_one_pass():
+    from hgnn.train.enc import _resolve_eval_batch
+
+    # 40 disjoint pairs, half of them evaluated: a batch's neighbourhood is its own hyperedges, so
+    # the batches read half the graph and win; joining every hyperedge to one hub node makes each
+    # neighbourhood the whole graph.
+    pairs = torch.arange(80).view(40, 2)
+    index = torch.stack([pairs.reshape(-1), torch.arange(40).repeat_interleave(2)])
+    disjoint = Hypergraph(index, num_nodes=80, num_edges=40)
+    edges = torch.arange(20)
+    assert _resolve_eval_batch("auto", disjoint, edges, 1, 2) == 8
+    hub = Hypergraph(torch.cat([index, torch.stack([torch.zeros(40, dtype=torch.long), torch.arange(40)])], 1),
+                     num_nodes=80, num_edges=40)
+    assert _resolve_eval_batch("auto", hub, edges, 1, 2) is None
+    assert _resolve_eval_batch(5, hub, edges, 1, 2) == 5
+    assert _resolve_eval_batch("auto", hub, edges, None, 2) is None
