@@ -185,6 +185,17 @@ def _compact(index: Tensor, num_rows: int) -> tuple[Tensor, Tensor]:
     return ids, new[index]
 
 
+def _level(hg: Hypergraph, pos: Tensor) -> tuple[Tensor, Tensor, Hypergraph]:
+    """The sub-hypergraph of the incidences ``pos`` of ``hg`` with its nodes and hyperedges
+    relabelled: ``(node_ids, edge_ids, sub)``, the ids ascending ids of ``hg``."""
+    nodes, edges = hg.hyperedge_index[:, pos]
+    node_ids, sub_nodes = _compact(nodes, hg.num_nodes)
+    edge_ids, sub_edges = _compact(edges, hg.num_edges)
+    sub = Hypergraph(torch.stack([sub_nodes, sub_edges]), num_nodes=node_ids.numel(), num_edges=edge_ids.numel(),
+                     validate=False)
+    return node_ids, edge_ids, sub
+
+
 def whatsnet_layered_logits(model: WHATsNet, x: Tensor, batch: HyperedgeBatch, pe: Tensor | None = None) -> Tensor:
     r"""WHATsNet's logits for a batch's targets, layer :math:`k` run on :math:`R_{2k-2}` only.
 
@@ -207,38 +218,26 @@ def whatsnet_layered_logits(model: WHATsNet, x: Tensor, batch: HyperedgeBatch, p
         raise ValueError(f"the batch must be built for num_hops={model.num_hops} (got "
                          f"{None if levels is None else len(levels) - 1})")
     check_features(x, model.in_channels)
-    index = batch.hg.hyperedge_index
-    n, m = batch.hg.num_nodes, batch.hg.num_edges
     pe = model.check_pe(pe, batch.hg.num_incidences, x.dtype)
     z = node_to_edge(x, batch.hg, reduce="mean")
-    node_ids = torch.arange(n, device=x.device)  # batch-local ids of the rows of x / z
-    edge_ids = torch.arange(m, device=x.device)
+    node_ids = torch.arange(batch.hg.num_nodes, device=x.device)  # batch-local ids of the rows of x / z
+    edge_ids = torch.arange(batch.hg.num_edges, device=x.device)
     for k, layer in enumerate(model.layers):
         pos = levels[2 * k]
-        keep_n, sub_nodes = _compact(index[0, pos], n)
-        keep_e, sub_edges = _compact(index[1, pos], m)
+        keep_n, keep_e, sub = _level(batch.hg, pos)
         x = x[torch.searchsorted(node_ids, keep_n)]
         z = z[torch.searchsorted(edge_ids, keep_e)]
         node_ids, edge_ids = keep_n, keep_e
-        sub = Hypergraph(torch.stack([sub_nodes, sub_edges]), num_nodes=keep_n.numel(), num_edges=keep_e.numel(),
-                         validate=False)
         x, z = layer(x, z, sub, None if pe is None else pe[pos])
-    pos = levels[-1]
-    keep_n, sub_nodes = _compact(index[0, pos], n)
-    keep_e, sub_edges = _compact(index[1, pos], m)
-    x = x[torch.searchsorted(node_ids, keep_n)]
-    sub = Hypergraph(torch.stack([sub_nodes, sub_edges]), num_nodes=keep_n.numel(), num_edges=keep_e.numel(),
-                     validate=False)
-    return model.score(x, sub)
+    keep_n, _, sub = _level(batch.hg, levels[-1])
+    return model.score(x[torch.searchsorted(node_ids, keep_n)], sub)
 
 
-def _layered_logits(model: nn.Module, x: Tensor, batch: HyperedgeBatch, pe: Tensor | None) -> Tensor | None:
-    """The layered logits of CoNHD or WHATsNet, or ``None`` for other models."""
+def _layered_logits(model: CoNHD | WHATsNet, x: Tensor, batch: HyperedgeBatch, pe: Tensor | None) -> Tensor:
+    """The layered logits of CoNHD or WHATsNet (the callers check the type)."""
     if isinstance(model, CoNHD):
         return conhd_layered_logits(model, x, batch, pe)
-    if isinstance(model, WHATsNet):
-        return whatsnet_layered_logits(model, x, batch, pe)
-    return None
+    return whatsnet_layered_logits(model, x, batch, pe)
 
 
 def _num_hops(model: nn.Module) -> int | None:
