@@ -21,9 +21,17 @@ from hgnn.nn.conv._utils import check_features, check_int
 from hgnn.nn.conv.hgnn_conv import hgnn_smoothing
 from hgnn.structure import Hypergraph
 
-__all__ = ["HypergraphTopologyVAE", "TopologySample", "TopologyOutput"]
+__all__ = ["HypergraphTopologyVAE", "TopologySample", "TopologyOutput", "gaussian_kl"]
 
 DISCRETE = ("bernoulli", "gumbel", "hard-concrete", "threshold", "topk")
+
+
+def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
+    r""":math:`\mathrm{KL}(\mathcal N(\mu, \sigma^2) \Vert \mathcal N(0, I)) = -\tfrac12 \sum
+    (1 + \log\sigma^2 - \mu^2 - \sigma^2)` over nodes and channels, mean over the leading (query)
+    axis: ``mu``, ``logvar`` ``[B, N, D]`` -> a scalar."""
+    kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp())
+    return kl.flatten(1).sum(1).mean()
 
 
 class _StraightThrough(torch.autograd.Function):
@@ -180,6 +188,20 @@ class HypergraphTopologyVAE(nn.Module):
         return h if hg is None else hgnn_smoothing(h, hg)
 
     def forward(self, x: Tensor, hg: Hypergraph | None = None, query: Tensor | None = None) -> TopologyOutput:
+        mu, logvar, z = self.encode(x, hg, query)
+        n, b = x.size(0), z.size(0)
+        protos = self.slots.unsqueeze(0).expand(b, -1, -1)
+        if query is not None:
+            protos = protos + self.query_to_slots(query.reshape(b, -1)).unsqueeze(1)
+        logits = z[:, :n] @ protos.transpose(1, 2) / (self.tau * math.sqrt(self.latent_channels)) + self.slot_bias
+        return TopologyOutput(torch.sigmoid(logits), logits, mu, logvar, z)
+
+    def encode(self, x: Tensor, hg: Hypergraph | None = None, query: Tensor | None = None
+               ) -> tuple[Tensor, Tensor, Tensor]:
+        r"""The encoder alone: :math:`(\mu, \log\sigma^2, z)`, each ``[B, N', D]`` (the task node's
+        row last when ``query`` is given; :math:`z = \mu` in eval mode), for decoders other than the
+        slot decoder, e.g. one scoring the incidences of a given hypergraph
+        (:class:`hgnn.train.topology_repair.AnchorRepair`)."""
         check_features(x, self.in_channels)
         n = x.size(0)
         if n == 0:
@@ -205,11 +227,7 @@ class HypergraphTopologyVAE(nn.Module):
         mu, logvar = self._smooth(self.lin_mu(h), hg), self._smooth(self.lin_logvar(h), hg).clamp(-10, 10)
         z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if self.training else mu
         mu, logvar, z = (t.transpose(0, 1) for t in (mu, logvar, z))  # [B, N', D]
-        protos = self.slots.unsqueeze(0).expand(b, -1, -1)
-        if query is not None:
-            protos = protos + self.query_to_slots(query).unsqueeze(1)
-        logits = z[:, :n] @ protos.transpose(1, 2) / (self.tau * math.sqrt(self.latent_channels)) + self.slot_bias
-        return TopologyOutput(torch.sigmoid(logits), logits, mu, logvar, z)
+        return mu, logvar, z
 
     # ------------------------------------------------------------------ discretisation
     @staticmethod
@@ -266,9 +284,8 @@ class HypergraphTopologyVAE(nn.Module):
     @staticmethod
     def kl_loss(out: TopologyOutput) -> Tensor:
         r""":math:`\mathrm{KL}(\mathcal N(\mu, \sigma^2) \Vert \mathcal N(0, I))`, summed over nodes and
-        channels, mean over queries."""
-        kl = -0.5 * (1 + out.logvar - out.mu.pow(2) - out.logvar.exp())
-        return kl.flatten(1).sum(1).mean()
+        channels, mean over queries: :func:`gaussian_kl` of ``out.mu`` and ``out.logvar``."""
+        return gaussian_kl(out.mu, out.logvar)
 
     @staticmethod
     def sparsity_loss(out: TopologyOutput) -> Tensor:

@@ -118,3 +118,19 @@ def test_bad_inputs():
         vae.discretize(vae(torch.randn(4, 5), None, torch.randn(3)), "nope")
     with pytest.raises(ValueError, match="NaN or inf"):
         vae.reinforce_loss(torch.zeros(2), torch.tensor([1.0, float("nan")]))
+
+
+def test_encode_is_the_forward_pass_encoder_and_kl_is_gaussian():
+    from hgnn.nn.topology_vae import gaussian_kl
+
+    torch.manual_seed(0)
+    vae = HypergraphTopologyVAE(3, 4, hidden_channels=8, latent_channels=5).eval()
+    x = torch.randn(6, 3)
+    mu, logvar, z = vae.encode(x)
+    out = vae(x)
+    assert mu.shape == (1, 6, 5) and torch.equal(z, mu)
+    torch.testing.assert_close(out.mu, mu)
+    torch.testing.assert_close(vae.kl_loss(out), gaussian_kl(mu, logvar))
+    assert gaussian_kl(torch.zeros(2, 3, 4), torch.zeros(2, 3, 4)).item() == 0.0
+    # KL of N(1, 1) against N(0, 1) is 1/2 per channel: 3 nodes x 4 channels.
+    assert gaussian_kl(torch.ones(2, 3, 4), torch.zeros(2, 3, 4)).item() == pytest.approx(6.0)

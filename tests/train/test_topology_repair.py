@@ -3,7 +3,8 @@ import torch
 
 from hgnn import Hypergraph
 from hgnn.nn.conv import hgnn_smoothing
-from hgnn.train.topology_repair import corrupt, soft_hgnn_operator, threshold_hypergraph
+from hgnn.train.topology_repair import (AnchorRepair, corrupt, keep_incidences, leave_one_out_cosine,
+                                        soft_hgnn_operator, summarize_repair)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -32,7 +33,58 @@ def test_corruption_keeps_sizes_and_replaces_the_asked_fraction():
         corrupt(hg, 1.5)
 
 
-def test_thresholding_drops_small_slots():
-    prob = torch.tensor([[0.9, 0.9, 0.1], [0.8, 0.2, 0.1], [0.1, 0.1, 0.7]])
-    hg = threshold_hypergraph(prob, Hypergraph(torch.empty(2, 0, dtype=torch.long), num_nodes=3, num_edges=0))
-    assert hg.num_edges == 1 and hg.hyperedge_index.tolist() == [[0, 1], [0, 0]]
+def test_leave_one_out_cosine_matches_a_loop():
+    hg = small()
+    z = torch.randn(6, 4, dtype=torch.float64)
+    got = leave_one_out_cosine(z, hg)
+    unit = torch.nn.functional.normalize(z, dim=1)
+    nodes, edges = hg.hyperedge_index.tolist()
+    for i, (v, e) in enumerate(zip(nodes, edges)):
+        others = [nodes[j] for j in range(len(nodes)) if edges[j] == e and j != i]
+        want = 0.0 if not others else torch.cosine_similarity(unit[v], unit[others].mean(0), dim=0).item()
+        assert got[i].item() == pytest.approx(want, abs=1e-9)
+    assert got[-1] == 0.0  # hyperedge 3 has one member
+    with pytest.raises(ValueError, match="z must be"):
+        leave_one_out_cosine(torch.randn(5, 4), hg)
+
+
+def test_leave_one_out_cosine_separates_a_coherent_hyperedge_from_a_random_one():
+    # Two clusters of features; hyperedge 0 stays in one cluster, hyperedge 1 mixes them.
+    z = torch.cat([torch.randn(4, 8) * 0.1 + 3.0, torch.randn(4, 8) * 0.1 - 3.0])
+    hg = Hypergraph(torch.tensor([[0, 1, 2, 3, 0, 4, 1, 5], [0, 0, 0, 0, 1, 1, 1, 1]]), num_nodes=8, num_edges=2)
+    s = leave_one_out_cosine(z, hg)
+    assert s[:4].min() > 0.9 and s[4:].max() < 0.5
+
+
+def test_keep_incidences_drops_small_hyperedges_and_renumbers():
+    hg = small()
+    keep = torch.tensor([True, True, False, True, True, True, False, True])
+    out = keep_incidences(hg, keep)
+    # hyperedge 0 keeps {0, 1}, hyperedge 1 keeps {2, 3}, hyperedge 2 keeps only {4}, hyperedge 3 {0}
+    assert out.num_edges == 2 and out.hyperedge_index.tolist() == [[0, 1, 2, 3], [0, 0, 1, 1]]
+    assert torch.equal(out.x, hg.x)
+    with pytest.raises(ValueError, match="keep must be"):
+        keep_incidences(hg, torch.ones(3, dtype=torch.bool))
+
+
+def test_anchor_repair_shapes_and_every_part_gets_a_gradient():
+    hg = small()
+    torch.manual_seed(0)
+    model = AnchorRepair(3, 2, hidden_channels=8, latent_channels=4)
+    prior = torch.randn(hg.num_incidences)
+    logits, mu, logvar, node_logits = model(hg.x, hg, prior)
+    assert logits.shape == (8,) and mu.shape == logvar.shape == (1, 6, 4) and node_logits.shape == (6, 2)
+    (logits.sum() + node_logits.sum()).backward()
+    assert model.mix.grad is not None and model.mix.grad.abs().sum() > 0
+    assert model.vae.lin1.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="prior must be"):
+        model(hg.x, hg, torch.randn(3))
+
+
+def test_summarize_repair_means_and_recovery():
+    runs = [{"accuracy": {"clean": 0.7, "learned": 0.6}, "incidences": {"clean": 10, "learned": 4}, "recovered": 0.5},
+            {"accuracy": {"clean": 0.8, "learned": 0.6}, "incidences": {"clean": 10, "learned": 6}, "recovered": 0.7}]
+    s = summarize_repair(runs)
+    assert s["clean"]["accuracy"]["mean"] == pytest.approx(75.0)
+    assert s["learned"]["incidences"]["mean"] == pytest.approx(5.0)
+    assert s["recovered"]["mean"] == pytest.approx(0.6)
