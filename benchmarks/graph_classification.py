@@ -1,6 +1,7 @@
 """Graph classification by 10-fold cross-validation: HyperDrop (EHGNN) against node-GNN baselines.
 
     python benchmarks/graph_classification.py [--datasets ...] [--models ...] [--epochs 100] [--resume]
+    python benchmarks/graph_classification.py --merge part1.json part2.json   # runs made in parallel
 
 Every cell is :func:`hgnn.train.graph.run_graph_classification`: the DGCNN fold files shipped with
 the GIN-format TU sets (``../shared/datasets/tu_gin``), fold k tested on its test part, validated on
@@ -56,14 +57,28 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true", help="keep the cells already in --out")
     parser.add_argument("--table-only", action="store_true", help="print the table of --out; train nothing")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "graph_classification.json")
+    parser.add_argument("--merge", type=Path, nargs="+", default=[],
+                        help="result files of runs made in parallel (same settings): their cells are added to "
+                             "--out (later files win), and nothing is trained")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     from hgnn.train.graph import run_graph_classification
 
-    results = {}
-    if (args.resume or args.table_only) and args.out.exists():
-        results = json.loads(args.out.read_text())["results"]
+    results, meta = {}, None
+    if (args.resume or args.table_only or args.merge) and args.out.exists():
+        saved = json.loads(args.out.read_text())
+        results, meta = saved["results"], saved.get("meta")
+    if args.merge:
+        for path in args.merge:
+            part = json.loads(path.read_text())
+            if meta is not None and part.get("meta", {}).get("epochs") != meta.get("epochs"):
+                raise SystemExit(f"{path}: trained for {part['meta'].get('epochs')} epochs, {args.out} for "
+                                 f"{meta.get('epochs')}: not merged")
+            meta = meta or part.get("meta")
+            results.update(part["results"])
+        args.out.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+        args.table_only = True
     todo = [] if args.table_only else [(d, m) for d in args.datasets for m in args.models if f"{d}|{m}" not in results]
     for dataset, model in tqdm(todo, desc="cells"):
         start = time.perf_counter()
