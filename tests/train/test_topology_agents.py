@@ -1,0 +1,62 @@
+import pytest
+import torch
+
+from hgnn.train.topology_agents import decide, expert_agreement, summarize_agents, train_experts, train_router
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def test_decide_averages_the_hyperedge_means_and_is_uniform_when_nobody_speaks():
+    outputs = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]])  # [1, A=3, C=2]
+    one = torch.tensor([[[1.0], [1.0], [1.0]]])
+    torch.testing.assert_close(decide(outputs, one), torch.tensor([[1 / 3, 2 / 3]]))
+    # Two hyperedges {0} and {1, 2}: the decision node averages their means, (1, 0) and (0, 1).
+    two = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]])
+    torch.testing.assert_close(decide(outputs, two), torch.tensor([[0.5, 0.5]]))
+    torch.testing.assert_close(decide(outputs, torch.zeros(3, 2)), torch.tensor([[0.5, 0.5]]))  # shared [A, K]
+
+
+def test_expert_agreement():
+    outputs = torch.tensor([[[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]]])
+    assert expert_agreement(outputs).tolist() == [0.75]
+
+
+def test_experts_see_disjoint_slices_and_learn():
+    torch.manual_seed(0)
+    y = torch.randint(0, 2, (200,))
+    x = torch.randn(200, 6)
+    x[:, 0] += 3 * (2 * y - 1)  # only column 0 carries the label
+    outputs, slices = train_experts(x, y, torch.arange(100), 3, seed=0, epochs=100)
+    assert outputs.shape == (200, 3, 2) and torch.allclose(outputs.sum(-1), torch.ones(200, 3))
+    assert sorted(torch.cat(slices).tolist()) == list(range(6))
+    informed = next(j for j, cols in enumerate(slices) if 0 in cols.tolist())
+    acc = (outputs[100:].argmax(-1) == y[100:, None]).float().mean(0)
+    assert acc[informed] > 0.9 and acc.min() < 0.75
+    with pytest.raises(ValueError, match="num_experts"):
+        train_experts(x, y, torch.arange(10), 7)
+
+
+def test_router_learns_to_ask_the_right_agent_per_query():
+    # Agent q-th is right on queries of type q and wrong elsewhere (4 agents, 2 types); the query
+    # says its type. A good router asks the one right agent: full accuracy with one message.
+    torch.manual_seed(0)
+    q_type = torch.randint(0, 2, (256,))
+    y = torch.randint(0, 3, (256,))
+    right = torch.nn.functional.one_hot(y, 3).float() * 0.9 + 0.05
+    wrong = torch.nn.functional.one_hot((y + 1) % 3, 3).float() * 0.9 + 0.05
+    outputs = torch.stack([torch.where((q_type == a % 2)[:, None], right, wrong) for a in range(4)], dim=1)
+    outputs[:, 2:] = wrong[:, None]  # agents 2 and 3 are always wrong
+    query = torch.nn.functional.one_hot(q_type, 2).float()
+    vae, history = train_router(outputs, query, y, torch.arange(256), num_slots=1, cost=0.05, steps=300,
+                                batch_size=64, seed=0, progress=False)
+    with torch.no_grad():
+        chosen = (vae(torch.eye(4), None, query).prob > 0.5).float()
+    accuracy = (decide(outputs, chosen).argmax(-1) == y).float().mean()
+    assert accuracy > 0.95 and chosen.sum((1, 2)).mean() < 1.5
+    assert history[-1] > history[0]
+
+
+def test_summarize_agents():
+    run = {"methods": {"learned": {p: {"accuracy": 60.0, "messages": 2.0} for p in ("all", "easy", "hard")}}}
+    s = summarize_agents([run, run])
+    assert s["learned"]["hard"]["accuracy"] == {"mean": 60.0, "std": 0.0}
