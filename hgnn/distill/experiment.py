@@ -200,13 +200,11 @@ def run_distillation(
     name, dataset = load_hypergraph(dataset, root=root)
     device = torch.device(device)
     full = prepare(dataset).to(device)
-    runs = []
-    for seed in range(seeds):
-        run, _ = distill_seed(full, seed, teacher=teacher, setting=setting, protocol=protocol, modes=modes,
-                              baselines=baselines, lamb=lamb, tau=tau, noise=noise, unseen_ratio=unseen_ratio,
-                              epochs=epochs, teacher_hidden=teacher_hidden, student_hidden=student_hidden,
-                              progress=progress)
-        runs.append(run)
+    settings = {"protocol": protocol, "modes": tuple(modes), "baselines": tuple(baselines), "lamb": lamb, "tau": tau,
+                "noise": noise, "unseen_ratio": unseen_ratio, "epochs": epochs, "teacher_hidden": teacher_hidden,
+                "student_hidden": student_hidden}
+    runs = [distill_seed(full, seed, teacher=teacher, setting=setting, progress=progress, **settings)[0]
+            for seed in range(seeds)]
     num_classes = int(full.y.max()) + 1
 
     methods = [k for k, v in runs[0].items() if isinstance(v, dict)]
@@ -223,10 +221,8 @@ def run_distillation(
                                        "std": statistics.stdev(vals) if len(vals) > 1 else 0.0}
     return {
         "dataset": name, "teacher": teacher, "setting": setting,
-        "config": {"seeds": seeds, "protocol": protocol, "modes": list(modes), "baselines": list(baselines),
-                   "lamb": lamb, "tau": tau, "noise": noise, "unseen_ratio": unseen_ratio, "epochs": epochs,
-                   "teacher_hidden": teacher_hidden, "student_hidden": student_hidden, "lr": 0.01,
-                   "weight_decay": 5e-4, "device": str(device), "torch": torch.__version__,
+        "config": {"seeds": seeds, **{k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()},
+                   "lr": 0.01, "weight_decay": 5e-4, "device": str(device), "torch": torch.__version__,
                    "python": platform.python_version(),
                    "machine": f"{platform.machine()} {torch.get_num_threads()} threads"},
         "data": {"num_nodes": full.num_nodes, "num_edges": full.num_edges, "num_incidences": full.num_incidences,
