@@ -363,15 +363,11 @@ class Hypergraph:
         return self._cached(("csr", direction, key), build)
 
     # ------------------------------------------------------------------ moving
-    def to(self, device: torch.device | str, non_blocking: bool = False) -> "Hypergraph":
-        """Return a copy with every tensor (cached ones included) on ``device``."""
-        device = torch.device(device)
-        if device == self.device:
-            return self
-
+    def _apply(self, fn) -> "Hypergraph":
+        """A copy with ``fn`` applied to every tensor, cached ones included."""
         def move(value: Any) -> Any:
             if isinstance(value, Tensor):
-                return value.to(device, non_blocking=non_blocking)
+                return fn(value)
             if isinstance(value, tuple):
                 return tuple(move(v) for v in value)
             return value
@@ -389,6 +385,18 @@ class Hypergraph:
         )
         out._cache = {key: move(value) for key, value in self._cache.items()}
         return out
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> "Hypergraph":
+        """Return a copy with every tensor (cached ones included) on ``device``."""
+        device = torch.device(device)
+        if device == self.device:
+            return self
+        return self._apply(lambda t: t.to(device, non_blocking=non_blocking))
+
+    def pin_memory(self) -> "Hypergraph":
+        """A copy with every tensor in page-locked memory, for fast asynchronous copies to a GPU
+        (what ``torch.utils.data.DataLoader(pin_memory=True)`` calls on each batch)."""
+        return self._apply(lambda t: t.pin_memory())
 
     def cpu(self) -> "Hypergraph":
         return self.to("cpu")
