@@ -1,0 +1,160 @@
+"""Full-batch against mini-batch training of HGNN: accuracy on Cora, time and memory at scale.
+
+    python benchmarks/minibatch.py --part accuracy [--splits 10]
+    python benchmarks/minibatch.py --part scale [--sizes 100000 1000000 2000000]
+
+``accuracy``: HyperGCN co-citation Cora, splits 0..S-1, a two-layer HGNN (hidden 32) trained 200
+epochs full-batch (``hgnn.train.fit``) and on mini-batches (``hgnn.train.minibatch.fit_minibatch``:
+32 training nodes a step, 10 hyperedges per node and 10 members per hyperedge sampled per hop, exact
+batched evaluation); test accuracy at the best validation epoch.
+
+``scale``: synthetic hypergraphs as ``benchmarks/scale.py`` (N nodes, N / 2 hyperedges, ~4
+incidences per node, features ``[N, 64]``, 10 classes, 10% training nodes), each (mode, size) in a
+fresh subprocess so that its peak RSS is its own: one full-batch epoch against one mini-batch
+epoch over the training nodes (batch 4096, caps 10 / 10), median of ``--epochs``.
+
+Writes ``benchmarks/results/minibatch.json`` (one key per part) and prints a table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+OUT = Path(__file__).parent / "results" / "minibatch.json"
+
+CHILD = r"""
+import json, resource, sys, time
+import torch
+torch.set_num_threads(int(sys.argv[5]))
+mode, n, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sys.path.insert(0, sys.argv[4])
+from conv_speed import random_hypergraph
+from hgnn import Hypergraph
+from hgnn.loader import NodeLoader
+from hgnn.models import HGNN
+m, classes, f = n // 2, 10, 64
+index = random_hypergraph(n, m, 8.0, seed=0)
+gen = torch.Generator().manual_seed(0)
+x = torch.randn(n, f, generator=gen)
+y = torch.randint(0, classes, (n,), generator=gen)
+train = torch.rand(n, generator=gen) < 0.1
+hg = Hypergraph(index, num_nodes=n, num_edges=m, x=x, y=y)
+torch.manual_seed(0)
+model = HGNN(f, classes, hidden_channels=64)
+opt = torch.optim.Adam(model.parameters(), lr=0.01)
+times, steps = [], 0
+for _ in range(epochs):
+    t = time.perf_counter()
+    if mode == "full":
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x, hg)[train], y[train]).backward()
+        opt.step()
+        steps = 1
+    else:
+        steps = 0
+        for batch in NodeLoader(hg, train, 2, batch_size=4096, shuffle=True, max_edges_per_node=10,
+                                max_nodes_per_edge=10):
+            opt.zero_grad()
+            out = model(batch.hg.x, batch.hg)[batch.target_index]
+            torch.nn.functional.cross_entropy(out, batch.y).backward()
+            opt.step()
+            steps += 1
+    times.append(time.perf_counter() - t)
+times.sort()
+print("RESULT " + json.dumps({"mode": mode, "nodes": n, "nnz": index.size(1), "epoch_s": times[len(times) // 2],
+                              "steps": steps,
+                              "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
+"""
+
+
+def accuracy(splits: int) -> dict:
+    import torch
+
+    from hgnn.datasets import load
+    from hgnn.models import HGNN
+    from hgnn.train import fit, get_split, prepare, seed_everything
+    from hgnn.train.minibatch import fit_minibatch
+
+    torch.set_num_threads(1)
+    hg = prepare(load("cocitation-cora"))
+    classes = int(hg.y.max()) + 1
+    rows = []
+    for s in range(splits):
+        split = get_split(hg, "hypergcn", s)
+        seed_everything(s)
+        t = time.perf_counter()
+        full = fit(HGNN(hg.x.size(1), classes), hg, split, epochs=200, progress=False)
+        full_s = time.perf_counter() - t
+        seed_everything(s)
+        t = time.perf_counter()
+        mini = fit_minibatch(HGNN(hg.x.size(1), classes), hg, split, batch_size=32, max_edges_per_node=10,
+                             max_nodes_per_edge=10, epochs=200, seed=s, progress=False)
+        mini_s = time.perf_counter() - t
+        rows.append({"split": s, "full_acc": full.test["acc"], "minibatch_acc": mini.test["acc"],
+                     "full_s": full_s, "minibatch_s": mini_s})
+        print(rows[-1], file=sys.stderr)
+
+    def stat(key: str) -> dict:
+        values = [100 * r[key] for r in rows]
+        return {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0}
+
+    return {"dataset": "cocitation-cora", "model": "hgnn (hidden 32)", "epochs": 200,
+            "minibatch": {"batch_size": 32, "max_edges_per_node": 10, "max_nodes_per_edge": 10},
+            "machine": "cpu, 1 thread", "rows": rows,
+            "summary": {"full": stat("full_acc"), "minibatch": stat("minibatch_acc")}}
+
+
+def scale(sizes: list[int], epochs: int, threads: int, timeout: float) -> dict:
+    rows = []
+    for n in sizes:
+        for mode in ("full", "minibatch"):
+            cmd = [sys.executable, "-c", CHILD, mode, str(n), str(epochs), str(Path(__file__).parent), str(threads)]
+            try:
+                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                rows.append({"mode": mode, "nodes": n, "error": f"timeout after {timeout} s"})
+                continue
+            lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+            rows.append(json.loads(lines[-1][len("RESULT "):]) if proc.returncode == 0 and lines else
+                        {"mode": mode, "nodes": n, "error": proc.stderr.strip().splitlines()[-1:]})
+            print(rows[-1], file=sys.stderr)
+    return {"threads": threads, "epochs": epochs, "rows": rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--part", choices=("accuracy", "scale"), required=True)
+    parser.add_argument("--splits", type=int, default=10)
+    parser.add_argument("--sizes", nargs="+", type=int, default=[100_000, 1_000_000, 2_000_000])
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=1800.0)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    saved = json.loads(args.out.read_text()) if args.out.exists() else {}
+    if args.part == "accuracy":
+        saved["accuracy"] = result = accuracy(args.splits)
+        s = result["summary"]
+        print("\n| training | test accuracy (%) |\n|---|---|")
+        print(f"| full batch | {s['full']['mean']:.2f} ± {s['full']['std']:.2f} |")
+        print(f"| mini-batch | {s['minibatch']['mean']:.2f} ± {s['minibatch']['std']:.2f} |")
+    else:
+        saved["scale"] = result = scale(args.sizes, args.epochs, args.threads, args.timeout)
+        print("\n| nodes | nnz | mode | epoch (s) | steps | peak RSS (GiB) |\n|---|---|---|---|---|---|")
+        for r in result["rows"]:
+            if "error" in r:
+                print(f"| {r['nodes']} | | {r['mode']} | {r['error']} | | |")
+            else:
+                print(f"| {r['nodes']} | {r['nnz']} | {r['mode']} | {r['epoch_s']:.2f} | {r['steps']} | "
+                      f"{r['peak_rss_gib']:.2f} |")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(saved, indent=1))
+
+
+if __name__ == "__main__":
+    main()
