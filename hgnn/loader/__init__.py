@@ -2,10 +2,11 @@
 from hgnn.loader.hyperedge_batches import (
     HyperedgeBatch,
     HyperedgeBatchSampler,
+    HyperedgeLoader,
     hyperedge_neighborhood,
     sample_node_incidences,
 )
 from hgnn.loader.node_batches import NodeBatch, NodeLoader, node_neighborhood
 
-__all__ = ["HyperedgeBatch", "HyperedgeBatchSampler", "NodeBatch", "NodeLoader", "hyperedge_neighborhood",
+__all__ = ["HyperedgeBatch", "HyperedgeBatchSampler", "HyperedgeLoader", "NodeBatch", "NodeLoader", "hyperedge_neighborhood",
            "node_neighborhood", "sample_node_incidences"]

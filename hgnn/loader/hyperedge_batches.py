@@ -45,10 +45,12 @@ from typing import Iterator
 
 import torch
 from torch import Tensor
+from torch.utils.data import DataLoader
 
 from hgnn.structure import Hypergraph
 
-__all__ = ["HyperedgeBatch", "HyperedgeBatchSampler", "hyperedge_neighborhood", "sample_node_incidences"]
+__all__ = ["HyperedgeBatch", "HyperedgeBatchSampler", "HyperedgeLoader", "hyperedge_neighborhood",
+           "sample_node_incidences"]
 
 
 @dataclass
@@ -89,12 +91,19 @@ class HyperedgeBatch:
     def num_targets(self) -> int:
         return int(self.target_index.numel())
 
-    def to(self, device: torch.device | str) -> "HyperedgeBatch":
-        move = lambda t: None if t is None else t.to(device)  # noqa: E731
-        return HyperedgeBatch(self.hg.to(device), move(self.node_ids), move(self.edge_ids),
+    def _map(self, fn, hg_fn) -> "HyperedgeBatch":
+        move = lambda t: None if t is None else fn(t)  # noqa: E731
+        return HyperedgeBatch(hg_fn(self.hg), move(self.node_ids), move(self.edge_ids),
                               move(self.incidence_ids), move(self.target_edges), move(self.target_index),
                               move(self.target_incidence_ids), move(self.y),
-                              None if self.levels is None else [t.to(device) for t in self.levels])
+                              None if self.levels is None else [fn(t) for t in self.levels])
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> "HyperedgeBatch":
+        return self._map(lambda t: t.to(device, non_blocking=non_blocking),
+                         lambda hg: hg.to(device, non_blocking=non_blocking))
+
+    def pin_memory(self) -> "HyperedgeBatch":
+        return self._map(lambda t: t.pin_memory(), lambda hg: hg.pin_memory())
 
 
 def _edge_index_tensor(hg: Hypergraph, edges: Tensor) -> Tensor:
@@ -280,3 +289,39 @@ class HyperedgeBatchSampler:
         for start in range(0, edges.numel(), self.batch_size):
             yield hyperedge_neighborhood(self.hg, edges[start:start + self.batch_size], self.num_layers,
                                          self.max_edges_per_node, labels=self.labels, generator=self.generator)
+
+
+class HyperedgeLoader(DataLoader):
+    r"""Mini-batches of target hyperedges as :class:`HyperedgeBatch` es, built in a
+    :class:`torch.utils.data.DataLoader` (shuffling, ``num_workers``, ``pin_memory``,
+    ``drop_last``, a ``sampler`` such as ``DistributedSampler``): :func:`hyperedge_neighborhood`
+    of each batch, with up to ``max_edges_per_node`` hyperedges sampled per node. Hyperedges are
+    taken whole (a set model needs every member of a hyperedge it updates). Sampling draws from
+    torch's global generator of the process that builds the batch.
+
+    Args:
+        hg: the full hypergraph (on the CPU when ``num_workers > 0``).
+        edges: target hyperedges: ids ``[K]`` or a bool mask ``[M]``.
+        num_layers: the model's diffusion steps :math:`L` (the neighbourhood depth).
+        batch_size: target hyperedges per batch.
+        max_edges_per_node: the per-node cap :math:`k` (``None``: exact neighbourhoods).
+        labels: ``[nnz]`` per-incidence labels (default ``hg.incidence_data["y"]`` when present).
+        **kwargs: passed to :class:`~torch.utils.data.DataLoader`.
+    """
+
+    def __init__(self, hg: Hypergraph, edges: Tensor, num_layers: int, batch_size: int = 64, *,
+                 max_edges_per_node: int | None = None, labels: Tensor | None = None, **kwargs) -> None:
+        if kwargs.get("collate_fn") is not None:
+            raise ValueError("HyperedgeLoader builds its own collate_fn")
+        kwargs.pop("collate_fn", None)
+        edges = _edge_index_tensor(hg, edges)
+        if edges.numel() == 0:
+            raise ValueError("edges is empty; a loader needs at least one target hyperedge")
+        hyperedge_neighborhood(hg, edges[:1], num_layers, max_edges_per_node)  # validate once, here
+        self.hg, self.num_layers, self.max_edges_per_node = hg, num_layers, max_edges_per_node
+        self.labels = hg.incidence_data.get("y") if labels is None else labels
+        super().__init__(edges.tolist(), batch_size=batch_size, collate_fn=self._collate, **kwargs)
+
+    def _collate(self, ids: list[int]) -> HyperedgeBatch:
+        return hyperedge_neighborhood(self.hg, torch.tensor(ids, dtype=torch.long), self.num_layers,
+                                      self.max_edges_per_node, labels=self.labels)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from hgnn import Hypergraph
-from hgnn.loader import HyperedgeBatchSampler, hyperedge_neighborhood, sample_node_incidences
+from hgnn.loader import HyperedgeBatchSampler, HyperedgeLoader, hyperedge_neighborhood, sample_node_incidences
 from hgnn.models import CoNHD
 from hgnn.nn.conv import incidence_positional_encoding
 
@@ -183,3 +183,21 @@ def test_lazy_sampling_equals_whole_graph_sample():
     frontier = torch.isin(hg.hyperedge_index[0], torch.tensor([0, 1, 5, 112]))
     expect = (target_inc | (frontier & keep)).nonzero().view(-1)
     assert torch.equal(batch.incidence_ids, expect)
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_hyperedge_loader_covers_targets_and_matches_the_exact_neighbourhood(num_workers):
+    hg, y = random_hypergraph(seed=3)
+    train = torch.arange(1, hg.num_edges, 3)
+    loader = HyperedgeLoader(hg, train, num_layers=2, batch_size=4, labels=y, shuffle=True,
+                             num_workers=num_workers, generator=torch.Generator().manual_seed(0))
+    batches = list(loader)
+    assert len(batches) == len(loader) == -(-train.numel() // 4)
+    assert sorted(e for b in batches for e in b.target_edges.tolist()) == train.tolist()
+    for b in batches:  # no cap: exactly hyperedge_neighborhood of the same targets
+        want = hyperedge_neighborhood(hg, b.target_edges, 2, labels=y)
+        assert torch.equal(b.incidence_ids, want.incidence_ids) and torch.equal(b.y, want.y)
+    with pytest.raises(ValueError, match="empty"):
+        HyperedgeLoader(hg, torch.tensor([], dtype=torch.long), 1)
+    with pytest.raises(ValueError, match="collate_fn"):
+        HyperedgeLoader(hg, train, 1, collate_fn=list)
