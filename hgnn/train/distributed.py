@@ -1,0 +1,42 @@
+r"""Multi-process training with ``torch.distributed``: each rank trains on its share of the targets.
+
+With :math:`R` ranks, :func:`distributed_node_loader` gives rank :math:`r` the targets
+:math:`\{t_{\pi(i)} : i \equiv r \pmod R\}` of a permutation :math:`\pi` drawn from ``seed`` and
+the epoch (``torch.utils.data.DistributedSampler``, padded so that every rank has as many
+batches), and ``DistributedDataParallel`` averages the gradients, so one step on :math:`R` batches
+of equal size :math:`b` follows the gradient of the mean loss over their union,
+
+.. math::
+    \frac1R \sum_r \nabla \frac1b \sum_{v \in B_r} \ell_v = \nabla \frac{1}{Rb} \sum_{v \in \cup_r B_r} \ell_v,
+
+which is what a single process on the union computes (tested with 2 gloo processes). Launch the
+same script on every machine with ``torchrun`` (``examples/distributed_train.py``).
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.utils.data import DistributedSampler
+
+from hgnn.loader import NodeLoader
+from hgnn.structure import Hypergraph
+
+__all__ = ["distributed_node_loader"]
+
+
+def distributed_node_loader(hg: Hypergraph, nodes: Tensor, num_layers: int, batch_size: int, *, rank: int | None = None,
+                            world_size: int | None = None, shuffle: bool = True, seed: int = 0, **kwargs) -> NodeLoader:
+    """A :class:`~hgnn.loader.NodeLoader` over this rank's share of ``nodes`` (module docstring).
+
+    ``rank`` and ``world_size`` default to the initialised process group's. Call
+    ``loader.sampler.set_epoch(epoch)`` at the start of every epoch for a fresh permutation.
+    ``kwargs`` (``max_edges_per_node``, ``max_nodes_per_edge``, ``num_workers``, ``pin_memory``, ...)
+    go to :class:`~hgnn.loader.NodeLoader`.
+    """
+    nodes = torch.as_tensor(nodes)
+    if nodes.dtype == torch.bool:
+        nodes = nodes.nonzero().view(-1)
+    if "sampler" in kwargs or "shuffle" in kwargs:
+        raise ValueError("distributed_node_loader builds its own DistributedSampler; pass shuffle= and seed=")
+    sampler = DistributedSampler(range(nodes.numel()), num_replicas=world_size, rank=rank, shuffle=shuffle, seed=seed)
+    return NodeLoader(hg, nodes, num_layers, batch_size=batch_size, sampler=sampler, **kwargs)

@@ -1,0 +1,72 @@
+"""Two gloo processes on the loopback interface: DDP on NodeLoader shares equals one process on the union."""
+import os
+import socket
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+import torch.nn.functional as F
+
+from hgnn import Hypergraph
+from hgnn.models import HGNN
+from hgnn.train.distributed import distributed_node_loader
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def toy():
+    gen = torch.Generator().manual_seed(0)
+    edges = [torch.randperm(30, generator=gen)[:4].tolist() for _ in range(25)]
+    return Hypergraph.from_edge_list(edges, num_nodes=30, x=torch.randn(30, 6, generator=gen),
+                                     y=torch.randint(0, 3, (30,), generator=gen)).add_self_loops()
+
+
+def worker(rank, world_size, port, out_dir):
+    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", rank=rank, world_size=world_size)
+    try:
+        hg = toy()
+        loader = distributed_node_loader(hg, torch.arange(16), 2, batch_size=4, seed=0)
+        batch = next(iter(loader))
+        torch.manual_seed(rank)  # different local inits: DDP must broadcast rank 0's
+        model = HGNN(6, 3, hidden_channels=8, dropout=0.0)
+        ddp = torch.nn.parallel.DistributedDataParallel(model)
+        opt = torch.optim.SGD(ddp.parameters(), lr=0.5)
+        loss = F.cross_entropy(ddp(batch.hg.x, batch.hg)[batch.target_index], batch.y)
+        loss.backward()
+        opt.step()
+        torch.save({"params": [p.detach().clone() for p in model.parameters()], "targets": batch.target_nodes},
+                   os.path.join(out_dir, f"rank{rank}.pt"))
+    finally:
+        dist.destroy_process_group()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(), reason="needs torch.distributed gloo")
+def test_two_ranks_agree_and_equal_one_process_on_the_union(tmp_path):
+    mp.spawn(worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
+    ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(2)]
+    for a, b in zip(ranks[0]["params"], ranks[1]["params"]):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    union = torch.cat([r["targets"] for r in ranks])
+    assert union.numel() == 8 and union.unique().numel() == 8  # disjoint shares
+    hg = toy()
+    torch.manual_seed(0)  # rank 0's initialisation
+    model = HGNN(6, 3, hidden_channels=8, dropout=0.0)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    F.cross_entropy(model(hg.x, hg)[union], hg.y[union]).backward()
+    opt.step()
+    for want, got in zip(model.parameters(), ranks[0]["params"]):
+        torch.testing.assert_close(got, want.detach(), rtol=1e-5, atol=1e-6)
+
+
+def test_loader_refuses_its_own_sampler():
+    with pytest.raises(ValueError, match="DistributedSampler"):
+        distributed_node_loader(toy(), torch.arange(4), 2, 2, rank=0, world_size=1, sampler=None)
