@@ -11,7 +11,8 @@ batched evaluation); test accuracy at the best validation epoch.
 ``scale``: synthetic hypergraphs as ``benchmarks/scale.py`` (N nodes, N / 2 hyperedges, ~4
 incidences per node, features ``[N, 64]``, 10 classes, 10% training nodes), each (mode, size) in a
 fresh subprocess so that its peak RSS is its own: one full-batch epoch against one mini-batch
-epoch over the training nodes (batch 4096, caps 10 / 10), median of ``--epochs``.
+epoch over the training nodes (``--batch-size`` 4096, ``--caps`` 5 5: hyperedges per node and
+members per hyperedge sampled per hop), median of ``--epochs``.
 
 Writes ``benchmarks/results/minibatch.json`` (one key per part) and prints a table.
 """
@@ -32,6 +33,7 @@ import json, resource, sys, time
 import torch
 torch.set_num_threads(int(sys.argv[5]))
 mode, n, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+batch_size, k, mcap = int(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
 sys.path.insert(0, sys.argv[4])
 from conv_speed import random_hypergraph
 from hgnn import Hypergraph
@@ -57,8 +59,8 @@ for _ in range(epochs):
         steps = 1
     else:
         steps = 0
-        for batch in NodeLoader(hg, train, 2, batch_size=4096, shuffle=True, max_edges_per_node=10,
-                                max_nodes_per_edge=10):
+        for batch in NodeLoader(hg, train, 2, batch_size=batch_size, shuffle=True, max_edges_per_node=k,
+                                max_nodes_per_edge=mcap):
             opt.zero_grad()
             out = model(batch.hg.x, batch.hg)[batch.target_index]
             torch.nn.functional.cross_entropy(out, batch.y).backward()
@@ -67,7 +69,7 @@ for _ in range(epochs):
     times.append(time.perf_counter() - t)
 times.sort()
 print("RESULT " + json.dumps({"mode": mode, "nodes": n, "nnz": index.size(1), "epoch_s": times[len(times) // 2],
-                              "steps": steps,
+                              "steps": steps, "batch_size": batch_size, "caps": [k, mcap],
                               "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
 """
 
@@ -109,11 +111,12 @@ def accuracy(splits: int) -> dict:
             "summary": {"full": stat("full_acc"), "minibatch": stat("minibatch_acc")}}
 
 
-def scale(sizes: list[int], epochs: int, threads: int, timeout: float) -> dict:
+def scale(sizes: list[int], epochs: int, threads: int, timeout: float, batch_size: int, caps: list[int]) -> dict:
     rows = []
     for n in sizes:
         for mode in ("full", "minibatch"):
-            cmd = [sys.executable, "-c", CHILD, mode, str(n), str(epochs), str(Path(__file__).parent), str(threads)]
+            cmd = [sys.executable, "-c", CHILD, mode, str(n), str(epochs), str(Path(__file__).parent), str(threads),
+                   str(batch_size), str(caps[0]), str(caps[1])]
             try:
                 proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -123,7 +126,7 @@ def scale(sizes: list[int], epochs: int, threads: int, timeout: float) -> dict:
             rows.append(json.loads(lines[-1][len("RESULT "):]) if proc.returncode == 0 and lines else
                         {"mode": mode, "nodes": n, "error": proc.stderr.strip().splitlines()[-1:]})
             print(rows[-1], file=sys.stderr)
-    return {"threads": threads, "epochs": epochs, "rows": rows}
+    return {"threads": threads, "epochs": epochs, "batch_size": batch_size, "caps": caps, "rows": rows}
 
 
 def main() -> None:
@@ -133,6 +136,9 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", type=int, default=[100_000, 1_000_000, 2_000_000])
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=4096, help="scale part: training nodes per step")
+    parser.add_argument("--caps", type=int, nargs=2, default=[5, 5],
+                        help="scale part: hyperedges per node and members per hyperedge sampled per hop")
     parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
@@ -144,7 +150,7 @@ def main() -> None:
         print(f"| full batch | {s['full']['mean']:.2f} ± {s['full']['std']:.2f} |")
         print(f"| mini-batch | {s['minibatch']['mean']:.2f} ± {s['minibatch']['std']:.2f} |")
     else:
-        saved["scale"] = result = scale(args.sizes, args.epochs, args.threads, args.timeout)
+        saved["scale"] = result = scale(args.sizes, args.epochs, args.threads, args.timeout, args.batch_size, args.caps)
         print("\n| nodes | nnz | mode | epoch (s) | steps | peak RSS (GiB) |\n|---|---|---|---|---|---|")
         for r in result["rows"]:
             if "error" in r:
