@@ -2,6 +2,7 @@
 
     python benchmarks/minibatch.py --part accuracy [--splits 10]
     python benchmarks/minibatch.py --part scale [--sizes 100000 1000000 2000000]
+    python benchmarks/minibatch.py --part ddp [--processes 1 2] [--ddp-nodes 100000]
 
 ``accuracy``: HyperGCN co-citation Cora, splits 0..S-1, a two-layer HGNN (hidden 32) trained 200
 epochs full-batch (``hgnn.train.fit``) and on mini-batches (``hgnn.train.minibatch.fit_minibatch``:
@@ -13,6 +14,10 @@ incidences per node, features ``[N, 64]``, 10 classes, 10% training nodes), each
 fresh subprocess so that its peak RSS is its own: one full-batch epoch against one mini-batch
 epoch over the training nodes (``--batch-size`` 4096, ``--caps`` 5 5: hyperedges per node and
 members per hyperedge sampled per hop), median of ``--epochs``.
+
+``ddp``: the same synthetic hypergraph (``--ddp-nodes``), one mini-batch epoch under
+``torchrun --standalone --nproc_per_node=P`` (gloo, one thread per process) for each ``P`` in
+``--processes``: each process takes its share of the training nodes; median epoch after a warm-up.
 
 Writes ``benchmarks/results/minibatch.json`` (one key per part) and prints a table.
 """
@@ -74,6 +79,69 @@ print("RESULT " + json.dumps({"mode": mode, "nodes": n, "nnz": index.size(1), "e
 """
 
 
+DDP_CHILD = r"""
+import json, sys, time
+import torch
+import torch.distributed as dist
+torch.set_num_threads(1)
+dist.init_process_group("gloo")
+rank, world = dist.get_rank(), dist.get_world_size()
+n, epochs, batch_size, k, mcap = (int(a) for a in sys.argv[2:7])
+sys.path.insert(0, sys.argv[1])
+from conv_speed import random_hypergraph
+from hgnn import Hypergraph
+from hgnn.models import HGNN
+from hgnn.train.distributed import distributed_node_loader
+m, classes, f = n // 2, 10, 64
+index = random_hypergraph(n, m, 8.0, seed=0)
+gen = torch.Generator().manual_seed(0)
+hg = Hypergraph(index, num_nodes=n, num_edges=m, x=torch.randn(n, f, generator=gen),
+                y=torch.randint(0, classes, (n,), generator=gen))
+train = torch.rand(n, generator=gen) < 0.1
+torch.manual_seed(rank)
+loader = distributed_node_loader(hg, train, 2, batch_size, max_edges_per_node=k, max_nodes_per_edge=mcap)
+model = torch.nn.parallel.DistributedDataParallel(HGNN(f, classes, hidden_channels=64))
+opt = torch.optim.Adam(model.parameters(), lr=0.01)
+times = []
+for epoch in range(epochs + 1):  # the first epoch warms up
+    loader.sampler.set_epoch(epoch)
+    dist.barrier()
+    t = time.perf_counter()
+    for batch in loader:
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(batch.hg.x, batch.hg)[batch.target_index], batch.y).backward()
+        opt.step()
+    dist.barrier()
+    times.append(time.perf_counter() - t)
+if rank == 0:
+    epoch_s = sorted(times[1:])[len(times[1:]) // 2]
+    print("RESULT " + json.dumps({"processes": world, "nodes": n, "targets": int(train.sum()), "epoch_s": epoch_s,
+                                  "targets_per_s": int(train.sum()) / epoch_s}))
+dist.destroy_process_group()
+"""
+
+
+def ddp(nodes: int, epochs: int, batch_size: int, caps: list[int], processes: list[int], timeout: float) -> dict:
+    import shutil
+    import tempfile
+
+    torchrun = shutil.which("torchrun") or str(Path(sys.executable).with_name("torchrun"))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "ddp_child.py"
+        script.write_text(DDP_CHILD)
+        for w in processes:
+            cmd = [torchrun, "--standalone", f"--nproc_per_node={w}", str(script), str(Path(__file__).parent),
+                   str(nodes), str(epochs), str(batch_size), str(caps[0]), str(caps[1])]
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+            lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+            rows.append(json.loads(lines[-1][len("RESULT "):]) if proc.returncode == 0 and lines else
+                        {"processes": w, "error": proc.stderr.strip().splitlines()[-1:]})
+            print(rows[-1], file=sys.stderr)
+    return {"nodes": nodes, "epochs": epochs, "batch_size": batch_size, "caps": caps, "threads_per_process": 1,
+            "rows": rows}
+
+
 def accuracy(splits: int) -> dict:
     import torch
 
@@ -131,7 +199,9 @@ def scale(sizes: list[int], epochs: int, threads: int, timeout: float, batch_siz
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=("accuracy", "scale"), required=True)
+    parser.add_argument("--part", choices=("accuracy", "scale", "ddp"), required=True)
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2], help="ddp part: world sizes")
+    parser.add_argument("--ddp-nodes", type=int, default=100_000, help="ddp part: hypergraph size")
     parser.add_argument("--splits", type=int, default=10)
     parser.add_argument("--sizes", nargs="+", type=int, default=[100_000, 1_000_000, 2_000_000])
     parser.add_argument("--epochs", type=int, default=3)
@@ -149,6 +219,12 @@ def main() -> None:
         print("\n| training | test accuracy (%) |\n|---|---|")
         print(f"| full batch | {s['full']['mean']:.2f} ± {s['full']['std']:.2f} |")
         print(f"| mini-batch | {s['minibatch']['mean']:.2f} ± {s['minibatch']['std']:.2f} |")
+    elif args.part == "ddp":
+        saved["ddp"] = result = ddp(args.ddp_nodes, args.epochs, args.batch_size, args.caps, args.processes,
+                                    args.timeout)
+        print("\n| processes | epoch (s) | training nodes / s |\n|---|---|---|")
+        for r in result["rows"]:
+            print(f"| {r['processes']} | {r.get('epoch_s', float('nan')):.2f} | {r.get('targets_per_s', float('nan')):.0f} |")
     else:
         saved["scale"] = result = scale(args.sizes, args.epochs, args.threads, args.timeout, args.batch_size, args.caps)
         print("\n| nodes | nnz | mode | epoch (s) | steps | peak RSS (GiB) |\n|---|---|---|---|---|---|")
