@@ -12,7 +12,7 @@ batched evaluation); test accuracy at the best validation epoch.
 ``scale``: synthetic hypergraphs as ``benchmarks/scale.py`` (N nodes, N / 2 hyperedges, ~4
 incidences per node, features ``[N, 64]``, 10 classes, 10% training nodes), each (mode, size) in a
 fresh subprocess so that its peak RSS is its own: one full-batch epoch against one mini-batch
-epoch over the training nodes (``--batch-size`` 4096, ``--caps`` 5 5: hyperedges per node and
+epoch over the training nodes (``--batch-size`` 1024, ``--caps`` 3 3: hyperedges per node and
 members per hyperedge sampled per hop), median of ``--epochs``.
 
 ``ddp``: the same synthetic hypergraph (``--ddp-nodes``), one mini-batch epoch under
@@ -206,8 +206,8 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", type=int, default=[100_000, 1_000_000, 2_000_000])
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--batch-size", type=int, default=4096, help="scale part: training nodes per step")
-    parser.add_argument("--caps", type=int, nargs=2, default=[5, 5],
+    parser.add_argument("--batch-size", type=int, default=1024, help="scale part: training nodes per step")
+    parser.add_argument("--caps", type=int, nargs=2, default=[3, 3],
                         help="scale part: hyperedges per node and members per hyperedge sampled per hop")
     parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--out", type=Path, default=OUT)
