@@ -13,7 +13,6 @@ with :math:`S(B)` the batch's sampled neighbourhood.
 """
 from __future__ import annotations
 
-import copy
 import time
 
 import torch
@@ -25,7 +24,7 @@ from hgnn.loader import NodeLoader
 from hgnn.structure import Hypergraph
 from hgnn.train.evaluator import METRICS, Evaluator
 from hgnn.train.splits import Split
-from hgnn.train.trainer import FitResult, _check_split
+from hgnn.train.trainer import BestEpochTracker, FitResult, _check_split
 
 __all__ = ["fit_minibatch", "predict_minibatch"]
 
@@ -107,9 +106,7 @@ def fit_minibatch(
                         pin_memory=device.type == "cuda")
     y = hg.y
     y_val = y[split.val].to(device)
-    history: dict[str, list[float]] = {"loss": [], "val_loss": [], f"train_{evaluator.main}": [],
-                                       f"val_{evaluator.main}": []}
-    best_score, best_epoch, best_state = -float("inf"), -1, None
+    tracker = BestEpochTracker(evaluator.main, patience)
     start = time.perf_counter()
     bar = tqdm(range(epochs), desc=desc, leave=False, disable=not progress, dynamic_ncols=True)
     for epoch in bar:
@@ -129,22 +126,18 @@ def fit_minibatch(
             correct += int((logits.argmax(-1) == batch.y).sum())
         val_logits = predict_minibatch(model, hg, split.val, num_layers, eval_batch_size, device)
         score = main_metric(y_val, val_logits)
-        history["loss"].append(total / count)
-        history["val_loss"].append(F.cross_entropy(val_logits, y_val).item())
-        history[f"train_{evaluator.main}"].append(correct / count)
-        history[f"val_{evaluator.main}"].append(score)
-        if score > best_score:
-            best_score, best_epoch = score, epoch
-            best_state = copy.deepcopy(model.state_dict())
-        bar.set_postfix(loss=f"{total / count:.3f}", val=f"{score:.3f}", best=f"{best_score:.3f}", refresh=False)
-        if patience is not None and epoch - best_epoch >= patience:
+        stop = tracker.update(model, epoch, total / count, F.cross_entropy(val_logits, y_val).item(),
+                              correct / count, score)
+        bar.set_postfix(loss=f"{total / count:.3f}", val=f"{score:.3f}", best=f"{tracker.best_score:.3f}",
+                        refresh=False)
+        if stop:
             break
     seconds = time.perf_counter() - start
     bar.close()
-    model.load_state_dict(best_state)
+    model.load_state_dict(tracker.best_state)
     parts = {}
     for name, mask in zip(("train", "val", "test"), split):
         logits = predict_minibatch(model, hg, mask, num_layers, eval_batch_size, device)
         parts[name] = evaluator.eval({"y_true": y[mask].to(device), "y_pred": logits})
-    return FitResult(best_epoch=best_epoch, epochs_run=len(history["loss"]), history=history,
-                     seconds=seconds, **parts)
+    return FitResult(best_epoch=tracker.best_epoch, epochs_run=len(tracker.history["loss"]),
+                     history=tracker.history, seconds=seconds, **parts)

@@ -16,7 +16,7 @@ from hgnn.structure import Hypergraph
 from hgnn.train.evaluator import METRICS, Evaluator
 from hgnn.train.splits import Split
 
-__all__ = ["FitResult", "fit", "seed_everything"]
+__all__ = ["BestEpochTracker", "FitResult", "fit", "seed_everything"]
 
 
 def seed_everything(seed: int) -> None:
@@ -79,6 +79,30 @@ def _check_split(split: Split, n: int, device: torch.device) -> None:
             raise ValueError(f"split.{name} selects no node")
     if bool((split.train & split.val).any() | (split.train & split.test).any() | (split.val & split.test).any()):
         raise ValueError("split.train, split.val and split.test must be disjoint")
+
+
+class BestEpochTracker:
+    """Per-epoch history and the weights of the best validation epoch (strictly better wins, so the
+    earliest of equal scores is kept), with early stopping after ``patience`` epochs without
+    improvement. Shared by :func:`fit` and :func:`hgnn.train.minibatch.fit_minibatch`."""
+
+    def __init__(self, metric: str, patience: int | None = None) -> None:
+        self.metric, self.patience = metric, patience
+        self.history: dict[str, list[float]] = {"loss": [], "val_loss": [], f"train_{metric}": [],
+                                                f"val_{metric}": []}
+        self.best_score, self.best_epoch, self.best_state = -float("inf"), -1, None
+
+    def update(self, model: nn.Module, epoch: int, loss: float, val_loss: float, train_score: float,
+               val_score: float) -> bool:
+        """Record one epoch; keep ``model``'s weights when ``val_score`` is the best so far. Returns
+        whether to stop (patience exhausted)."""
+        for key, value in (("loss", loss), ("val_loss", val_loss), (f"train_{self.metric}", train_score),
+                           (f"val_{self.metric}", val_score)):
+            self.history[key].append(value)
+        if val_score > self.best_score:
+            self.best_score, self.best_epoch = val_score, epoch
+            self.best_state = copy.deepcopy(model.state_dict())
+        return self.patience is not None and epoch - self.best_epoch >= self.patience
 
 
 def fit(
@@ -157,9 +181,7 @@ def fit(
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     y_train, y_val = y[split.train], y[split.val]
 
-    history: dict[str, list[float]] = {"loss": [], "val_loss": [], f"train_{evaluator.main}": [],
-                                       f"val_{evaluator.main}": []}
-    best_score, best_epoch, best_state = -float("inf"), -1, None
+    tracker = BestEpochTracker(evaluator.main, patience)
     start = time.perf_counter()
     bar = tqdm(range(epochs), desc=desc, leave=False, disable=not progress, dynamic_ncols=True)
     for epoch in bar:
@@ -178,24 +200,20 @@ def fit(
             logits = model(x, hg)
         val_logits = logits[split.val]
         score = main_metric(y_val, val_logits)
-        history["loss"].append(loss.item())
-        history["val_loss"].append(F.cross_entropy(val_logits, y_val).item())
-        history[f"train_{evaluator.main}"].append(main_metric(y_train, logits[split.train]))
-        history[f"val_{evaluator.main}"].append(score)
-        if score > best_score:
-            best_score, best_epoch = score, epoch
-            best_state = copy.deepcopy(model.state_dict())
-        bar.set_postfix(loss=f"{loss.item():.3f}", val=f"{score:.3f}", best=f"{best_score:.3f}", refresh=False)
-        if patience is not None and epoch - best_epoch >= patience:
+        stop = tracker.update(model, epoch, loss.item(), F.cross_entropy(val_logits, y_val).item(),
+                              main_metric(y_train, logits[split.train]), score)
+        bar.set_postfix(loss=f"{loss.item():.3f}", val=f"{score:.3f}", best=f"{tracker.best_score:.3f}",
+                        refresh=False)
+        if stop:
             break
     seconds = time.perf_counter() - start
     bar.close()
 
-    model.load_state_dict(best_state)
+    model.load_state_dict(tracker.best_state)
     model.eval()
     with torch.no_grad():
         logits = model(x, hg)
     parts = {name: evaluator.eval({"y_true": y[mask], "y_pred": logits[mask]})
              for name, mask in zip(("train", "val", "test"), split)}
-    return FitResult(best_epoch=best_epoch, epochs_run=len(history["loss"]), history=history,
-                     seconds=seconds, **parts)
+    return FitResult(best_epoch=tracker.best_epoch, epochs_run=len(tracker.history["loss"]),
+                     history=tracker.history, seconds=seconds, **parts)
