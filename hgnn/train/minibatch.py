@@ -24,7 +24,7 @@ from hgnn.loader import NodeLoader
 from hgnn.structure import Hypergraph
 from hgnn.train.evaluator import METRICS, Evaluator
 from hgnn.train.splits import Split
-from hgnn.train.trainer import BestEpochTracker, FitResult, _check_split
+from hgnn.train.trainer import BestEpochTracker, FitResult, _check_fit_inputs
 
 __all__ = ["fit_minibatch", "predict_minibatch"]
 
@@ -82,19 +82,7 @@ def fit_minibatch(
         num_workers: worker processes building the training batches.
         seed: seeds the shuffling and the neighbour sampling.
     """
-    if not isinstance(hg, Hypergraph):
-        raise TypeError(f"hg must be a Hypergraph, got {type(hg).__name__}")
-    if hg.x is None or hg.y is None:
-        raise ValueError("the hypergraph needs node features x and labels y")
-    if not hg.x.is_floating_point():
-        raise TypeError(f"hg.x must be floating point, got {hg.x.dtype}")
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
-    if patience is not None and patience < 1:
-        raise ValueError(f"patience must be >= 1 or None, got {patience}")
-    if isinstance(split, tuple) and not isinstance(split, Split) and len(split) == 3:
-        split = Split(*split)
-    _check_split(split, hg.num_nodes, hg.x.device)
+    _, y, split = _check_fit_inputs(hg, None, None, split, epochs, patience)
     device = next(model.parameters()).device
     evaluator = evaluator or Evaluator()
     main_metric = METRICS[evaluator.main]
@@ -104,7 +92,6 @@ def fit_minibatch(
                         max_edges_per_node=max_edges_per_node, max_nodes_per_edge=max_nodes_per_edge,
                         num_workers=num_workers, generator=torch.Generator().manual_seed(seed),
                         pin_memory=device.type == "cuda")
-    y = hg.y
     y_val = y[split.val].to(device)
     tracker = BestEpochTracker(evaluator.main, patience)
     start = time.perf_counter()

@@ -81,6 +81,37 @@ def _check_split(split: Split, n: int, device: torch.device) -> None:
         raise ValueError("split.train, split.val and split.test must be disjoint")
 
 
+def _check_fit_inputs(hg: Hypergraph, x: Tensor | None, y: Tensor | None, split: Split, epochs: int,
+                      patience: int | None) -> tuple[Tensor, Tensor, Split]:
+    """The argument checks :func:`fit` and :func:`hgnn.train.minibatch.fit_minibatch` share:
+    returns ``x`` and ``y`` (default ``hg.x`` / ``hg.y``) and ``split`` as a :class:`Split`."""
+    if not isinstance(hg, Hypergraph):
+        raise TypeError(f"hg must be a Hypergraph, got {type(hg).__name__}")
+    x = hg.x if x is None else x
+    y = hg.y if y is None else y
+    if x is None or y is None:
+        raise ValueError("node features and labels are needed: pass x= and y= or set hg.x and hg.y")
+    if not x.is_floating_point():
+        raise TypeError(f"x must be floating point, got {x.dtype}; use x.float()")
+    if x.dim() != 2 or x.size(0) != hg.num_nodes or y.shape != (hg.num_nodes,):
+        raise ValueError(f"x must be [{hg.num_nodes}, F] and y [{hg.num_nodes}]; got {tuple(x.shape)} and "
+                         f"{tuple(y.shape)}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("x contains NaN or inf; clean or impute the features before training")
+    if y.is_floating_point():
+        raise TypeError(f"y must hold integer class ids, got {y.dtype}")
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if patience is not None and patience < 1:
+        raise ValueError(f"patience must be >= 1 or None, got {patience}")
+    if isinstance(split, tuple) and not isinstance(split, Split) and len(split) == 3:
+        split = Split(*split)
+    _check_split(split, hg.num_nodes, x.device)
+    if bool((y[split.train | split.val | split.test] < 0).any()):
+        raise ValueError("the split selects unlabelled nodes (y < 0)")
+    return x, y, split
+
+
 class BestEpochTracker:
     """Per-epoch history and the weights of the best validation epoch (strictly better wins, so the
     earliest of equal scores is kept), with early stopping after ``patience`` epochs without
@@ -152,30 +183,7 @@ def fit(
         progress: show a tqdm bar with the running validation score.
         desc: the bar's label.
     """
-    if not isinstance(hg, Hypergraph):
-        raise TypeError(f"hg must be a Hypergraph, got {type(hg).__name__}")
-    x = hg.x if x is None else x
-    y = hg.y if y is None else y
-    if x is None or y is None:
-        raise ValueError("node features and labels are needed: pass x= and y= or set hg.x and hg.y")
-    if not x.is_floating_point():
-        raise TypeError(f"x must be floating point, got {x.dtype}; use x.float()")
-    if x.dim() != 2 or x.size(0) != hg.num_nodes or y.shape != (hg.num_nodes,):
-        raise ValueError(f"x must be [{hg.num_nodes}, F] and y [{hg.num_nodes}]; got {tuple(x.shape)} and "
-                         f"{tuple(y.shape)}")
-    if not bool(torch.isfinite(x).all()):
-        raise ValueError("x contains NaN or inf; clean or impute the features before training")
-    if y.is_floating_point():
-        raise TypeError(f"y must hold integer class ids, got {y.dtype}")
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
-    if patience is not None and patience < 1:
-        raise ValueError(f"patience must be >= 1 or None, got {patience}")
-    if isinstance(split, tuple) and not isinstance(split, Split) and len(split) == 3:
-        split = Split(*split)
-    _check_split(split, hg.num_nodes, x.device)
-    if bool((y[split.train | split.val | split.test] < 0).any()):
-        raise ValueError("the split selects unlabelled nodes (y < 0)")
+    x, y, split = _check_fit_inputs(hg, x, y, split, epochs, patience)
     evaluator = evaluator or Evaluator()
     main_metric = METRICS[evaluator.main]
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
