@@ -8,5 +8,5 @@ from hgnn.loader.hyperedge_batches import (
 )
 from hgnn.loader.node_batches import NodeBatch, NodeLoader, node_neighborhood
 
-__all__ = ["HyperedgeBatch", "HyperedgeBatchSampler", "HyperedgeLoader", "NodeBatch", "NodeLoader", "hyperedge_neighborhood",
-           "node_neighborhood", "sample_node_incidences"]
+__all__ = ["HyperedgeBatch", "HyperedgeBatchSampler", "HyperedgeLoader", "NodeBatch", "NodeLoader",
+           "hyperedge_neighborhood", "node_neighborhood", "sample_node_incidences"]

@@ -147,9 +147,9 @@ def _sampling_keys(hg: Hypergraph, priority: Tensor | None, generator: torch.Gen
     return key
 
 
-def _check_cap(max_edges_per_node) -> None:
-    if isinstance(max_edges_per_node, bool) or not isinstance(max_edges_per_node, int) or max_edges_per_node < 1:
-        raise ValueError(f"max_edges_per_node must be a positive int, got {max_edges_per_node!r}")
+def _check_cap(value, name: str = "max_edges_per_node") -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 def sample_node_incidences(hg: Hypergraph, max_edges_per_node: int, priority: Tensor | None = None,

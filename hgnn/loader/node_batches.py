@@ -26,6 +26,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader
 
+from hgnn.loader.hyperedge_batches import _check_cap, _keep_first_per_node
 from hgnn.structure import Hypergraph, receptive_field
 from hgnn.structure.subgraph import _rows
 
@@ -56,37 +57,27 @@ class NodeBatch:
     def num_targets(self) -> int:
         return int(self.target_nodes.numel())
 
+    def _map(self, fn, hg_fn) -> "NodeBatch":
+        move = lambda t: None if t is None else fn(t)  # noqa: E731
+        return replace(self, hg=hg_fn(self.hg), node_ids=move(self.node_ids), target_nodes=move(self.target_nodes),
+                       target_index=move(self.target_index), y=move(self.y))
+
     def to(self, device: torch.device | str, non_blocking: bool = False) -> "NodeBatch":
-        move = lambda t: None if t is None else t.to(device, non_blocking=non_blocking)  # noqa: E731
-        return replace(self, hg=self.hg.to(device, non_blocking=non_blocking), node_ids=move(self.node_ids),
-                       target_nodes=move(self.target_nodes), target_index=move(self.target_index), y=move(self.y))
+        return self._map(lambda t: t.to(device, non_blocking=non_blocking),
+                         lambda hg: hg.to(device, non_blocking=non_blocking))
 
     def pin_memory(self) -> "NodeBatch":
-        pin = lambda t: None if t is None else t.pin_memory()  # noqa: E731
-        return replace(self, hg=self.hg.pin_memory(), node_ids=pin(self.node_ids), target_nodes=pin(self.target_nodes),
-                       target_index=pin(self.target_index), y=pin(self.y))
-
-
-def _check_cap(value, name: str) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ValueError(f"{name} must be a positive int or None, got {value!r}")
+        return self._map(lambda t: t.pin_memory(), lambda hg: hg.pin_memory())
 
 
 def _first_k_per_group(owner: Tensor, k: int | None, generator: torch.Generator | None) -> Tensor:
-    """``[c]`` bool: a uniform sample of ``k`` entries per distinct ``owner`` value (all when fewer)."""
-    keep = torch.ones(owner.numel(), dtype=torch.bool, device=owner.device)
+    """``[c]`` bool: a uniform sample of ``k`` entries per distinct ``owner`` value (all when fewer):
+    one random key per entry, ranked within its owner (:func:`~hgnn.loader.hyperedge_batches._keep_first_per_node`)."""
+    everything = torch.ones(owner.numel(), dtype=torch.bool, device=owner.device)
     if k is None or owner.numel() == 0:
-        return keep
+        return everything
     key = torch.rand(owner.numel(), generator=generator).to(owner.device)
-    order = torch.sort(key).indices
-    order = order[torch.sort(owner[order], stable=True).indices]  # by owner, random within
-    grouped = owner[order]
-    pos = torch.arange(order.numel(), device=owner.device)
-    first = torch.ones_like(grouped, dtype=torch.bool)
-    first[1:] = grouped[1:] != grouped[:-1]
-    start = torch.cummax(torch.where(first, pos, torch.zeros_like(pos)), 0).values
-    keep[order] = (pos - start) < k
-    return keep
+    return _keep_first_per_node(owner, key, everything, k)
 
 
 def _sampled_neighborhood(hg: Hypergraph, targets: Tensor, num_layers: int, max_edges_per_node: int | None,
@@ -140,8 +131,9 @@ def node_neighborhood(
     """
     if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
         raise ValueError(f"num_layers must be a positive int, got {num_layers!r}")
-    _check_cap(max_edges_per_node, "max_edges_per_node")
-    _check_cap(max_nodes_per_edge, "max_nodes_per_edge")
+    for value, name in ((max_edges_per_node, "max_edges_per_node"), (max_nodes_per_edge, "max_nodes_per_edge")):
+        if value is not None:
+            _check_cap(value, name)
     targets = torch.as_tensor(nodes, device=hg.device)
     if targets.dtype == torch.bool or targets.is_floating_point() or targets.dim() != 1:
         raise TypeError("nodes must be a 1-D integer tensor of node ids")
