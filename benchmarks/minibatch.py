@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import time
@@ -147,7 +146,7 @@ def accuracy(splits: int) -> dict:
 
     from hgnn.datasets import load
     from hgnn.models import HGNN
-    from hgnn.train import fit, get_split, prepare, seed_everything
+    from hgnn.train import fit, get_split, prepare, seed_everything, summarize
     from hgnn.train.minibatch import fit_minibatch
 
     torch.set_num_threads(1)
@@ -169,14 +168,11 @@ def accuracy(splits: int) -> dict:
                      "full_s": full_s, "minibatch_s": mini_s})
         print(rows[-1], file=sys.stderr)
 
-    def stat(key: str) -> dict:
-        values = [100 * r[key] for r in rows]
-        return {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0}
-
     return {"dataset": "cocitation-cora", "model": "hgnn (hidden 32)", "epochs": 200,
             "minibatch": {"batch_size": 32, "max_edges_per_node": 10, "max_nodes_per_edge": 10},
             "machine": "cpu, 1 thread", "rows": rows,
-            "summary": {"full": stat("full_acc"), "minibatch": stat("minibatch_acc")}}
+            "summary": {"full": summarize([r["full_acc"] for r in rows]),
+                        "minibatch": summarize([r["minibatch_acc"] for r in rows])}}
 
 
 def scale(sizes: list[int], epochs: int, threads: int, timeout: float, batch_size: int, caps: list[int]) -> dict:

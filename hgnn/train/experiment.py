@@ -74,9 +74,10 @@ def prepare(hg: Hypergraph, *, normalize_features: str | bool = "auto", self_loo
     return hg.add_self_loops() if self_loops else hg
 
 
-def summarize(values: list[float]) -> dict[str, float]:
-    """``{"mean", "std"}`` (sample standard deviation; 0 for a single value), in percent."""
-    vals = [100.0 * v for v in values]
+def summarize(values: list[float], scale: float = 100.0) -> dict[str, float]:
+    """``{"mean", "std"}`` of ``scale * values`` (sample standard deviation; 0 for a single value):
+    percent by default, ``scale=1`` for values already in their unit."""
+    vals = [scale * v for v in values]
     return {"mean": statistics.fmean(vals), "std": statistics.stdev(vals) if len(vals) > 1 else 0.0}
 
 

@@ -22,7 +22,6 @@ of the experts agree with the experts' majority answer).
 """
 from __future__ import annotations
 
-import statistics
 from typing import Any
 
 import torch
@@ -32,6 +31,7 @@ from tqdm.auto import tqdm
 
 from hgnn.nn import MLP
 from hgnn.nn.topology_vae import HypergraphTopologyVAE
+from hgnn.train.experiment import summarize
 from hgnn.train.trainer import seed_everything
 
 __all__ = ["decide", "expert_agreement", "run_agents", "summarize_agents", "train_experts", "train_router"]
@@ -178,8 +178,6 @@ def run_agents(dataset: str = "cocitation-cora", *, num_experts: int = 8, num_sl
 
 def summarize_agents(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
     """Mean and std over runs of every method's accuracy and messages on all, easy and hard queries."""
-    def stat(values: list[float]) -> dict[str, float]:
-        return {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0}
-
-    return {name: {part: {key: stat([r["methods"][name][part][key] for r in runs]) for key in ("accuracy", "messages")}
+    return {name: {part: {key: summarize([r["methods"][name][part][key] for r in runs], scale=1.0)
+                          for key in ("accuracy", "messages")}
                    for part in ("all", "easy", "hard")} for name in runs[0]["methods"]}

@@ -26,7 +26,6 @@ again. Ablation: the feature prior alone (:math:`b = 0`, no training) keeping as
 """
 from __future__ import annotations
 
-import statistics
 from typing import Any
 
 import torch
@@ -37,7 +36,7 @@ from tqdm.auto import tqdm
 from hgnn.models import HGNN
 from hgnn.nn.topology_vae import HypergraphTopologyVAE, gaussian_kl
 from hgnn.structure import Hypergraph, node_to_edge
-from hgnn.train.experiment import prepare
+from hgnn.train.experiment import prepare, summarize
 from hgnn.train.splits import get_split
 from hgnn.train.trainer import fit, seed_everything
 
@@ -233,10 +232,8 @@ def run_repair(dataset: str = "cocitation-cora", *, fraction: float = 0.5, steps
 def summarize_repair(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     """Mean and std over runs of each hypergraph's accuracy (%) and incidences, and of the
     recovered share of the accuracy lost to corruption."""
-    def stat(values: list[float]) -> dict[str, float]:
-        return {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0}
-
-    out = {name: {"accuracy": stat([100 * r["accuracy"][name] for r in runs]),
-                  "incidences": stat([r["incidences"][name] for r in runs])} for name in runs[0]["accuracy"]}
-    out["recovered"] = stat([r["recovered"] for r in runs])
+    out = {name: {"accuracy": summarize([r["accuracy"][name] for r in runs]),
+                  "incidences": summarize([r["incidences"][name] for r in runs], scale=1.0)}
+           for name in runs[0]["accuracy"]}
+    out["recovered"] = summarize([r["recovered"] for r in runs], scale=1.0)
     return out
