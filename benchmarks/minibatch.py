@@ -32,6 +32,23 @@ from pathlib import Path
 
 OUT = Path(__file__).parent / "results" / "minibatch.json"
 
+
+def synthetic_task(n: int, features: int = 64, classes: int = 10, seed: int = 0):
+    """The synthetic node task of the scale and ddp parts (as ``scale.py``'s): ``n`` nodes, ``n / 2``
+    hyperedges of sizes 2 + Poisson(6), Gaussian features, random labels, 10% training nodes.
+    Returns ``(hg, train_mask, classes)``."""
+    import torch
+
+    from conv_speed import random_hypergraph
+    from hgnn import Hypergraph
+
+    index = random_hypergraph(n, n // 2, 8.0, seed=seed)
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, features, generator=gen)
+    y = torch.randint(0, classes, (n,), generator=gen)
+    train = torch.rand(n, generator=gen) < 0.1
+    return Hypergraph(index, num_nodes=n, num_edges=n // 2, x=x, y=y), train, classes
+
 CHILD = r"""
 import json, resource, sys, time
 import torch
@@ -39,17 +56,11 @@ torch.set_num_threads(int(sys.argv[5]))
 mode, n, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 batch_size, k, mcap = int(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
 sys.path.insert(0, sys.argv[4])
-from conv_speed import random_hypergraph
-from hgnn import Hypergraph
+from minibatch import synthetic_task
 from hgnn.loader import NodeLoader
 from hgnn.models import HGNN
-m, classes, f = n // 2, 10, 64
-index = random_hypergraph(n, m, 8.0, seed=0)
-gen = torch.Generator().manual_seed(0)
-x = torch.randn(n, f, generator=gen)
-y = torch.randint(0, classes, (n,), generator=gen)
-train = torch.rand(n, generator=gen) < 0.1
-hg = Hypergraph(index, num_nodes=n, num_edges=m, x=x, y=y)
+hg, train, classes = synthetic_task(n)
+x, y, f = hg.x, hg.y, hg.x.size(1)
 torch.manual_seed(0)
 model = HGNN(f, classes, hidden_channels=64)
 opt = torch.optim.Adam(model.parameters(), lr=0.01)
@@ -72,7 +83,7 @@ for _ in range(epochs):
             steps += 1
     times.append(time.perf_counter() - t)
 times.sort()
-print("RESULT " + json.dumps({"mode": mode, "nodes": n, "nnz": index.size(1), "epoch_s": times[len(times) // 2],
+print("RESULT " + json.dumps({"mode": mode, "nodes": n, "nnz": hg.num_incidences, "epoch_s": times[len(times) // 2],
                               "steps": steps, "batch_size": batch_size, "caps": [k, mcap],
                               "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
 """
@@ -87,16 +98,11 @@ dist.init_process_group("gloo")
 rank, world = dist.get_rank(), dist.get_world_size()
 n, epochs, batch_size, k, mcap = (int(a) for a in sys.argv[2:7])
 sys.path.insert(0, sys.argv[1])
-from conv_speed import random_hypergraph
-from hgnn import Hypergraph
+from minibatch import synthetic_task
 from hgnn.models import HGNN
 from hgnn.train.distributed import distributed_node_loader
-m, classes, f = n // 2, 10, 64
-index = random_hypergraph(n, m, 8.0, seed=0)
-gen = torch.Generator().manual_seed(0)
-hg = Hypergraph(index, num_nodes=n, num_edges=m, x=torch.randn(n, f, generator=gen),
-                y=torch.randint(0, classes, (n,), generator=gen))
-train = torch.rand(n, generator=gen) < 0.1
+hg, train, classes = synthetic_task(n)
+f = hg.x.size(1)
 torch.manual_seed(rank)
 loader = distributed_node_loader(hg, train, 2, batch_size, max_edges_per_node=k, max_nodes_per_edge=mcap)
 model = torch.nn.parallel.DistributedDataParallel(HGNN(f, classes, hidden_channels=64))
