@@ -3,6 +3,9 @@
     python benchmarks/graph_classification.py [--datasets ...] [--models ...] [--epochs 100] [--resume]
     python benchmarks/graph_classification.py --merge part1.json part2.json   # runs made in parallel
 
+A cell (10 folds) can take hours on a CPU: finished folds of an unfinished cell are saved under
+``"partial"`` in ``--out`` as they end, and ``--resume`` trains only the folds still missing.
+
 Every cell is :func:`hgnn.train.graph.run_graph_classification`: the DGCNN fold files shipped with
 the GIN-format TU sets (``../shared/datasets/tu_gin``), fold k tested on its test part, validated on
 fold k-1's test part, trained on the rest (as EHGNN's reference code); the reference's settings
@@ -65,10 +68,12 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     from hgnn.train.graph import run_graph_classification
 
-    results, meta = {}, None
+    results, meta, partial = {}, None, {}
     if (args.resume or args.table_only or args.merge) and args.out.exists():
         saved = json.loads(args.out.read_text())
-        results, meta = saved["results"], saved.get("meta")
+        results, meta, partial = saved["results"], saved.get("meta"), saved.get("partial", {})
+    if meta is not None and not args.merge and meta.get("epochs") != args.epochs:
+        partial = {}  # folds of another protocol are not resumed
     if args.merge:
         for path in args.merge:
             part = json.loads(path.read_text())
@@ -80,18 +85,35 @@ def main() -> None:
         args.out.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
         args.table_only = True
     todo = [] if args.table_only else [(d, m) for d in args.datasets for m in args.models if f"{d}|{m}" not in results]
+
+    def save() -> None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        body = {"meta": {"epochs": args.epochs, "patience": args.patience, "folds": args.folds, "device": args.device,
+                         "threads": torch.get_num_threads(), "torch": torch.__version__}, "results": results}
+        if partial:
+            body["partial"] = partial
+        args.out.write_text(json.dumps(body, indent=1))
+
     for dataset, model in tqdm(todo, desc="cells"):
-        start = time.perf_counter()
+        key = f"{dataset}|{model}"
+        earlier = partial.get(key, {"folds": [], "seconds": 0.0})
+        partial[key] = earlier
+        start = time.perf_counter() - earlier["seconds"]
+
+        def keep(fold: dict) -> None:
+            earlier["folds"].append(fold)
+            earlier["seconds"] = time.perf_counter() - start
+            save()
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             report = run_graph_classification(model, dataset, folds=args.folds, epochs=args.epochs,
-                                              patience=args.patience, device=args.device, progress=False)
+                                              patience=args.patience, device=args.device, progress=False,
+                                              done=earlier["folds"], on_fold=keep)
         report["seconds"] = time.perf_counter() - start
-        results[f"{dataset}|{model}"] = report
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"meta": {"epochs": args.epochs, "patience": args.patience, "folds": args.folds,
-                                                 "device": args.device, "threads": torch.get_num_threads(),
-                                                 "torch": torch.__version__}, "results": results}, indent=1))
+        results[key] = report
+        del partial[key]
+        save()
         s = report["summary"]["test_acc"]
         tqdm.write(f"{dataset:16s} {model:10s} {s['mean']:.2f} ± {s['std']:.2f}  ({report['seconds']:.0f} s)")
     print("\nTest accuracy (%), mean ± std over the folds\n")

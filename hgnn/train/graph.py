@@ -6,7 +6,7 @@ import math
 import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -168,11 +168,17 @@ def run_graph_classification(model: str = "hyperdrop", dataset: str = "gin-mutag
                              epochs: int = 100, hidden: int = 128, num_layers: int = 3, ratio: float | None = None,
                              lr: float = 5e-4, weight_decay: float = 1e-4, batch_size: int = 128, patience: int = 50,
                              dropout: float = 0.5, seed: int = 42, device: str = "cpu", root: str | None = None,
-                             progress: bool = True) -> dict[str, Any]:
+                             progress: bool = True, done: Sequence[dict] = (),
+                             on_fold: Callable[[dict], None] | None = None) -> dict[str, Any]:
     """10-fold cross-validation of ``model`` on a GIN-format TU dataset (its DGCNN fold files).
 
     Defaults are the reference's TU settings except ``epochs`` (the reference trains up to 500
     with patience 50); ``ratio`` defaults to :data:`REFERENCE_RATIOS` (0.8 elsewhere).
+
+    A cell can take hours on a CPU, so it resumes per fold: ``done`` holds fold dicts of an
+    earlier, interrupted run with the same settings (their folds are not trained again), and
+    ``on_fold`` is called with each new fold dict as soon as it is finished (to save it).
+    Every fold seeds itself, so a resumed cell equals an uninterrupted one.
 
     Returns:
         ``{"model", "dataset", "config", "folds": [per-fold dicts], "summary"}``; ``summary`` holds
@@ -189,8 +195,14 @@ def run_graph_classification(model: str = "hyperdrop", dataset: str = "gin-mutag
     avg_nodes = statistics.fmean(g.num_nodes for g in graphs)
     config = dict(epochs=epochs, hidden=hidden, num_layers=num_layers, ratio=ratio, lr=lr, weight_decay=weight_decay,
                   batch_size=batch_size, patience=patience, dropout=dropout, seed=seed)
+    finished = {int(r["fold"]): r for r in done}
+    if not set(finished) <= set(fold_ids):
+        raise ValueError(f"done holds folds {sorted(set(finished) - set(fold_ids))} outside folds={fold_ids}")
     runs = []
     for k in tqdm(fold_ids, desc=f"{model} {dataset}", disable=not progress):
+        if k in finished:
+            runs.append(finished[k])
+            continue
         train, val, test = fold_split(data.folds, k)
         seed_everything(seed)
         net = build_graph_model(model, data.num_node_features, edge_channels, data.num_classes, hidden=hidden,
@@ -200,6 +212,8 @@ def run_graph_classification(model: str = "hyperdrop", dataset: str = "gin-mutag
                                    patience=patience, device=device, seed=seed + k)
         runs.append({"fold": k, "test_acc": 100 * res.test_acc, "val_acc": 100 * res.val_acc,
                      "best_epoch": res.best_epoch, "epochs_run": res.epochs_run, "epoch_s": res.epoch_s})
+        if on_fold is not None:
+            on_fold(runs[-1])
     accs = [r["test_acc"] for r in runs]
     summary = {"test_acc": {"mean": statistics.fmean(accs), "std": statistics.pstdev(accs)},
                "epoch_s": statistics.fmean(r["epoch_s"] for r in runs)}

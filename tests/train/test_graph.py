@@ -56,3 +56,18 @@ def test_cross_validation_report():
     (fold,) = report["folds"]
     assert 0.0 <= fold["test_acc"] <= 100.0 and fold["epochs_run"] <= 3
     assert report["summary"]["test_acc"]["mean"] == fold["test_acc"]
+
+
+def test_cross_validation_resumes_per_fold():
+    kwargs = dict(folds=[0, 1], epochs=2, hidden=8, patience=1, progress=False)
+    saved = []
+    whole = run_graph_classification("gcn", "gin-mutag", on_fold=saved.append, **kwargs)
+    assert [f["fold"] for f in saved] == [0, 1] and saved == whole["folds"]
+    # Interrupted after fold 0: only fold 1 is trained again, and it equals the uninterrupted run's.
+    calls = []
+    resumed = run_graph_classification("gcn", "gin-mutag", done=saved[:1], on_fold=calls.append, **kwargs)
+    assert [f["fold"] for f in calls] == [1]
+    assert [f["test_acc"] for f in resumed["folds"]] == [f["test_acc"] for f in whole["folds"]]
+    assert resumed["folds"][1]["best_epoch"] == whole["folds"][1]["best_epoch"]
+    with pytest.raises(ValueError, match="outside folds"):
+        run_graph_classification("gcn", "gin-mutag", done=[{"fold": 5}], **kwargs)
