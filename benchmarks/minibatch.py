@@ -3,6 +3,7 @@
     python benchmarks/minibatch.py --part accuracy [--splits 10]
     python benchmarks/minibatch.py --part scale [--sizes 100000 1000000 2000000]
     python benchmarks/minibatch.py --part ddp [--processes 1 2] [--ddp-nodes 100000]
+    python benchmarks/minibatch.py --part enc [--enc-dataset enc-stackoverflowbiology] [--epochs 8]
 
 ``accuracy``: HyperGCN co-citation Cora, splits 0..S-1, a two-layer HGNN (hidden 32) trained 200
 epochs full-batch (``hgnn.train.fit``) and on mini-batches (``hgnn.train.minibatch.fit_minibatch``:
@@ -18,6 +19,14 @@ members per hyperedge sampled per hop), median of ``--epochs``.
 ``ddp``: the same synthetic hypergraph (``--ddp-nodes``), one mini-batch epoch under
 ``torchrun --standalone --nproc_per_node=P`` (gloo, one thread per process) for each ``P`` in
 ``--processes``: each process takes its share of the training nodes; median epoch after a warm-up.
+
+``enc``: edge-dependent node classification (``hgnn.train.enc.run_enc``, the reference's batch
+size and lr for the dataset, seed 0, ``--epochs`` epochs, validation every 2, no early stop) with
+the HGNN+ incidence scorer and CoNHD (UNP), each trained twice on the same batches of target
+hyperedges: ``full`` runs the model on the whole hypergraph at every step and takes the loss on
+the batch's incidences; ``sampled`` runs it on the batch's neighbourhood
+(:func:`hgnn.loader.hyperedge_neighborhood`, the model's depth, 40 hyperedges sampled per node, as
+CoNHD's reference). Each run in a fresh subprocess (its own peak RSS).
 
 Writes ``benchmarks/results/minibatch.json`` (one key per part) and prints a table.
 """
@@ -199,14 +208,42 @@ def scale(sizes: list[int], epochs: int, threads: int, timeout: float, batch_siz
     return {"threads": threads, "epochs": epochs, "batch_size": batch_size, "caps": caps, "rows": rows}
 
 
+def enc(dataset: str, models: list[str], epochs: int, threads: int) -> dict:
+    import multiprocessing as mp
+
+    from enc import run_cell
+
+    kwargs = {"seeds": [0], "epochs": epochs, "eval_every": 2, "patience": None, "max_edges_per_node": 40}
+    ctx = mp.get_context("spawn")
+    rows = []
+    for model in models:
+        for mode in ("full", "sampled"):
+            pool = ctx.Pool(1)
+            try:
+                report = pool.apply(run_cell, (dataset, model, {**kwargs, "mode": mode}, threads))
+            finally:
+                pool.close()
+                pool.join()
+            (run,) = report["runs"]
+            rows.append({"model": model, "mode": mode, "test_micro_f1": 100 * run["test"]["micro_f1"],
+                         "test_macro_f1": 100 * run["test"]["macro_f1"], "val_micro_f1": 100 * run["val"]["micro_f1"],
+                         "best_epoch": run["best_epoch"], "epoch_s": run["epoch_s"], "peak_rss_mb": run["peak_rss_mb"],
+                         "val_curve": run["history"]["val_micro_f1"], "config": report["config"]})
+            print({k: v for k, v in rows[-1].items() if k not in ("config", "val_curve")}, file=sys.stderr)
+    return {"dataset": dataset, "epochs": epochs, "threads": threads, "seed": 0, "rows": rows}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=("accuracy", "scale", "ddp"), required=True)
+    parser.add_argument("--part", choices=("accuracy", "scale", "ddp", "enc"), required=True)
+    parser.add_argument("--enc-dataset", default="enc-stackoverflowbiology", help="enc part: the ENC dataset")
+    parser.add_argument("--enc-models", nargs="+", default=["hgnnp", "conhd-unp"], help="enc part: models")
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2], help="ddp part: world sizes")
     parser.add_argument("--ddp-nodes", type=int, default=100_000, help="ddp part: hypergraph size")
     parser.add_argument("--splits", type=int, default=10)
     parser.add_argument("--sizes", nargs="+", type=int, default=[100_000, 1_000_000, 2_000_000])
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=None, help="scale / ddp parts: timed epochs (default 3); "
+                        "enc part: training epochs (default 8)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=1024, help="scale part: training nodes per step")
     parser.add_argument("--caps", type=int, nargs=2, default=[3, 3],
@@ -221,14 +258,21 @@ def main() -> None:
         print("\n| training | test accuracy (%) |\n|---|---|")
         print(f"| full batch | {s['full']['mean']:.2f} ± {s['full']['std']:.2f} |")
         print(f"| mini-batch | {s['minibatch']['mean']:.2f} ± {s['minibatch']['std']:.2f} |")
+    elif args.part == "enc":
+        saved["enc"] = result = enc(args.enc_dataset, args.enc_models, args.epochs or 8, args.threads)
+        print(f"\n{args.enc_dataset}, {result['epochs']} epochs, seed 0\n")
+        print("| model | training | test micro-F1 | test macro-F1 | s / epoch | peak RSS (MiB) |\n|---|---|---|---|---|---|")
+        for r in result["rows"]:
+            print(f"| {r['model']} | {r['mode']} | {r['test_micro_f1']:.2f} | {r['test_macro_f1']:.2f} | "
+                  f"{r['epoch_s']:.1f} | {r['peak_rss_mb']:.0f} |")
     elif args.part == "ddp":
-        saved["ddp"] = result = ddp(args.ddp_nodes, args.epochs, args.batch_size, args.caps, args.processes,
+        saved["ddp"] = result = ddp(args.ddp_nodes, args.epochs or 3, args.batch_size, args.caps, args.processes,
                                     args.timeout)
         print("\n| processes | epoch (s) | training nodes / s |\n|---|---|---|")
         for r in result["rows"]:
             print(f"| {r['processes']} | {r.get('epoch_s', float('nan')):.2f} | {r.get('targets_per_s', float('nan')):.0f} |")
     else:
-        saved["scale"] = result = scale(args.sizes, args.epochs, args.threads, args.timeout, args.batch_size, args.caps)
+        saved["scale"] = result = scale(args.sizes, args.epochs or 3, args.threads, args.timeout, args.batch_size, args.caps)
         print("\n| nodes | nnz | mode | epoch (s) | steps | peak RSS (GiB) |\n|---|---|---|---|---|---|")
         for r in result["rows"]:
             if "error" in r:

@@ -34,6 +34,14 @@ hold hyperedges reached through other nodes (as in the reference, whose blocks k
 everything sampled); with ``num_layers=1`` the within-node set of every node is exactly its
 sample, hence bounded by the cap.
 
+With ``max_nodes_per_edge = m`` (off by default: the reference takes hyperedges whole, and a set
+model needs every member of the hyperedge it updates), a hyperedge reached through a node at hop
+:math:`t \ge 1` keeps a uniform sample of :math:`m` of its members, those already reached first:
+:math:`\mathrm{inc}(E(R_t))` becomes :math:`\mathrm{inc}_{S'}(E(R_t))`. The target hyperedges
+are always whole, so this only acts from two steps on; it bounds the batch on hypergraphs with
+very large hyperedges, at the price of approximate within-hyperedge sets for the non-target
+hyperedges (as GraphSAGE-style neighbour sampling approximates a node's neighbourhood).
+
 Everything is vectorised (masks over the incidences, no Python loop over hyperedges); a batch
 costs :math:`O(L \cdot \mathrm{nnz})` (plus a sort of the incidences by node when capped).
 """
@@ -123,7 +131,8 @@ def _edge_index_tensor(hg: Hypergraph, edges: Tensor) -> Tensor:
 
 def _keep_first_per_node(nodes: Tensor, key: Tensor, candidates: Tensor, k: int) -> Tensor:
     """``[nnz]`` bool: among the ``candidates`` (which must hold *all* incidences of their nodes),
-    the ``k`` smallest ``key`` per node. Two stable sorts of the candidates only."""
+    the ``k`` smallest ``key`` per node. Two stable sorts of the candidates only. ``nodes`` may be
+    any owner of the incidences (the hyperedge row, to sample members per hyperedge)."""
     keep = torch.zeros(nodes.numel(), dtype=torch.bool, device=nodes.device)
     cand = candidates.nonzero().view(-1)
     if cand.numel() == 0:
@@ -174,6 +183,7 @@ def hyperedge_neighborhood(
     max_edges_per_node: int | None = None,
     labels: Tensor | None = None,
     generator: torch.Generator | None = None,
+    max_nodes_per_edge: int | None = None,
 ) -> HyperedgeBatch:
     r"""The sub-hypergraph that ``num_layers`` diffusion steps need for the incidences of
     ``edges`` (see the module docstring), with the id maps and the targets' positions.
@@ -186,6 +196,8 @@ def hyperedge_neighborhood(
             cap, exact neighbourhood).
         labels: ``[nnz]`` per-incidence labels; the targets' are returned as ``batch.y``.
         generator: the random source of the sampling (CPU generator; ``None``: torch's global).
+        max_nodes_per_edge: cap :math:`m` on the members kept of each non-target hyperedge
+            (``None``: whole hyperedges, the default; see the module docstring).
 
     Returns:
         a :class:`HyperedgeBatch`.
@@ -199,13 +211,19 @@ def hyperedge_neighborhood(
     edge_target[target_edges] = True
     target_inc = edge_target[edge_of]
 
-    key = None
+    key = edge_key = None
     if max_edges_per_node is not None:
         _check_cap(max_edges_per_node)
         if num_layers > 0:
             key = _sampling_keys(hg, target_inc, generator)  # one draw per batch, targets first
+    if max_nodes_per_edge is not None:
+        _check_cap(max_nodes_per_edge, "max_nodes_per_edge")
+        if num_layers > 0:
+            edge_key = _sampling_keys(hg, None, generator)
     sampled = torch.zeros(hg.num_incidences, dtype=torch.bool, device=device)
     ranked = torch.zeros(hg.num_nodes, dtype=torch.bool, device=device)
+    members = target_inc.clone()  # incidences a hyperedge's member sample keeps; targets whole
+    edge_ranked = edge_target.clone()
 
     reach = target_inc  # R_L
     reaches = [reach]
@@ -221,7 +239,15 @@ def hyperedge_neighborhood(
                 sampled |= _keep_first_per_node(nodes, key, new_nodes[nodes], max_edges_per_node)
                 ranked |= new_nodes
             via_node = via_node & sampled
-        reach = edge_mask[edge_of] | via_node | reach
+        via_edge = edge_mask[edge_of]
+        if edge_key is not None:
+            new_edges = edge_mask & ~edge_ranked  # sample each hyperedge's members once, reached ones first
+            if bool(new_edges.any()):
+                members |= _keep_first_per_node(edge_of, edge_key - reach.to(edge_key.dtype),
+                                                new_edges[edge_of], max_nodes_per_edge)
+                edge_ranked |= new_edges
+            via_edge = via_edge & members
+        reach = via_edge | via_node | reach
         reaches.append(reach)
 
     incidence_ids = reach.nonzero().view(-1)
@@ -257,13 +283,15 @@ class HyperedgeBatchSampler:
         labels: ``[nnz]`` per-incidence labels (default ``hg.incidence_data["y"]`` when present).
         seed: seeds the sampler's own generator (shuffling and sampling), so that two samplers
             with the same seed give the same batches; ``None`` draws it from torch's global RNG.
+        max_nodes_per_edge: the per-hyperedge member cap :math:`m` of non-target hyperedges
+            (``None``: whole hyperedges).
 
     ``len(sampler)`` is the number of batches; ``iter(sampler)`` starts a new epoch.
     """
 
     def __init__(self, hg: Hypergraph, edges: Tensor, batch_size: int, num_layers: int,
                  max_edges_per_node: int | None = None, shuffle: bool = True, labels: Tensor | None = None,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, max_nodes_per_edge: int | None = None) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         self.hg = hg
@@ -271,6 +299,7 @@ class HyperedgeBatchSampler:
         self.batch_size = batch_size
         self.num_layers = num_layers
         self.max_edges_per_node = max_edges_per_node
+        self.max_nodes_per_edge = max_nodes_per_edge
         self.shuffle = shuffle
         if labels is None:
             labels = hg.incidence_data.get("y")
@@ -288,16 +317,18 @@ class HyperedgeBatchSampler:
             edges = edges[torch.randperm(edges.numel(), generator=self.generator).to(edges.device)]
         for start in range(0, edges.numel(), self.batch_size):
             yield hyperedge_neighborhood(self.hg, edges[start:start + self.batch_size], self.num_layers,
-                                         self.max_edges_per_node, labels=self.labels, generator=self.generator)
+                                         self.max_edges_per_node, labels=self.labels, generator=self.generator,
+                                         max_nodes_per_edge=self.max_nodes_per_edge)
 
 
 class HyperedgeLoader(DataLoader):
     r"""Mini-batches of target hyperedges as :class:`HyperedgeBatch` es, built in a
     :class:`torch.utils.data.DataLoader` (shuffling, ``num_workers``, ``pin_memory``,
     ``drop_last``, a ``sampler`` such as ``DistributedSampler``): :func:`hyperedge_neighborhood`
-    of each batch, with up to ``max_edges_per_node`` hyperedges sampled per node. Hyperedges are
-    taken whole (a set model needs every member of a hyperedge it updates). Sampling draws from
-    torch's global generator of the process that builds the batch.
+    of each batch, with up to ``max_edges_per_node`` hyperedges sampled per node and (optionally)
+    ``max_nodes_per_edge`` members per non-target hyperedge; by default hyperedges are taken whole
+    (a set model needs every member of a hyperedge it updates). Sampling draws from torch's global
+    generator of the process that builds the batch (each worker is seeded by the DataLoader).
 
     Args:
         hg: the full hypergraph (on the CPU when ``num_workers > 0``).
@@ -306,22 +337,27 @@ class HyperedgeLoader(DataLoader):
         batch_size: target hyperedges per batch.
         max_edges_per_node: the per-node cap :math:`k` (``None``: exact neighbourhoods).
         labels: ``[nnz]`` per-incidence labels (default ``hg.incidence_data["y"]`` when present).
+        max_nodes_per_edge: the member cap :math:`m` of non-target hyperedges (``None``: whole).
         **kwargs: passed to :class:`~torch.utils.data.DataLoader`.
     """
 
     def __init__(self, hg: Hypergraph, edges: Tensor, num_layers: int, batch_size: int = 64, *,
-                 max_edges_per_node: int | None = None, labels: Tensor | None = None, **kwargs) -> None:
+                 max_edges_per_node: int | None = None, labels: Tensor | None = None,
+                 max_nodes_per_edge: int | None = None, **kwargs) -> None:
         if kwargs.get("collate_fn") is not None:
             raise ValueError("HyperedgeLoader builds its own collate_fn")
         kwargs.pop("collate_fn", None)
         edges = _edge_index_tensor(hg, edges)
         if edges.numel() == 0:
             raise ValueError("edges is empty; a loader needs at least one target hyperedge")
-        hyperedge_neighborhood(hg, edges[:1], num_layers, max_edges_per_node)  # validate once, here
+        hyperedge_neighborhood(hg, edges[:1], num_layers, max_edges_per_node,  # validate once, here
+                               max_nodes_per_edge=max_nodes_per_edge)
         self.hg, self.num_layers, self.max_edges_per_node = hg, num_layers, max_edges_per_node
+        self.max_nodes_per_edge = max_nodes_per_edge
         self.labels = hg.incidence_data.get("y") if labels is None else labels
         super().__init__(edges.tolist(), batch_size=batch_size, collate_fn=self._collate, **kwargs)
 
     def _collate(self, ids: list[int]) -> HyperedgeBatch:
         return hyperedge_neighborhood(self.hg, torch.tensor(ids, dtype=torch.long), self.num_layers,
-                                      self.max_edges_per_node, labels=self.labels)
+                                      self.max_edges_per_node, labels=self.labels,
+                                      max_nodes_per_edge=self.max_nodes_per_edge)

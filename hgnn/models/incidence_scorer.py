@@ -6,6 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from hgnn.models.hgnn import HGNN
+from hgnn.models.hgnnp import HGNNP
 from hgnn.models.hnhn import HNHN
 from hgnn.models.unigcn import UniGCN
 from hgnn.nn import MLP
@@ -14,7 +15,7 @@ from hgnn.structure import Hypergraph, as_hypergraph, node_to_edge
 __all__ = ["ENCODERS", "IncidenceScorer"]
 
 #: ``encoder`` name -> node encoder class ``(in, out, hidden_channels=, dropout=)``.
-ENCODERS = {"hgnn": HGNN, "hnhn": HNHN, "unigcn": UniGCN, "mlp": MLP}
+ENCODERS = {"hgnn": HGNN, "hgnnp": HGNNP, "hnhn": HNHN, "unigcn": UniGCN, "mlp": MLP}
 
 
 class IncidenceScorer(nn.Module):
@@ -28,7 +29,8 @@ class IncidenceScorer(nn.Module):
         \hat{y}_{v,e} &= \mathrm{MLP}\big([\, h_v \,\Vert\, z_e \,\Vert\, p_{v,e} \,]\big)
             \in \mathbb{R}^{C}
 
-    with :math:`\mathrm{Enc}` a two-layer :class:`~hgnn.models.HGNN`, :class:`~hgnn.models.HNHN` or
+    with :math:`\mathrm{Enc}` a two-layer :class:`~hgnn.models.HGNN`, :class:`~hgnn.models.HGNNP`,
+    :class:`~hgnn.models.HNHN` or
     :class:`~hgnn.models.UniGCN` (output size :math:`d`, no final activation) or a two-layer
     :class:`~hgnn.nn.MLP` (no structure), :math:`|e|` counting incidences (a repeated member counts
     twice), :math:`p_{v,e}` the optional order positional encoding
@@ -46,7 +48,7 @@ class IncidenceScorer(nn.Module):
     Args:
         in_channels: node feature size :math:`F`.
         num_classes: :math:`C`.
-        encoder: ``"hgnn"``, ``"hnhn"``, ``"unigcn"`` or ``"mlp"``.
+        encoder: ``"hgnn"``, ``"hgnnp"``, ``"hnhn"``, ``"unigcn"`` or ``"mlp"``.
         hidden_channels: :math:`d`, the encoder's hidden and output size and the scorer's width.
         dropout: dropout inside the encoder and the scorer.
         pe_channels: :math:`K` positional-encoding columns fed to the scorer (0: none).

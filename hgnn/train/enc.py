@@ -325,6 +325,7 @@ def fit_enc(
     gamma: float = 0.99,
     clip_norm: float | None = 1.0,
     max_edges_per_node: int | None = 40,
+    max_nodes_per_edge: int | None = None,
     mode: str = "auto",
     eval_every: int = 5,
     patience: int | None = 5,
@@ -363,7 +364,8 @@ def fit_enc(
             ``train_mask`` / ``val_mask`` / ``test_mask``).
         mode: ``"sampled"``: each step runs on the batch's ``num_hops`` neighbourhood
             (:class:`~hgnn.loader.HyperedgeBatchSampler`, with ``max_edges_per_node`` sampled
-            hyperedges per node); ``"full"``: each step runs the model on the whole hypergraph and
+            hyperedges per node and, if given, ``max_nodes_per_edge`` members per non-target
+            hyperedge); ``"full"``: each step runs the model on the whole hypergraph and
             takes the loss on the batch; ``"auto"``: sampled for :class:`~hgnn.models.CoNHD`,
             :class:`~hgnn.models.WHATsNet` and models with ``num_hops == 0`` (the MLP scorer:
             its batch is the targets' hyperedges alone), full otherwise (cheap full-graph encoders).
@@ -404,7 +406,8 @@ def fit_enc(
         raise ValueError("mode='sampled' needs a model with a known receptive field (CoNHD or .num_hops)")
     sampler = HyperedgeBatchSampler(hg, train, batch_size, hops if mode == "sampled" else 0,
                                     max_edges_per_node if mode == "sampled" else None, shuffle=True,
-                                    labels=labels, seed=seed)
+                                    labels=labels, seed=seed,
+                                    max_nodes_per_edge=max_nodes_per_edge if mode == "sampled" else None)
     eval_bs = _resolve_eval_batch(eval_batch_size, hg, val, hops, batch_size)
 
     groups = [list(emb.parameters())] if train_features else []
@@ -576,6 +579,7 @@ def run_enc(
     dropout: float | None = None,
     input_dropout: float | None = None,
     max_edges_per_node: int | None = 40,
+    max_nodes_per_edge: int | None = None,
     eval_every: int = 5,
     patience: int | None = 5,
     eval_batch_size: int | str | None = "auto",
@@ -646,7 +650,8 @@ def run_enc(
             torch.cuda.reset_peak_memory_stats(device)
         result = fit_enc(net, hg_dev, x, pe if (uses_pe or kwargs.get("scorer_pe")) else None,
                          labels=labels.to(device), epochs=epochs, batch_size=batch_size, lr=lr,
-                         max_edges_per_node=max_edges_per_node, mode=mode, eval_every=eval_every,
+                         max_edges_per_node=max_edges_per_node, max_nodes_per_edge=max_nodes_per_edge,
+                         mode=mode, eval_every=eval_every,
                          patience=patience, eval_batch_size=eval_batch_size, seed=seed, progress=progress,
                          desc=f"{model} {name} seed {seed}")
         runs.append({"seed": seed, **result.to_dict()})
@@ -659,7 +664,8 @@ def run_enc(
     if device.type == "cuda":
         summary["peak_cuda_mb"] = max(r["peak_cuda_mb"] for r in runs)
     config = {"seeds": seed_list, "epochs": epochs, "batch_size": batch_size, "lr": lr,
-              "max_edges_per_node": max_edges_per_node, "eval_every": eval_every, "patience": patience,
+              "max_edges_per_node": max_edges_per_node, "max_nodes_per_edge": max_nodes_per_edge,
+              "eval_every": eval_every, "patience": patience,
               "eval_batch_size": eval_batch_size, "mode": mode, "use_pe": pe is not None,
               "model_kwargs": kwargs, "device": str(device), "torch": torch.__version__,
               "python": platform.python_version(),

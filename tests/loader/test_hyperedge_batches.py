@@ -201,3 +201,38 @@ def test_hyperedge_loader_covers_targets_and_matches_the_exact_neighbourhood(num
         HyperedgeLoader(hg, torch.tensor([], dtype=torch.long), 1)
     with pytest.raises(ValueError, match="collate_fn"):
         HyperedgeLoader(hg, train, 1, collate_fn=list)
+
+
+def test_member_cap_keeps_targets_whole_and_reached_members_first():
+    # Target hyperedge 0 = {0, 1}; node 0 also lies in the big hyperedge 1 = {0, 2, ..., 20}.
+    hg = Hypergraph.from_edge_list([[0, 1], [0, *range(2, 21)], [1, 21, 22]], num_nodes=23)
+    full = hyperedge_neighborhood(hg, torch.tensor([0]), 2)
+    for seed in range(5):
+        b = hyperedge_neighborhood(hg, torch.tensor([0]), 2, max_nodes_per_edge=3,
+                                   generator=torch.Generator().manual_seed(seed))
+        members = {}
+        for v, e in zip(b.node_ids[b.hg.hyperedge_index[0]].tolist(), b.edge_ids[b.hg.hyperedge_index[1]].tolist()):
+            members.setdefault(e, set()).add(v)
+        assert members[0] == {0, 1}  # the target: whole
+        assert len(members[1]) == 3 and 0 in members[1]  # 3 of 20, the reaching node kept
+        assert len(members[2]) == 3 and 1 in members[2]  # size 3 anyway: whole
+        assert set(b.incidence_ids.tolist()) <= set(full.incidence_ids.tolist())
+        assert torch.equal(b.target_incidence_ids, full.target_incidence_ids)
+    # A cap at least the largest hyperedge changes nothing; one step never caps (targets are whole).
+    assert torch.equal(hyperedge_neighborhood(hg, torch.tensor([0]), 2, max_nodes_per_edge=20).incidence_ids,
+                       full.incidence_ids)
+    assert torch.equal(hyperedge_neighborhood(hg, torch.tensor([1]), 1, max_nodes_per_edge=1).incidence_ids,
+                       hyperedge_neighborhood(hg, torch.tensor([1]), 1).incidence_ids)
+    with pytest.raises(ValueError, match="max_nodes_per_edge"):
+        hyperedge_neighborhood(hg, torch.tensor([0]), 2, max_nodes_per_edge=0)
+
+
+def test_member_cap_reaches_the_sampler_and_the_loader():
+    hg, y = random_hypergraph(num_nodes=30, num_edges=60, seed=4)
+    train = torch.arange(0, 60, 2)
+    sampler = HyperedgeBatchSampler(hg, train, 8, 3, max_nodes_per_edge=1, shuffle=False, labels=y, seed=0)
+    loader = HyperedgeLoader(hg, train, 3, batch_size=8, max_nodes_per_edge=1, labels=y)
+    for capped in (next(iter(sampler)), next(iter(loader))):
+        exact = hyperedge_neighborhood(hg, capped.target_edges, 3)
+        assert capped.incidence_ids.numel() < exact.incidence_ids.numel()
+        assert torch.equal(capped.target_incidence_ids, exact.target_incidence_ids)

@@ -23,7 +23,7 @@ def make_data(seed=0, num_nodes=40, num_edges=40):
     return hg, x, pe
 
 
-@pytest.mark.parametrize("encoder", ["hgnn", "hnhn", "unigcn", "mlp"])
+@pytest.mark.parametrize("encoder", ["hgnn", "hgnnp", "hnhn", "unigcn", "mlp"])
 def test_math_and_shapes(encoder):
     hg, x, pe = make_data()
     last = (hg.hyperedge_index[1] == hg.num_edges - 1).nonzero().view(-1)
@@ -43,7 +43,7 @@ def test_math_and_shapes(encoder):
     assert sum(len(g) for g in model.parameter_groups()) == len(list(model.parameters()))
 
 
-@pytest.mark.parametrize("encoder", ["hgnn", "hnhn", "unigcn", "mlp"])
+@pytest.mark.parametrize("encoder", ["hgnn", "hgnnp", "hnhn", "unigcn", "mlp"])
 def test_num_hops_neighbourhood_is_exact(encoder):
     hg, x, _ = make_data(seed=3, num_nodes=80, num_edges=70)
     torch.manual_seed(0)
