@@ -208,12 +208,12 @@ def scale(sizes: list[int], epochs: int, threads: int, timeout: float, batch_siz
     return {"threads": threads, "epochs": epochs, "batch_size": batch_size, "caps": caps, "rows": rows}
 
 
-def enc(dataset: str, models: list[str], epochs: int, threads: int) -> dict:
+def enc(dataset: str, models: list[str], epochs: int, threads: int, lr: float | None) -> dict:
     import multiprocessing as mp
 
     from enc import run_cell
 
-    kwargs = {"seeds": [0], "epochs": epochs, "eval_every": 2, "patience": None, "max_edges_per_node": 40}
+    kwargs = {"seeds": [0], "epochs": epochs, "eval_every": 2, "patience": None, "max_edges_per_node": 40, "lr": lr}
     ctx = mp.get_context("spawn")
     rows = []
     for model in models:
@@ -230,7 +230,7 @@ def enc(dataset: str, models: list[str], epochs: int, threads: int) -> dict:
                          "best_epoch": run["best_epoch"], "epoch_s": run["epoch_s"], "peak_rss_mb": run["peak_rss_mb"],
                          "val_curve": run["history"]["val_micro_f1"], "config": report["config"]})
             print({k: v for k, v in rows[-1].items() if k not in ("config", "val_curve")}, file=sys.stderr)
-    return {"dataset": dataset, "epochs": epochs, "threads": threads, "seed": 0, "rows": rows}
+    return {"dataset": dataset, "epochs": epochs, "threads": threads, "seed": 0, "lr": lr, "rows": rows}
 
 
 def main() -> None:
@@ -238,6 +238,8 @@ def main() -> None:
     parser.add_argument("--part", choices=("accuracy", "scale", "ddp", "enc"), required=True)
     parser.add_argument("--enc-dataset", default="enc-stackoverflowbiology", help="enc part: the ENC dataset")
     parser.add_argument("--enc-models", nargs="+", default=["hgnnp", "conhd-unp"], help="enc part: models")
+    parser.add_argument("--enc-lr", type=float, default=None, help="enc part: learning rate (default: the reference's)")
+    parser.add_argument("--enc-key", default="enc", help="enc part: the key of minibatch.json to write")
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2], help="ddp part: world sizes")
     parser.add_argument("--ddp-nodes", type=int, default=100_000, help="ddp part: hypergraph size")
     parser.add_argument("--splits", type=int, default=10)
@@ -259,7 +261,8 @@ def main() -> None:
         print(f"| full batch | {s['full']['mean']:.2f} ± {s['full']['std']:.2f} |")
         print(f"| mini-batch | {s['minibatch']['mean']:.2f} ± {s['minibatch']['std']:.2f} |")
     elif args.part == "enc":
-        saved["enc"] = result = enc(args.enc_dataset, args.enc_models, args.epochs or 8, args.threads)
+        saved[args.enc_key] = result = enc(args.enc_dataset, args.enc_models, args.epochs or 8, args.threads,
+                                           args.enc_lr)
         print(f"\n{args.enc_dataset}, {result['epochs']} epochs, seed 0\n")
         print("| model | training | test micro-F1 | test macro-F1 | s / epoch | peak RSS (MiB) |\n|---|---|---|---|---|---|")
         for r in result["rows"]:

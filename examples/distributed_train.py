@@ -1,14 +1,17 @@
-"""Multi-process (DDP) mini-batch training of HGNN, launched with torchrun.
+"""Multi-process (DDP) mini-batch training, launched with torchrun: HGNN node classification, or
+edge-dependent node classification (CoNHD / an incidence scorer) on an ENC dataset.
 
     torchrun --nproc_per_node=2 examples/distributed_train.py --dataset cocitation-cora
+    torchrun --nproc_per_node=2 examples/distributed_train.py --dataset enc-stackoverflowbiology --model conhd-unp
     torchrun --nnodes=2 --node_rank=R --master_addr=HOST --nproc_per_node=4 examples/distributed_train.py ...
 
-Every process loads the hypergraph, takes its share of the training nodes
-(``hgnn.train.distributed.distributed_node_loader``: a DistributedSampler over the targets),
-trains on sampled ``NodeLoader`` batches, and DistributedDataParallel averages the gradients
-(gloo on CPU, NCCL on GPUs). Rank 0 evaluates on exact batches and writes a checkpoint after every
-epoch (atomically); a run started again with the same ``--checkpoint`` resumes after the last
-saved epoch (loaded with ``weights_only=True``).
+Every process loads the hypergraph and takes its share of the training targets
+(``hgnn.train.distributed``: a DistributedSampler over the training nodes, or over the training
+hyperedges for ENC), trains on sampled ``NodeLoader`` / ``HyperedgeLoader`` batches, and
+DistributedDataParallel averages the gradients (gloo on CPU, NCCL on GPUs). Rank 0 evaluates on
+exact batches (accuracy; micro-F1 for ENC) and writes a checkpoint after every epoch (atomically);
+a run started again with the same ``--checkpoint`` resumes after the last saved epoch (loaded with
+``weights_only=True``).
 """
 from __future__ import annotations
 
@@ -19,29 +22,115 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from hgnn.datasets import load
-from hgnn.models import HGNN
-from hgnn.train import get_split, prepare
-from hgnn.train.distributed import distributed_node_loader
-from hgnn.train.minibatch import predict_minibatch
+from hgnn.train.distributed import distributed_hyperedge_loader, distributed_node_loader
+
+
+def node_task(args, device, cuda):
+    """HGNN on a node-classification hypergraph: ``(module, loader, step_loss, evaluate)``."""
+    from hgnn.models import HGNN
+    from hgnn.train import get_split, prepare
+    from hgnn.train.minibatch import predict_minibatch
+
+    hg = prepare(load(args.dataset))
+    split = get_split(hg, "hypergcn", args.split)
+    loader = distributed_node_loader(hg, split.train, 2, args.batch_size or 32, seed=args.seed,
+                                     max_edges_per_node=args.max_edges_per_node,
+                                     max_nodes_per_edge=args.max_nodes_per_edge, pin_memory=cuda)
+    torch.manual_seed(args.seed)
+    model = HGNN(hg.x.size(1), int(hg.y.max()) + 1).to(device)
+
+    def step_loss(ddp, batch):
+        return F.cross_entropy(ddp(batch.hg.x, batch.hg)[batch.target_index], batch.y)
+
+    def evaluate(part):
+        nodes = getattr(split, part)
+        pred = predict_minibatch(model, hg, nodes, 2, device=device).argmax(-1).cpu()
+        return (pred == hg.y[nodes]).float().mean().item()
+
+    return model, loader, step_loss, evaluate, dict(lr=args.lr or 0.01, weight_decay=5e-4)
+
+
+class EncNet(nn.Module):
+    """A trainable node embedding and an incidence classifier, one module for DDP to wrap."""
+
+    def __init__(self, x: torch.Tensor, net: nn.Module) -> None:
+        super().__init__()
+        self.emb = nn.Embedding.from_pretrained(x.clone(), freeze=False)
+        self.net = net
+
+    def forward(self, batch, pe):
+        from hgnn.train.enc import batch_logits
+
+        return batch_logits(self.net, self.emb(batch.node_ids), batch, pe)
+
+
+def enc_task(args, device, cuda):
+    """CoNHD (or an incidence scorer) on an ENC dataset, trained on shares of the training hyperedges."""
+    from hgnn.datasets import load_hypergraph
+    from hgnn.train.enc import REFERENCE_CONFIGS, _num_hops, build_enc_model, enc_features, predict_enc
+    from hgnn.train.evaluator import f1_score
+
+    name, hg = load_hypergraph(args.dataset)
+    if dist.get_rank() == 0:
+        x, pe = enc_features(hg, name)  # rank 0 computes (and caches) the random-walk features first
+    dist.barrier()
+    if dist.get_rank() != 0:
+        x, pe = enc_features(hg, name)
+    ref = REFERENCE_CONFIGS.get(name, REFERENCE_CONFIGS["enc-emaileu"])
+    labels = hg.incidence_data["y"].long()
+    num_classes = int(labels.max()) + 1
+    conhd = args.model.startswith("conhd")
+    torch.manual_seed(args.seed)
+    kwargs = (dict(num_layers=ref["num_layers"], hidden_channels=args.hidden or 128, dropout=0.7,
+                   input_dropout=ref["input_dropout"]) if conhd else dict(hidden_channels=args.hidden or 64))
+    net = build_enc_model(args.model, x.size(1), num_classes, pe_channels=pe.size(1) if conhd else 0, **kwargs)
+    pe = pe if conhd else None
+    model = EncNet(x, net).to(device)
+    pe_dev = None if pe is None else pe.to(device)
+    hops = _num_hops(net)
+    train = hg.edge_data["train_mask"].nonzero().view(-1)
+    loader = distributed_hyperedge_loader(hg, train, hops, args.batch_size or ref["batch_size"], seed=args.seed,
+                                          max_edges_per_node=args.max_edges_per_node, labels=labels,
+                                          pin_memory=cuda)
+    hg_dev, labels_dev = hg.to(device), labels.to(device)
+
+    def step_loss(ddp, batch):
+        return F.cross_entropy(ddp(batch, pe_dev), batch.y)
+
+    @torch.no_grad()
+    def evaluate(part):
+        model.eval()
+        edges = hg_dev.edge_data[f"{part}_mask"].nonzero().view(-1)
+        ids, logits = predict_enc(net, hg_dev, model.emb.weight, pe_dev, edges, hops, 4 * loader.batch_size)
+        return f1_score(labels_dev[ids], logits, "micro", num_classes)
+
+    return model, loader, step_loss, evaluate, dict(lr=args.lr or ref["lr"], weight_decay=1e-4, eps=1e-4)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default="cocitation-cora")
+    parser.add_argument("--dataset", default="cocitation-cora", help="a node-classification set, or enc-*")
+    parser.add_argument("--model", default="conhd-unp", help="ENC only: conhd-unp, conhd-isab, hgnn, hgnnp, ...")
     parser.add_argument("--split", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=32, help="training nodes per step and rank")
-    parser.add_argument("--max-edges-per-node", type=int, default=10)
-    parser.add_argument("--max-nodes-per-edge", type=int, default=10)
-    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="targets per step and rank (default 32 nodes; ENC: the reference's hyperedges)")
+    parser.add_argument("--max-edges-per-node", type=int, default=None, help="default 10; ENC 40 (the reference's)")
+    parser.add_argument("--max-nodes-per-edge", type=int, default=10, help="node classification only")
+    parser.add_argument("--hidden", type=int, default=None, help="ENC: width (default CoNHD 128, scorers 64)")
+    parser.add_argument("--lr", type=float, default=None, help="default 0.01; ENC: the reference's")
     parser.add_argument("--checkpoint", type=Path, default=Path("distributed_hgnn.pt"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--stop-after", type=int, default=None,
                         help="exit after this many epochs of this run (to try resuming)")
     args = parser.parse_args()
+    enc = args.dataset.startswith("enc-")
+    if args.max_edges_per_node is None:
+        args.max_edges_per_node = 40 if enc else 10
 
     cuda = torch.cuda.is_available()
     dist.init_process_group("nccl" if cuda else "gloo")
@@ -51,17 +140,12 @@ def main() -> None:
         torch.cuda.set_device(device)
     else:
         torch.set_num_threads(1)
-    torch.manual_seed(args.seed + rank)  # each rank samples its own neighbourhoods
 
-    hg = prepare(load(args.dataset))
-    split = get_split(hg, "hypergcn", args.split)
-    loader = distributed_node_loader(hg, split.train, 2, args.batch_size, seed=args.seed,
-                                     max_edges_per_node=args.max_edges_per_node,
-                                     max_nodes_per_edge=args.max_nodes_per_edge, pin_memory=cuda)
-    torch.manual_seed(args.seed)
-    model = HGNN(hg.x.size(1), int(hg.y.max()) + 1).to(device)
+    model, loader, step_loss, evaluate, opt_kwargs = (enc_task if enc else node_task)(args, device, cuda)
+    torch.manual_seed(args.seed + rank)  # each rank samples its own neighbourhoods and dropout masks
     ddp = DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
-    opt = torch.optim.Adam(ddp.parameters(), lr=args.lr, weight_decay=5e-4)
+    opt = torch.optim.Adam(ddp.parameters(), **opt_kwargs)
+    metric = "micro-F1" if enc else "accuracy"
     start, best = 0, {"val": -1.0, "test": 0.0, "epoch": -1}
     if args.checkpoint.exists():
         state = torch.load(args.checkpoint, map_location=device, weights_only=True)
@@ -74,28 +158,26 @@ def main() -> None:
         loader.sampler.set_epoch(epoch)
         ddp.train()
         for batch in loader:
-            batch = batch.to(device, non_blocking=True)
-            loss = F.cross_entropy(ddp(batch.hg.x, batch.hg)[batch.target_index], batch.y)
+            loss = step_loss(ddp, batch.to(device, non_blocking=True))
             opt.zero_grad()
             loss.backward()
+            if enc:  # the reference clips gradients to norm 1
+                torch.nn.utils.clip_grad_norm_(ddp.parameters(), 1.0)
             opt.step()
         if rank == 0:
-            val = (predict_minibatch(model, hg, split.val, 2, device=device).argmax(-1).cpu()
-                   == hg.y[split.val]).float().mean().item()
+            val = evaluate("val")
             if val > best["val"]:
-                test = (predict_minibatch(model, hg, split.test, 2, device=device).argmax(-1).cpu()
-                        == hg.y[split.test]).float().mean().item()
-                best = {"val": val, "test": test, "epoch": epoch}
+                best = {"val": val, "test": evaluate("test"), "epoch": epoch}
             tmp = args.checkpoint.with_suffix(".tmp")
             torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch, "best": best}, tmp)
             os.replace(tmp, args.checkpoint)
-            print(f"epoch {epoch:3d}  loss {loss.item():.3f}  val {val:.4f}  best val {best['val']:.4f} "
+            print(f"epoch {epoch:3d}  loss {loss.item():.3f}  val {metric} {val:.4f}  best val {best['val']:.4f} "
                   f"(test {best['test']:.4f} at epoch {best['epoch']})", flush=True)
         dist.barrier()
         if args.stop_after is not None and epoch + 1 - start >= args.stop_after:
             break
     if rank == 0:
-        print(f"{world} processes; best validation {best['val']:.4f}, its test accuracy {best['test']:.4f}")
+        print(f"{world} processes; best validation {metric} {best['val']:.4f}, its test {metric} {best['test']:.4f}")
     dist.destroy_process_group()
 
 

@@ -27,11 +27,11 @@ __all__ = [
     "micro_f1", "official_split", "per_class_split", "plot_curves", "prepare", "random_split",
     "run_node_classification", "seed_everything", "summarize",
 ]
-from hgnn.train.enc import (ENC_MODELS, REFERENCE_CONFIGS, EncFitResult, build_enc_model, enc_features, fit_enc,
-                            predict_enc, run_enc)
+from hgnn.train.enc import (ENC_MODELS, REFERENCE_CONFIGS, EncFitResult, batch_logits, build_enc_model, enc_features,
+                            fit_enc, predict_enc, run_enc)
 
-__all__ += ["ENC_MODELS", "REFERENCE_CONFIGS", "EncFitResult", "build_enc_model", "enc_features", "fit_enc",
-            "predict_enc", "run_enc"]
+__all__ += ["ENC_MODELS", "REFERENCE_CONFIGS", "EncFitResult", "batch_logits", "build_enc_model", "enc_features",
+            "fit_enc", "predict_enc", "run_enc"]
 from hgnn.train.graph import (GRAPH_MODELS, GraphFitResult, build_graph_model, fit_graph_classifier, fold_split,
                               run_graph_classification)
 

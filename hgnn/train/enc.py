@@ -52,6 +52,7 @@ __all__ = [
     "REFERENCE_CONFIGS",
     "REFERENCE_SEEDS",
     "EncFitResult",
+    "batch_logits",
     "build_enc_model",
     "conhd_layered_logits",
     "enc_features",
@@ -240,6 +241,22 @@ def _layered_logits(model: CoNHD | WHATsNet, x: Tensor, batch: HyperedgeBatch, p
     return whatsnet_layered_logits(model, x, batch, pe)
 
 
+def batch_logits(model: nn.Module, x: Tensor, batch: HyperedgeBatch, pe: Tensor | None = None, *,
+                 layered: bool = True) -> Tensor:
+    r"""Logits ``[T, C]`` of a :class:`~hgnn.loader.HyperedgeBatch`'s target incidences.
+
+    ``x`` ``[N', F]`` are the features of the batch's nodes (``X[batch.node_ids]``), ``pe``
+    ``[nnz, K]`` the *full* positional encoding (sliced here with ``batch.incidence_ids``).
+    CoNHD and WHATsNet run layered (:func:`conhd_layered_logits`, :func:`whatsnet_layered_logits`:
+    step :math:`t + 1` on :math:`R_t` only) unless ``layered=False``; other models run on the whole
+    sub-hypergraph, ``model(x, batch.hg, pe)[batch.target_index]``.
+    """
+    sub_pe = None if pe is None else pe[batch.incidence_ids]
+    if layered and isinstance(model, (CoNHD, WHATsNet)):
+        return _layered_logits(model, x, batch, sub_pe)
+    return model(x, batch.hg, sub_pe)[batch.target_index]
+
+
 def _num_hops(model: nn.Module) -> int | None:
     if isinstance(model, CoNHD):
         return model.num_layers
@@ -281,11 +298,8 @@ def predict_enc(model: nn.Module, hg: Hypergraph, x: Tensor, pe: Tensor | None, 
     all_ids, all_logits = [], []
     for start in range(0, edges.numel(), batch_size):
         b = hyperedge_neighborhood(hg, edges[start:start + batch_size], hops)
-        sub_pe = None if pe is None else pe[b.incidence_ids]
-        if hops == _num_hops(model) and isinstance(model, (CoNHD, WHATsNet)):  # same logits, fewer rows
-            all_logits.append(_layered_logits(model, x[b.node_ids], b, sub_pe))
-        else:
-            all_logits.append(model(x[b.node_ids], b.hg, sub_pe)[b.target_index])
+        # layered (same logits, fewer rows) when the neighbourhood is the model's own depth
+        all_logits.append(batch_logits(model, x[b.node_ids], b, pe, layered=hops == _num_hops(model)))
         all_ids.append(b.target_incidence_ids)
     return torch.cat(all_ids), torch.cat(all_logits)
 
@@ -447,12 +461,7 @@ def fit_enc(
         total, count, correct = 0.0, 0, 0
         for batch in sampler:
             if mode == "sampled":
-                x = emb(batch.node_ids)
-                sub_pe = None if pe is None else pe[batch.incidence_ids]
-                if layered and isinstance(model, (CoNHD, WHATsNet)):
-                    logits = _layered_logits(model, x, batch, sub_pe)
-                else:
-                    logits = model(x, batch.hg, sub_pe)[batch.target_index]
+                logits = batch_logits(model, emb(batch.node_ids), batch, pe, layered=layered)
             else:
                 if isinstance(model, IncidenceScorer):  # score the batch's incidences only
                     logits = model(emb.weight, hg, pe, incidences=batch.target_incidence_ids)

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from hgnn import Hypergraph
 from hgnn.models import HGNN
-from hgnn.train.distributed import distributed_node_loader
+from hgnn.train.distributed import distributed_hyperedge_loader, distributed_node_loader
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -70,3 +70,18 @@ def test_two_ranks_agree_and_equal_one_process_on_the_union(tmp_path):
 def test_loader_refuses_its_own_sampler():
     with pytest.raises(ValueError, match="DistributedSampler"):
         distributed_node_loader(toy(), torch.arange(4), 2, 2, rank=0, world_size=1, sampler=None)
+
+
+def test_hyperedge_shares_partition_the_targets():
+    hg = toy()
+    edges = torch.arange(3, 23)
+    shares = []
+    for rank in range(2):
+        loader = distributed_hyperedge_loader(hg, edges, 2, batch_size=3, rank=rank, world_size=2, seed=1,
+                                              max_edges_per_node=2)
+        loader.sampler.set_epoch(4)
+        shares.append(torch.cat([b.target_edges for b in loader]))
+        assert len(loader) == 4  # ceil(10 / 3) batches of this rank's 10 hyperedges
+    assert sorted(torch.cat(shares).tolist()) == edges.tolist()  # disjoint, and together all of them
+    with pytest.raises(ValueError, match="DistributedSampler"):
+        distributed_hyperedge_loader(hg, edges, 2, 3, rank=0, world_size=1, shuffle=False, sampler=None)
