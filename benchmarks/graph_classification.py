@@ -36,7 +36,22 @@ NAMES = {"gcn": "GCN", "gin": "GIN", "sagpool": "SAGPool", "topkpool": "TopKPool
          "hyperdrop": "HyperDrop (EHGNN)"}
 
 
-def table(results: dict, models: list[str], datasets: list[str]) -> str:
+PUBLISHED = Path(__file__).parent / "published.json"
+
+
+def published(path: Path = PUBLISHED) -> dict[tuple[str, str], tuple[float, float]]:
+    """``{(model key, dataset): (mean, std)}`` of EHGNN's Table 3 (``published.json``, source
+    ``ehgnn_table3``; its std is over 10 repeated cross-validations, ours over the folds)."""
+    keys = {name.split(" ")[0]: key for key, name in NAMES.items()}
+    out = {}
+    for row in json.loads(path.read_text())["numbers"]:
+        if row["source"] == "ehgnn_table3" and row["model"] in keys:
+            out[(keys[row["model"]], row["dataset"])] = (row["mean"], row["std"])
+    return out
+
+
+def table(results: dict, models: list[str], datasets: list[str], paper: dict | None = None) -> str:
+    """Markdown: one row per model (ours), then the paper's numbers where it has the dataset."""
     lines = ["| model | " + " | ".join(d.removeprefix("gin-") for d in datasets) + " |",
              "|---|" + "---|" * len(datasets)]
     for m in models:
@@ -45,6 +60,10 @@ def table(results: dict, models: list[str], datasets: list[str]) -> str:
             r = results.get(f"{d}|{m}")
             cells.append("—" if r is None else f"{r['summary']['test_acc']['mean']:.2f} ± {r['summary']['test_acc']['std']:.2f}")
         lines.append(f"| {NAMES.get(m, m)} | " + " | ".join(cells) + " |")
+    for m in models if paper else []:
+        if any((m, d) in paper for d in datasets):
+            cells = [f"{paper[m, d][0]:.2f} ± {paper[m, d][1]:.2f}" if (m, d) in paper else "n/a" for d in datasets]
+            lines.append(f"| {NAMES.get(m, m)}, paper | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -116,8 +135,9 @@ def main() -> None:
         save()
         s = report["summary"]["test_acc"]
         tqdm.write(f"{dataset:16s} {model:10s} {s['mean']:.2f} ± {s['std']:.2f}  ({report['seconds']:.0f} s)")
-    print("\nTest accuracy (%), mean ± std over the folds\n")
-    print(table(results, args.models, args.datasets))
+    print("\nTest accuracy (%), mean ± std over the folds; 'paper' rows: EHGNN's Table 3 (std over 10 repeated "
+          "cross-validations; n/a: not in the paper)\n")
+    print(table(results, args.models, args.datasets, published()))
 
 
 if __name__ == "__main__":
