@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from hgnn.loader import HyperedgeBatch, HyperedgeBatchSampler, hyperedge_neighborhood
+from hgnn.loader import HyperedgeBatch, HyperedgeBatchSampler, HyperedgeLoader, hyperedge_neighborhood
 from hgnn.models import CoNHD, WHATsNet
 from hgnn.models.incidence_scorer import ENCODERS, IncidenceScorer
 from hgnn.nn.conv._utils import check_features
@@ -347,6 +347,7 @@ def fit_enc(
     train_features: bool = True,
     layered: bool = True,
     seed: int = 0,
+    num_workers: int = 0,
     progress: bool = True,
     desc: str | None = None,
 ) -> EncFitResult:
@@ -389,6 +390,11 @@ def fit_enc(
             WHATsNet's layer :math:`k` on :math:`R_{2k-2}` (:func:`conhd_layered_logits`,
             :func:`whatsnet_layered_logits`; fewer rows per step, same logits without a cap).
         seed: seeds the batch order and the neighbourhood sampling.
+        num_workers: ``0`` builds the batches in this process
+            (:class:`~hgnn.loader.HyperedgeBatchSampler`); more builds them in that many worker
+            processes (:class:`~hgnn.loader.HyperedgeLoader`, persistent workers, pinned memory on
+            CUDA) while the model trains, e.g. to keep a GPU fed. Both are reproducible under
+            ``seed`` but draw different samples.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -418,10 +424,17 @@ def fit_enc(
         mode = "sampled" if isinstance(model, (CoNHD, WHATsNet)) or hops == 0 else "full"
     if mode == "sampled" and hops is None:
         raise ValueError("mode='sampled' needs a model with a known receptive field (CoNHD or .num_hops)")
-    sampler = HyperedgeBatchSampler(hg, train, batch_size, hops if mode == "sampled" else 0,
-                                    max_edges_per_node if mode == "sampled" else None, shuffle=True,
-                                    labels=labels, seed=seed,
-                                    max_nodes_per_edge=max_nodes_per_edge if mode == "sampled" else None)
+    if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+        raise ValueError(f"num_workers must be a non-negative int, got {num_workers!r}")
+    depth = hops if mode == "sampled" else 0
+    caps = dict(max_edges_per_node=max_edges_per_node if mode == "sampled" else None,
+                max_nodes_per_edge=max_nodes_per_edge if mode == "sampled" else None)
+    if num_workers == 0:
+        sampler = HyperedgeBatchSampler(hg, train, batch_size, depth, shuffle=True, labels=labels, seed=seed, **caps)
+    else:  # batches built in worker processes, from a CPU copy of the hypergraph
+        sampler = HyperedgeLoader(hg.to("cpu"), train.cpu(), depth, batch_size, labels=labels.cpu(), shuffle=True,
+                                  generator=torch.Generator().manual_seed(seed), num_workers=num_workers,
+                                  persistent_workers=True, pin_memory=device.type == "cuda", **caps)
     eval_bs = _resolve_eval_batch(eval_batch_size, hg, val, hops, batch_size)
 
     groups = [list(emb.parameters())] if train_features else []
@@ -460,6 +473,7 @@ def fit_enc(
         emb.train()
         total, count, correct = 0.0, 0, 0
         for batch in sampler:
+            batch = batch.to(device, non_blocking=True)
             if mode == "sampled":
                 logits = batch_logits(model, emb(batch.node_ids), batch, pe, layered=layered)
             else:
@@ -594,6 +608,7 @@ def run_enc(
     eval_batch_size: int | str | None = "auto",
     mode: str = "auto",
     use_pe: bool = True,
+    num_workers: int = 0,
     device: str | torch.device = "cpu",
     root: str | None = None,
     features: tuple[Tensor, Tensor | None] | None = None,
@@ -660,7 +675,7 @@ def run_enc(
         result = fit_enc(net, hg_dev, x, pe if (uses_pe or kwargs.get("scorer_pe")) else None,
                          labels=labels.to(device), epochs=epochs, batch_size=batch_size, lr=lr,
                          max_edges_per_node=max_edges_per_node, max_nodes_per_edge=max_nodes_per_edge,
-                         mode=mode, eval_every=eval_every,
+                         mode=mode, eval_every=eval_every, num_workers=num_workers,
                          patience=patience, eval_batch_size=eval_batch_size, seed=seed, progress=progress,
                          desc=f"{model} {name} seed {seed}")
         runs.append({"seed": seed, **result.to_dict()})
