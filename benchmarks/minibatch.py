@@ -4,6 +4,7 @@
     python benchmarks/minibatch.py --part scale [--sizes 100000 1000000 2000000]
     python benchmarks/minibatch.py --part ddp [--processes 1 2] [--ddp-nodes 100000]
     python benchmarks/minibatch.py --part enc [--enc-dataset enc-stackoverflowbiology] [--epochs 8]
+        [--enc-models conhd-unp] [--enc-lr 4e-4] [--enc-batch-size 256] [--enc-key enc]
 
 ``accuracy``: HyperGCN co-citation Cora, splits 0..S-1, a two-layer HGNN (hidden 32) trained 200
 epochs full-batch (``hgnn.train.fit``) and on mini-batches (``hgnn.train.minibatch.fit_minibatch``:
@@ -21,12 +22,14 @@ members per hyperedge sampled per hop), median of ``--epochs``.
 ``--processes``: each process takes its share of the training nodes; median epoch after a warm-up.
 
 ``enc``: edge-dependent node classification (``hgnn.train.enc.run_enc``, the reference's batch
-size and lr for the dataset, seed 0, ``--epochs`` epochs, validation every 2, no early stop) with
+size and lr for the dataset unless ``--enc-batch-size`` / ``--enc-lr`` say otherwise, seed 0, ``--epochs`` epochs, validation every 2, no early stop) with
 the HGNN+ incidence scorer and CoNHD (UNP), each trained twice on the same batches of target
 hyperedges: ``full`` runs the model on the whole hypergraph at every step and takes the loss on
 the batch's incidences; ``sampled`` runs it on the batch's neighbourhood
 (:func:`hgnn.loader.hyperedge_neighborhood`, the model's depth, 40 hyperedges sampled per node, as
-CoNHD's reference). Each run in a fresh subprocess (its own peak RSS).
+CoNHD's reference). Each run in a fresh subprocess (its own peak RSS). A ``full`` CoNHD epoch is
+one whole-hypergraph pass per batch (252 passes at the reference's 64 on Stack-Biology, ~15 min on
+one CPU thread), so larger batches (with the lr scaled alike) keep it affordable.
 
 Writes ``benchmarks/results/minibatch.json`` (one key per part) and prints a table.
 """
@@ -208,12 +211,15 @@ def scale(sizes: list[int], epochs: int, threads: int, timeout: float, batch_siz
     return {"threads": threads, "epochs": epochs, "batch_size": batch_size, "caps": caps, "rows": rows}
 
 
-def enc(dataset: str, models: list[str], epochs: int, threads: int, lr: float | None) -> dict:
+def enc(dataset: str, models: list[str], epochs: int, threads: int, lr: float | None,
+        batch_size: int | None = None) -> dict:
     import multiprocessing as mp
 
     from enc import run_cell
 
     kwargs = {"seeds": [0], "epochs": epochs, "eval_every": 2, "patience": None, "max_edges_per_node": 40, "lr": lr}
+    if batch_size is not None:
+        kwargs["batch_size"] = batch_size
     ctx = mp.get_context("spawn")
     rows = []
     for model in models:
@@ -230,7 +236,8 @@ def enc(dataset: str, models: list[str], epochs: int, threads: int, lr: float | 
                          "best_epoch": run["best_epoch"], "epoch_s": run["epoch_s"], "peak_rss_mb": run["peak_rss_mb"],
                          "val_curve": run["history"]["val_micro_f1"], "config": report["config"]})
             print({k: v for k, v in rows[-1].items() if k not in ("config", "val_curve")}, file=sys.stderr)
-    return {"dataset": dataset, "epochs": epochs, "threads": threads, "seed": 0, "lr": lr, "rows": rows}
+    return {"dataset": dataset, "epochs": epochs, "threads": threads, "seed": 0, "lr": lr, "batch_size": batch_size,
+            "rows": rows}
 
 
 def main() -> None:
@@ -239,6 +246,8 @@ def main() -> None:
     parser.add_argument("--enc-dataset", default="enc-stackoverflowbiology", help="enc part: the ENC dataset")
     parser.add_argument("--enc-models", nargs="+", default=["hgnnp", "conhd-unp"], help="enc part: models")
     parser.add_argument("--enc-lr", type=float, default=None, help="enc part: learning rate (default: the reference's)")
+    parser.add_argument("--enc-batch-size", type=int, default=None,
+                        help="enc part: target hyperedges per step (default: the reference's 64)")
     parser.add_argument("--enc-key", default="enc", help="enc part: the key of minibatch.json to write")
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2], help="ddp part: world sizes")
     parser.add_argument("--ddp-nodes", type=int, default=100_000, help="ddp part: hypergraph size")
@@ -262,7 +271,7 @@ def main() -> None:
         print(f"| mini-batch | {s['minibatch']['mean']:.2f} ± {s['minibatch']['std']:.2f} |")
     elif args.part == "enc":
         saved[args.enc_key] = result = enc(args.enc_dataset, args.enc_models, args.epochs or 8, args.threads,
-                                           args.enc_lr)
+                                           args.enc_lr, args.enc_batch_size)
         print(f"\n{args.enc_dataset}, {result['epochs']} epochs, seed 0\n")
         print("| model | training | test micro-F1 | test macro-F1 | s / epoch | peak RSS (MiB) |\n|---|---|---|---|---|---|")
         for r in result["rows"]:
