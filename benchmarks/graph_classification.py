@@ -5,6 +5,8 @@
 
 A cell (10 folds) can take hours on a CPU: finished folds of an unfinished cell are saved under
 ``"partial"`` in ``--out`` as they end, and ``--resume`` trains only the folds still missing.
+``--merge`` takes cells trained with another epoch cap too (a slow dataset run shorter); the table
+marks them ``*N``.
 
 Every cell is :func:`hgnn.train.graph.run_graph_classification`: the DGCNN fold files shipped with
 the GIN-format TU sets (``../shared/datasets/tu_gin``), fold k tested on its test part, validated on
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -50,15 +53,25 @@ def published(path: Path = PUBLISHED) -> dict[tuple[str, str], tuple[float, floa
     return out
 
 
-def table(results: dict, models: list[str], datasets: list[str], paper: dict | None = None) -> str:
-    """Markdown: one row per model (ours), then the paper's numbers where it has the dataset."""
+def table(results: dict, models: list[str], datasets: list[str], paper: dict | None = None,
+          epochs: int | None = None) -> str:
+    """Markdown: one row per model (ours), then the paper's numbers where it has the dataset.
+
+    A cell trained for another number of epochs than ``epochs`` (the file's protocol) is marked
+    with ``*N`` (its cap), so that a shorter run merged in for a slow dataset is never mistaken
+    for the full protocol."""
     lines = ["| model | " + " | ".join(d.removeprefix("gin-") for d in datasets) + " |",
              "|---|" + "---|" * len(datasets)]
     for m in models:
         cells = []
         for d in datasets:
             r = results.get(f"{d}|{m}")
-            cells.append("—" if r is None else f"{r['summary']['test_acc']['mean']:.2f} ± {r['summary']['test_acc']['std']:.2f}")
+            if r is None:
+                cells.append("—")
+                continue
+            cell = f"{r['summary']['test_acc']['mean']:.2f} ± {r['summary']['test_acc']['std']:.2f}"
+            cap = r.get("config", {}).get("epochs")
+            cells.append(cell if epochs is None or cap in (None, epochs) else f"{cell} *{cap}")
         lines.append(f"| {NAMES.get(m, m)} | " + " | ".join(cells) + " |")
     for m in models if paper else []:
         if any((m, d) in paper for d in datasets):
@@ -97,8 +110,9 @@ def main() -> None:
         for path in args.merge:
             part = json.loads(path.read_text())
             if meta is not None and part.get("meta", {}).get("epochs") != meta.get("epochs"):
-                raise SystemExit(f"{path}: trained for {part['meta'].get('epochs')} epochs, {args.out} for "
-                                 f"{meta.get('epochs')}: not merged")
+                print(f"{path}: trained for at most {part['meta'].get('epochs')} epochs, {args.out} for "
+                      f"{meta.get('epochs')}: its cells are marked '*{part['meta'].get('epochs')}' in the table",
+                      file=sys.stderr)
             meta = meta or part.get("meta")
             results.update(part["results"])
         args.out.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
@@ -137,7 +151,10 @@ def main() -> None:
         tqdm.write(f"{dataset:16s} {model:10s} {s['mean']:.2f} ± {s['std']:.2f}  ({report['seconds']:.0f} s)")
     print("\nTest accuracy (%), mean ± std over the folds; 'paper' rows: EHGNN's Table 3 (std over 10 repeated "
           "cross-validations; n/a: not in the paper)\n")
-    print(table(results, args.models, args.datasets, published()))
+    protocol = (meta or {}).get("epochs", args.epochs) if (args.table_only or args.merge) else args.epochs
+    print(table(results, args.models, args.datasets, published(), protocol))
+    if any(r.get("config", {}).get("epochs") not in (None, protocol) for r in results.values()):
+        print(f"\n*N: trained for at most N epochs instead of {protocol}")
 
 
 if __name__ == "__main__":
