@@ -249,11 +249,14 @@ def batch_logits(model: nn.Module, x: Tensor, batch: HyperedgeBatch, pe: Tensor 
     ``[nnz, K]`` the *full* positional encoding (sliced here with ``batch.incidence_ids``).
     CoNHD and WHATsNet run layered (:func:`conhd_layered_logits`, :func:`whatsnet_layered_logits`:
     step :math:`t + 1` on :math:`R_t` only) unless ``layered=False``; other models run on the whole
-    sub-hypergraph, ``model(x, batch.hg, pe)[batch.target_index]``.
+    sub-hypergraph, ``model(x, batch.hg, pe)[batch.target_index]``; an
+    :class:`~hgnn.models.IncidenceScorer` encodes the sub-hypergraph and scores the targets only.
     """
     sub_pe = None if pe is None else pe[batch.incidence_ids]
     if layered and isinstance(model, (CoNHD, WHATsNet)):
         return _layered_logits(model, x, batch, sub_pe)
+    if isinstance(model, IncidenceScorer):
+        return model(x, batch.hg, sub_pe, incidences=batch.target_index)
     return model(x, batch.hg, sub_pe)[batch.target_index]
 
 

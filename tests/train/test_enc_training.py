@@ -217,6 +217,25 @@ def test_mlp_scorer_sampled_mode_equals_full_mode():
     torch.testing.assert_close(weights[0], weights[1], rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("encoder,pe_channels", [("hgnnp", 1), ("hgnn", 0)])
+def test_scorer_batch_logits_score_the_targets_with_full_graph_logits(encoder, pe_channels):
+    """A message-passing scorer on its exact ``num_hops`` neighbourhood: batch_logits scores only
+    the targets, and they are the full graph's logits."""
+    from hgnn.loader import hyperedge_neighborhood
+    from hgnn.train.enc import batch_logits
+
+    hg, x, pe = synthetic_enc(seed=6)
+    pe = pe if pe_channels else None
+    torch.manual_seed(0)
+    model = IncidenceScorer(6, 2, encoder=encoder, hidden_channels=8, pe_channels=pe_channels).eval()
+    with torch.no_grad():
+        full = model(x, hg, pe)
+        b = hyperedge_neighborhood(hg, torch.tensor([0, 5, 21]), model.num_hops)
+        out = batch_logits(model, x[b.node_ids], b, pe)
+    assert out.shape == (b.target_index.numel(), 2)
+    torch.testing.assert_close(out, full[b.target_incidence_ids], rtol=1e-5, atol=1e-5)
+
+
 def test_auto_eval_batch_size_batches_only_when_cheaper_than_one_pass():
     from hgnn.train.enc import _resolve_eval_batch
 
