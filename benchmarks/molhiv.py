@@ -6,7 +6,8 @@ Every cell is :func:`hgnn.train.molhiv.run_molhiv` on ``ogbg-molhiv`` rebuilt fr
 HIV.csv (OGB's featurisation; the scaffold split is a reconstruction whose sizes and positives match
 OGB's, not OGB's index files). The reference's settings (hidden 128, 3 layers, lr 1e-3, weight decay
 1e-4, batch 128, dropout 0.5, keep ratio 0.8, warm-up + cosine, patience 50) except the number of
-epochs (the reference: up to 500). Writes ``benchmarks/results/molhiv.json`` and prints a table.
+epochs (the reference: up to 500) and so the warm-up (the reference's 50 epochs, capped at a tenth
+of the run). Writes ``benchmarks/results/molhiv.json`` and prints a table.
 """
 from __future__ import annotations
 
