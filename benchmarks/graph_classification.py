@@ -53,6 +53,12 @@ def published(path: Path = PUBLISHED) -> dict[tuple[str, str], tuple[float, floa
     return out
 
 
+def other_cap(cell: dict, epochs: int | None) -> int | None:
+    """The epoch cap a cell was trained with, when it is not the file's ``epochs`` (else ``None``)."""
+    cap = cell.get("config", {}).get("epochs")
+    return None if epochs is None or cap in (None, epochs) else cap
+
+
 def table(results: dict, models: list[str], datasets: list[str], paper: dict | None = None,
           epochs: int | None = None) -> str:
     """Markdown: one row per model (ours), then the paper's numbers where it has the dataset.
@@ -70,8 +76,8 @@ def table(results: dict, models: list[str], datasets: list[str], paper: dict | N
                 cells.append("—")
                 continue
             cell = f"{r['summary']['test_acc']['mean']:.2f} ± {r['summary']['test_acc']['std']:.2f}"
-            cap = r.get("config", {}).get("epochs")
-            cells.append(cell if epochs is None or cap in (None, epochs) else f"{cell} *{cap}")
+            cap = other_cap(r, epochs)
+            cells.append(cell if cap is None else f"{cell} *{cap}")
         lines.append(f"| {NAMES.get(m, m)} | " + " | ".join(cells) + " |")
     for m in models if paper else []:
         if any((m, d) in paper for d in datasets):
@@ -109,10 +115,10 @@ def main() -> None:
     if args.merge:
         for path in args.merge:
             part = json.loads(path.read_text())
-            if meta is not None and part.get("meta", {}).get("epochs") != meta.get("epochs"):
-                print(f"{path}: trained for at most {part['meta'].get('epochs')} epochs, {args.out} for "
-                      f"{meta.get('epochs')}: its cells are marked '*{part['meta'].get('epochs')}' in the table",
-                      file=sys.stderr)
+            cap = part.get("meta", {}).get("epochs")
+            if meta is not None and cap != meta.get("epochs"):
+                print(f"{path}: trained for at most {cap} epochs, {args.out} for {meta.get('epochs')}: "
+                      f"its cells are marked '*{cap}' in the table", file=sys.stderr)
             meta = meta or part.get("meta")
             results.update(part["results"])
         args.out.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
@@ -151,9 +157,9 @@ def main() -> None:
         tqdm.write(f"{dataset:16s} {model:10s} {s['mean']:.2f} ± {s['std']:.2f}  ({report['seconds']:.0f} s)")
     print("\nTest accuracy (%), mean ± std over the folds; 'paper' rows: EHGNN's Table 3 (std over 10 repeated "
           "cross-validations; n/a: not in the paper)\n")
-    protocol = (meta or {}).get("epochs", args.epochs) if (args.table_only or args.merge) else args.epochs
+    protocol = (meta or {}).get("epochs", args.epochs) if args.table_only else args.epochs  # --merge sets table_only
     print(table(results, args.models, args.datasets, published(), protocol))
-    if any(r.get("config", {}).get("epochs") not in (None, protocol) for r in results.values()):
+    if any(other_cap(r, protocol) is not None for r in results.values()):
         print(f"\n*N: trained for at most N epochs instead of {protocol}")
 
 

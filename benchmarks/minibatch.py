@@ -22,7 +22,8 @@ members per hyperedge sampled per hop), median of ``--epochs``.
 ``--processes``: each process takes its share of the training nodes; median epoch after a warm-up.
 
 ``enc``: edge-dependent node classification (``hgnn.train.enc.run_enc``, the reference's batch
-size and lr for the dataset unless ``--enc-batch-size`` / ``--enc-lr`` say otherwise, seed 0, ``--epochs`` epochs, validation every 2, no early stop) with
+size and lr for the dataset unless ``--enc-batch-size`` / ``--enc-lr`` say otherwise, seed 0,
+``--epochs`` epochs, validation every 2, no early stop) with
 the HGNN+ incidence scorer and CoNHD (UNP), each trained twice on the same batches of target
 hyperedges: ``full`` runs the model on the whole hypergraph at every step and takes the loss on
 the batch's incidences; ``sampled`` runs it on the batch's neighbourhood
@@ -217,9 +218,8 @@ def enc(dataset: str, models: list[str], epochs: int, threads: int, lr: float | 
 
     from enc import run_cell
 
-    kwargs = {"seeds": [0], "epochs": epochs, "eval_every": 2, "patience": None, "max_edges_per_node": 40, "lr": lr}
-    if batch_size is not None:
-        kwargs["batch_size"] = batch_size
+    kwargs = {"seeds": [0], "epochs": epochs, "eval_every": 2, "patience": None, "max_edges_per_node": 40, "lr": lr,
+              "batch_size": batch_size}  # None: run_enc takes the reference's
     ctx = mp.get_context("spawn")
     rows = []
     for model in models:
