@@ -135,6 +135,7 @@ if rank == 0:
     epoch_s = sorted(times[1:])[len(times[1:]) // 2]
     print("RESULT " + json.dumps({"processes": world, "nodes": n, "targets": int(train.sum()), "epoch_s": epoch_s,
                                   "targets_per_s": int(train.sum()) / epoch_s}))
+del model, opt  # free the DDP reducer before the group: see examples/distributed_train.py
 dist.destroy_process_group()
 """
 

@@ -178,6 +178,9 @@ def main() -> None:
             break
     if rank == 0:
         print(f"{world} processes; best validation {metric} {best['val']:.4f}, its test {metric} {best['test']:.4f}")
+    # Free DDP's reducer while the group is still registered: if the reducer held the group's last
+    # reference, gloo's destructor could wait on its worker thread under the GIL and hang the exit.
+    del ddp
     dist.destroy_process_group()
 
 

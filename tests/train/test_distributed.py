@@ -1,6 +1,7 @@
-"""Two gloo processes on the loopback interface: DDP on NodeLoader shares equals one process on the union."""
+"""Two gloo processes (file store): DDP on NodeLoader shares equals one process on the union."""
+import datetime
 import os
-import socket
+import time
 
 import pytest
 import torch
@@ -22,36 +23,52 @@ def toy():
                                      y=torch.randint(0, 3, (30,), generator=gen)).add_self_loops()
 
 
-def worker(rank, world_size, port, out_dir):
-    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
+def one_step(rank, out_dir):
+    """One DDP step on this rank's share; every DDP object dies when this returns."""
+    hg = toy()
+    loader = distributed_node_loader(hg, torch.arange(16), 2, batch_size=4, seed=0)
+    batch = next(iter(loader))
+    torch.manual_seed(rank)  # different local inits: DDP must broadcast rank 0's
+    model = HGNN(6, 3, hidden_channels=8, dropout=0.0)
+    ddp = torch.nn.parallel.DistributedDataParallel(model)
+    opt = torch.optim.SGD(ddp.parameters(), lr=0.5)
+    loss = F.cross_entropy(ddp(batch.hg.x, batch.hg)[batch.target_index], batch.y)
+    loss.backward()
+    opt.step()
+    torch.save({"params": [p.detach().clone() for p in model.parameters()], "targets": batch.target_nodes},
+               os.path.join(out_dir, f"rank{rank}.pt"))
+
+
+def worker(rank, world_size, store_file, out_dir):
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=world_size)
+    dist.init_process_group("gloo", init_method=f"file://{store_file}", rank=rank, world_size=world_size,
+                            timeout=datetime.timedelta(seconds=60))
     try:
-        hg = toy()
-        loader = distributed_node_loader(hg, torch.arange(16), 2, batch_size=4, seed=0)
-        batch = next(iter(loader))
-        torch.manual_seed(rank)  # different local inits: DDP must broadcast rank 0's
-        model = HGNN(6, 3, hidden_channels=8, dropout=0.0)
-        ddp = torch.nn.parallel.DistributedDataParallel(model)
-        opt = torch.optim.SGD(ddp.parameters(), lr=0.5)
-        loss = F.cross_entropy(ddp(batch.hg.x, batch.hg)[batch.target_index], batch.y)
-        loss.backward()
-        opt.step()
-        torch.save({"params": [p.detach().clone() for p in model.parameters()], "targets": batch.target_nodes},
-                   os.path.join(out_dir, f"rank{rank}.pt"))
+        # The DDP reducer must be freed while the process group is still registered: if its
+        # deallocation drops the group's last reference, ~ProcessGroupGloo joins gloo's worker
+        # thread under the GIL while that thread waits for the GIL to free a finished work
+        # item, and the process never exits (seen about once in ten runs, torch 2.13).
+        one_step(rank, out_dir)
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def run_ranks(world_size, tmp_path, deadline_s=180.0):
+    """Spawn the ranks and wait at most ``deadline_s``: a hang fails this test, never the whole suite."""
+    ctx = mp.start_processes(worker, args=(world_size, str(tmp_path / "store"), str(tmp_path)),
+                             nprocs=world_size, join=False, start_method="spawn")
+    end = time.monotonic() + deadline_s
+    while not ctx.join(timeout=1.0):
+        if time.monotonic() > end:
+            for proc in ctx.processes:
+                proc.kill()
+            pytest.fail(f"{world_size} gloo ranks did not finish within {deadline_s:.0f} s")
 
 
 @pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(), reason="needs torch.distributed gloo")
 def test_two_ranks_agree_and_equal_one_process_on_the_union(tmp_path):
-    mp.spawn(worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
+    run_ranks(2, tmp_path)
     ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(2)]
     for a, b in zip(ranks[0]["params"], ranks[1]["params"]):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
