@@ -1,6 +1,6 @@
 """Graph classification by 10-fold cross-validation: HyperDrop (EHGNN) against node-GNN baselines.
 
-    python benchmarks/graph_classification.py [--datasets ...] [--models ...] [--epochs 100] [--resume]
+    python benchmarks/graph_classification.py [--datasets ...] [--models ...] [--epochs 500] [--resume]
     python benchmarks/graph_classification.py --merge part1.json part2.json   # runs made in parallel
 
 A cell (10 folds) can take hours on a CPU: finished folds of an unfinished cell are saved under
@@ -90,8 +90,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
-    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=500, help="at most this many (the reference's 500)")
     parser.add_argument("--patience", type=int, default=50)
+    parser.add_argument("--warmup-epochs", type=int, default=None,
+                        help="default: patience, at most a tenth of --epochs (hgnn.train.graph.warmup_length)")
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -110,7 +112,8 @@ def main() -> None:
     if (args.resume or args.table_only or args.merge) and args.out.exists():
         saved = json.loads(args.out.read_text())
         results, meta, partial = saved["results"], saved.get("meta"), saved.get("partial", {})
-    if meta is not None and not args.merge and meta.get("epochs") != args.epochs:
+    if meta is not None and not args.merge and (meta.get("epochs"), meta.get("warmup_epochs")) != (
+            args.epochs, args.warmup_epochs):
         partial = {}  # folds of another protocol are not resumed
     if args.merge:
         for path in args.merge:
@@ -127,7 +130,8 @@ def main() -> None:
 
     def save() -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        body = {"meta": {"epochs": args.epochs, "patience": args.patience, "folds": args.folds, "device": args.device,
+        body = {"meta": {"epochs": args.epochs, "patience": args.patience, "warmup_epochs": args.warmup_epochs,
+                         "folds": args.folds, "device": args.device,
                          "threads": torch.get_num_threads(), "torch": torch.__version__}, "results": results}
         if partial:
             body["partial"] = partial
@@ -147,7 +151,8 @@ def main() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             report = run_graph_classification(model, dataset, folds=args.folds, epochs=args.epochs,
-                                              patience=args.patience, device=args.device, progress=False,
+                                              patience=args.patience, warmup_epochs=args.warmup_epochs,
+                                              device=args.device, progress=False,
                                               done=earlier["folds"], on_fold=keep)
         report["seconds"] = time.perf_counter() - start
         results[key] = report

@@ -28,6 +28,8 @@ def main() -> None:
     parser.add_argument("--layers", nargs="+", type=int, default=[2, 4, 6, 8])
     parser.add_argument("--splits", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=5000)
+    parser.add_argument("--warmup-epochs", type=int, default=None,
+                        help="default: the patience (300), at most a tenth of --epochs")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "hyperdrop_node.json")
@@ -41,9 +43,9 @@ def main() -> None:
         if key in results:
             continue
         results[key] = run_node_hyperdrop(d, drop=drop, num_layers=l, splits=args.splits, epochs=args.epochs,
-                                          progress=False)
+                                          warmup_epochs=args.warmup_epochs, progress=False)
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"meta": {"splits": args.splits, "epochs": args.epochs,
+        args.out.write_text(json.dumps({"meta": {"splits": args.splits, "epochs": args.epochs, "warmup_epochs": args.warmup_epochs,
                                                  "threads": torch.get_num_threads()}, "results": results}, indent=1))
     print("\n| dataset | model | " + " | ".join(f"L={l}" for l in args.layers) + " |")
     print("|---|---|" + "---|" * len(args.layers))

@@ -25,6 +25,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(MOL_MODELS), choices=MOL_MODELS)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--warmup-epochs", type=int, default=None,
+                        help="default: the patience (50), at most a tenth of --epochs")
     parser.add_argument("--subset", type=int, default=None, help="first N molecules of each split part")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -38,7 +40,7 @@ def main() -> None:
         if model in results:
             continue
         results[model] = run_molhiv(model, seeds=args.seeds, epochs=args.epochs, subset=args.subset,
-                                    device=args.device)
+                                    warmup_epochs=args.warmup_epochs, device=args.device)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({"meta": vars(args) | {"out": str(args.out)}, "results": results}, indent=1))
     print("\n| model | test ROC-AUC (%) | s / epoch |\n|---|---|---|")

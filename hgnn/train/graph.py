@@ -55,6 +55,26 @@ def warmup_cosine(optimizer: torch.optim.Optimizer, warmup_steps: int, total_ste
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+def warmup_length(epochs: int, patience: int, warmup_epochs: int | None = None) -> int:
+    r"""Warm-up epochs of the reference's warm-up + cosine schedule.
+
+    EHGNN's reference warms up for ``patience`` epochs (50 of at most 500: a tenth). A shorter run
+    keeps at most that tenth, so that it reaches the peak learning rate and still decays:
+
+    .. math::
+        w = \min\big(\text{patience},\ \max(1, \lfloor \text{epochs} / 10 \rfloor)\big),
+
+    which is the reference's 50 at 500 epochs. ``warmup_epochs`` sets :math:`w` outright.
+
+    Raises:
+        ValueError: if :math:`w` is not in ``[0, epochs]``.
+    """
+    w = min(patience, max(1, epochs // 10)) if warmup_epochs is None else int(warmup_epochs)
+    if not 0 <= w <= epochs:
+        raise ValueError(f"warmup_epochs must be in [0, epochs={epochs}], got {warmup_epochs!r}")
+    return w
+
+
 def build_graph_model(name: str, in_channels: int, edge_channels: int, num_classes: int, *, hidden: int = 128,
                       num_layers: int = 3, ratio: float = 0.8, dropout: float = 0.5, avg_nodes: float = 30.0) -> nn.Module:
     """A model of :data:`GRAPH_MODELS` (``ratio``: HyperDrop's edge keep ratio; the node pools keep
@@ -96,12 +116,14 @@ class GraphFitResult:
 
 def fit_graph_classifier(model: nn.Module, train: list, val: list, test: list, *, epochs: int = 100,
                          lr: float = 5e-4, weight_decay: float = 1e-4, batch_size: int = 128, patience: int = 50,
-                         clip_norm: float | None = 1.0, schedule: bool = True, device: str | torch.device = "cpu",
-                         seed: int = 0, progress: bool = False, desc: str | None = None) -> GraphFitResult:
+                         clip_norm: float | None = 1.0, schedule: bool = True, warmup_epochs: int | None = None,
+                         device: str | torch.device = "cpu", seed: int = 0, progress: bool = False,
+                         desc: str | None = None) -> GraphFitResult:
     r"""Train on ``train`` graphs with cross-entropy; keep the epoch of lowest validation loss.
 
     Adam (``lr``, ``weight_decay``), gradient norm clipped to ``clip_norm``, and (``schedule``) the
-    reference's warm-up + cosine schedule per step, warm-up ``patience`` epochs long. Stops after
+    reference's warm-up + cosine schedule per step, warm-up :func:`warmup_length` epochs long
+    (``patience`` epochs, at most a tenth of ``epochs``; ``warmup_epochs`` overrides). Stops after
     ``patience`` epochs without a lower validation loss. Returns the test accuracy of the kept
     weights.
     """
@@ -114,7 +136,8 @@ def fit_graph_classifier(model: nn.Module, train: list, val: list, test: list, *
     val_loader = DataLoader(val, batch_size=batch_size)
     test_loader = DataLoader(test, batch_size=batch_size)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    sched = warmup_cosine(opt, patience * len(train_loader), epochs * len(train_loader)) if schedule else None
+    warmup = warmup_length(epochs, patience, warmup_epochs)
+    sched = warmup_cosine(opt, warmup * len(train_loader), epochs * len(train_loader)) if schedule else None
     best = (math.inf, -1, None, 0.0)
     history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "val_acc": [], "epoch_s": []}
     bad = 0
@@ -167,13 +190,16 @@ def with_edge_features(graphs: list) -> tuple[list, int]:
 def run_graph_classification(model: str = "hyperdrop", dataset: str = "gin-mutag", *, folds: int | Sequence[int] = 10,
                              epochs: int = 100, hidden: int = 128, num_layers: int = 3, ratio: float | None = None,
                              lr: float = 5e-4, weight_decay: float = 1e-4, batch_size: int = 128, patience: int = 50,
-                             dropout: float = 0.5, seed: int = 42, device: str = "cpu", root: str | None = None,
-                             progress: bool = True, done: Sequence[dict] = (),
+                             dropout: float = 0.5, warmup_epochs: int | None = None, seed: int = 42,
+                             device: str = "cpu", root: str | None = None, progress: bool = True,
+                             done: Sequence[dict] = (),
                              on_fold: Callable[[dict], None] | None = None) -> dict[str, Any]:
     """10-fold cross-validation of ``model`` on a GIN-format TU dataset (its DGCNN fold files).
 
     Defaults are the reference's TU settings except ``epochs`` (the reference trains up to 500
-    with patience 50); ``ratio`` defaults to :data:`REFERENCE_RATIOS` (0.8 elsewhere).
+    with patience 50; its 50 warm-up epochs are capped at a tenth of ``epochs`` by
+    :func:`warmup_length` unless ``warmup_epochs`` is given); ``ratio`` defaults to
+    :data:`REFERENCE_RATIOS` (0.8 elsewhere).
 
     A cell can take hours on a CPU, so it resumes per fold: ``done`` holds fold dicts of an
     earlier, interrupted run with the same settings (their folds are not trained again), and
@@ -193,7 +219,8 @@ def run_graph_classification(model: str = "hyperdrop", dataset: str = "gin-mutag
     fold_ids = list(range(folds)) if isinstance(folds, int) else [int(f) for f in folds]
     ratio = REFERENCE_RATIOS.get(dataset, 0.8) if ratio is None else ratio
     avg_nodes = statistics.fmean(g.num_nodes for g in graphs)
-    config = dict(epochs=epochs, hidden=hidden, num_layers=num_layers, ratio=ratio, lr=lr, weight_decay=weight_decay,
+    warmup = warmup_length(epochs, patience, warmup_epochs)
+    config = dict(epochs=epochs, warmup_epochs=warmup, hidden=hidden, num_layers=num_layers, ratio=ratio, lr=lr, weight_decay=weight_decay,
                   batch_size=batch_size, patience=patience, dropout=dropout, seed=seed)
     finished = {int(r["fold"]): r for r in done}
     if not set(finished) <= set(fold_ids):
@@ -209,7 +236,7 @@ def run_graph_classification(model: str = "hyperdrop", dataset: str = "gin-mutag
                                 num_layers=num_layers, ratio=ratio, dropout=dropout, avg_nodes=avg_nodes)
         res = fit_graph_classifier(net, [graphs[i] for i in train], [graphs[i] for i in val], [graphs[i] for i in test],
                                    epochs=epochs, lr=lr, weight_decay=weight_decay, batch_size=batch_size,
-                                   patience=patience, device=device, seed=seed + k)
+                                   patience=patience, warmup_epochs=warmup, device=device, seed=seed + k)
         runs.append({"fold": k, "test_acc": 100 * res.test_acc, "val_acc": 100 * res.val_acc,
                      "best_epoch": res.best_epoch, "epochs_run": res.epochs_run, "epoch_s": res.epoch_s})
         if on_fold is not None:

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from hgnn.models.hyperdrop_node import HyperDropNodeNet
-from hgnn.train.graph import warmup_cosine
+from hgnn.train.graph import warmup_cosine, warmup_length
 from hgnn.train.splits import get_split
 from hgnn.train.trainer import seed_everything
 
@@ -27,12 +27,15 @@ def study_graph(hg) -> torch.Tensor:
 
 def run_node_hyperdrop(dataset: str = "cocitation-cora", *, drop: bool = True, num_layers: int = 6,
                        splits: int | Sequence[int] = 1, epochs: int = 5000, patience: int = 300, lr: float = 0.01,
-                       weight_decay: float = 5e-4, ratio: float = 0.8, dropout: float = 0.5, seed: int = 42,
-                       root: str | None = None, progress: bool = True) -> dict[str, Any]:
+                       weight_decay: float = 5e-4, ratio: float = 0.8, dropout: float = 0.5,
+                       warmup_epochs: int | None = None, seed: int = 42, root: str | None = None,
+                       progress: bool = True) -> dict[str, Any]:
     """Full-batch training on HyperGCN's fixed splits (validation: 500 nodes from the test side),
     the reference's settings (Adam lr 0.01, weight decay 5e-4, warm-up ``patience`` epochs + cosine
     over ``epochs``, gradient clipping 1, patience 300 on validation accuracy, hidden 32, edge hidden
-    16, keep ratio 0.8). Returns per-split test accuracy of the best-validation epoch."""
+    16, keep ratio 0.8); the warm-up is capped at a tenth of ``epochs``
+    (:func:`~hgnn.train.graph.warmup_length`) unless ``warmup_epochs`` is given.
+    Returns per-split test accuracy of the best-validation epoch."""
     from hgnn.datasets import load
 
     hg = load(dataset, root=root)
@@ -46,7 +49,7 @@ def run_node_hyperdrop(dataset: str = "cocitation-cora", *, drop: bool = True, n
         net = HyperDropNodeNet(hg.x.size(1), num_classes, num_layers=num_layers, ratio=ratio, dropout=dropout,
                                drop=drop)
         opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
-        sched = warmup_cosine(opt, patience, epochs)
+        sched = warmup_cosine(opt, warmup_length(epochs, patience, warmup_epochs), epochs)
         best, state, best_epoch, bad, times = -1.0, None, -1, 0, []
         for epoch in tqdm(range(epochs), desc=f"{dataset} L={num_layers} drop={drop}", disable=not progress,
                           leave=False):

@@ -11,7 +11,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from hgnn.models.hyperdrop_net import HyperDropMolNet
-from hgnn.train.graph import warmup_cosine
+from hgnn.train.graph import warmup_cosine, warmup_length
 from hgnn.train.trainer import seed_everything
 
 MOL_MODELS = ("hyperdrop", "gcn")
@@ -49,8 +49,8 @@ def run_molhiv(model: str = "hyperdrop", *, seeds: int | Sequence[int] = 1, epoc
     ``subset`` molecules of each split part (for quick checks).
 
     The reference warms up for ``patience`` epochs; ``warmup_epochs=None`` keeps that but caps it at
-    a tenth of ``epochs``, so that a short run still reaches the peak lr and decays (with 500
-    epochs it is the reference's 50).
+    a tenth of ``epochs`` (:func:`~hgnn.train.graph.warmup_length`), so that a short run still
+    reaches the peak lr and decays (with 500 epochs it is the reference's 50).
     """
     from ogb.utils.features import get_atom_feature_dims, get_bond_feature_dims
     from torch_geometric.loader import DataLoader
@@ -64,9 +64,7 @@ def run_molhiv(model: str = "hyperdrop", *, seeds: int | Sequence[int] = 1, epoc
     graphs = {k: [data[i] for i in v.tolist()] for k, v in parts.items()}
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     device = torch.device(device)
-    warmup = min(patience, max(1, epochs // 10)) if warmup_epochs is None else int(warmup_epochs)
-    if warmup < 0 or warmup > epochs:
-        raise ValueError(f"warmup_epochs must be in [0, epochs={epochs}], got {warmup_epochs!r}")
+    warmup = warmup_length(epochs, patience, warmup_epochs)
     runs = []
     for seed in seed_list:
         seed_everything(seed)

@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from hgnn import datasets
-from hgnn.train.graph import (GRAPH_MODELS, build_graph_model, fold_split, run_graph_classification,
-                              warmup_cosine)
+from hgnn.train import graph as graph_train
+from hgnn.train.graph import (GRAPH_MODELS, build_graph_model, fit_graph_classifier, fold_split,
+                              run_graph_classification, warmup_cosine, warmup_length)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -37,6 +38,36 @@ def test_warmup_then_cosine():
         sched.step()
     assert lrs[:5] == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert math.isclose(lrs[8], 0.5, abs_tol=1e-9) and lrs[12] == 0.0
+
+
+def test_warmup_length_is_the_patience_capped_at_a_tenth():
+    assert warmup_length(500, 50) == 50  # the reference's
+    assert warmup_length(100, 50) == 10 and warmup_length(20, 50) == 2 and warmup_length(5, 50) == 1
+    assert warmup_length(5000, 300) == 300 and warmup_length(1000, 300) == 100
+    assert warmup_length(100, 50, warmup_epochs=50) == 50 and warmup_length(100, 50, warmup_epochs=0) == 0
+    for bad in (-1, 101):
+        with pytest.raises(ValueError, match="warmup_epochs"):
+            warmup_length(100, 50, warmup_epochs=bad)
+
+
+@pytest.mark.parametrize("warmup_epochs, want", [(None, 1), (3, 3)])
+def test_fit_graph_classifier_warms_up_for_warmup_length(monkeypatch, warmup_epochs, want):
+    seen = []
+
+    def spy(opt, warmup_steps, total_steps):
+        seen.append((warmup_steps, total_steps))
+        return warmup_cosine(opt, warmup_steps, total_steps)
+
+    monkeypatch.setattr(graph_train, "warmup_cosine", spy)
+    data = datasets.load("gin-mutag")
+    graphs, edge_channels = graph_train.with_edge_features(list(data)[:40])
+    model = build_graph_model("gcn", data.num_node_features, edge_channels, data.num_classes, hidden=8)
+    fit_graph_classifier(model, graphs[:20], graphs[20:30], graphs[30:], epochs=4, batch_size=10, patience=50,
+                         warmup_epochs=warmup_epochs)
+    assert seen == [(want * 2, 4 * 2)]  # two batches an epoch; the patience (50) no longer sets the warm-up
+    report = run_graph_classification("gcn", "gin-mutag", folds=[0], epochs=2, hidden=8, patience=50,
+                                      warmup_epochs=None if warmup_epochs is None else 2, progress=False)
+    assert report["config"]["warmup_epochs"] == (1 if warmup_epochs is None else 2)
 
 
 @pytest.mark.parametrize("name", GRAPH_MODELS)
