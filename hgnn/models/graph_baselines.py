@@ -38,6 +38,9 @@ class GraphClassifier(nn.Module):
     Graph Multiset Transformer over the last layer's nodes (:math:`k = \lceil \rho\, \bar n
     \rceil` seeds). The head is ``in -> d -> d/2 -> C`` with ReLU and dropout.
 
+    ``"gmt"`` is a simplification of the paper's model (PyG's aggregation: one head, no layer
+    norm, linear rather than GNN keys and values); on ENZYMES it stays at chance (README, Results).
+
     Args:
         in_channels: node features.
         num_classes: :math:`C`.
