@@ -45,7 +45,8 @@ def main() -> None:
         results[key] = run_node_hyperdrop(d, drop=drop, num_layers=l, splits=args.splits, epochs=args.epochs,
                                           warmup_epochs=args.warmup_epochs, progress=False)
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"meta": {"splits": args.splits, "epochs": args.epochs, "warmup_epochs": args.warmup_epochs,
+        args.out.write_text(json.dumps({"meta": {"splits": args.splits, "epochs": args.epochs,
+                                                 "warmup_epochs": args.warmup_epochs,
                                                  "threads": torch.get_num_threads()}, "results": results}, indent=1))
     print("\n| dataset | model | " + " | ".join(f"L={l}" for l in args.layers) + " |")
     print("|---|---|" + "---|" * len(args.layers))

@@ -212,6 +212,7 @@ def run_graph_classification(model: str = "hyperdrop", dataset: str = "gin-mutag
     """
     from hgnn.datasets import load
 
+    warmup = warmup_length(epochs, patience, warmup_epochs)  # a bad warm-up fails before the data loads
     data = load(dataset, root=root)
     if not getattr(data, "folds", None):
         raise ValueError(f"{dataset} has no fold files; use a gin-* dataset")
@@ -219,9 +220,8 @@ def run_graph_classification(model: str = "hyperdrop", dataset: str = "gin-mutag
     fold_ids = list(range(folds)) if isinstance(folds, int) else [int(f) for f in folds]
     ratio = REFERENCE_RATIOS.get(dataset, 0.8) if ratio is None else ratio
     avg_nodes = statistics.fmean(g.num_nodes for g in graphs)
-    warmup = warmup_length(epochs, patience, warmup_epochs)
-    config = dict(epochs=epochs, warmup_epochs=warmup, hidden=hidden, num_layers=num_layers, ratio=ratio, lr=lr, weight_decay=weight_decay,
-                  batch_size=batch_size, patience=patience, dropout=dropout, seed=seed)
+    config = dict(epochs=epochs, warmup_epochs=warmup, hidden=hidden, num_layers=num_layers, ratio=ratio, lr=lr,
+                  weight_decay=weight_decay, batch_size=batch_size, patience=patience, dropout=dropout, seed=seed)
     finished = {int(r["fold"]): r for r in done}
     if not set(finished) <= set(fold_ids):
         raise ValueError(f"done holds folds {sorted(set(finished) - set(fold_ids))} outside folds={fold_ids}")

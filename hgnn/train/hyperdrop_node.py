@@ -38,6 +38,7 @@ def run_node_hyperdrop(dataset: str = "cocitation-cora", *, drop: bool = True, n
     Returns per-split test accuracy of the best-validation epoch."""
     from hgnn.datasets import load
 
+    warmup = warmup_length(epochs, patience, warmup_epochs)
     hg = load(dataset, root=root)
     edge_index = study_graph(hg)
     split_ids = list(range(splits)) if isinstance(splits, int) else [int(s) for s in splits]
@@ -49,7 +50,7 @@ def run_node_hyperdrop(dataset: str = "cocitation-cora", *, drop: bool = True, n
         net = HyperDropNodeNet(hg.x.size(1), num_classes, num_layers=num_layers, ratio=ratio, dropout=dropout,
                                drop=drop)
         opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
-        sched = warmup_cosine(opt, warmup_length(epochs, patience, warmup_epochs), epochs)
+        sched = warmup_cosine(opt, warmup, epochs)
         best, state, best_epoch, bad, times = -1.0, None, -1, 0, []
         for epoch in tqdm(range(epochs), desc=f"{dataset} L={num_layers} drop={drop}", disable=not progress,
                           leave=False):

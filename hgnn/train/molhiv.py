@@ -59,12 +59,12 @@ def run_molhiv(model: str = "hyperdrop", *, seeds: int | Sequence[int] = 1, epoc
 
     if model not in MOL_MODELS:
         raise ValueError(f"model must be one of {MOL_MODELS}, got {model!r}")
+    warmup = warmup_length(epochs, patience, warmup_epochs)
     data = load("ogbg-molhiv", root=root)
     parts = {k: v[:subset] if subset else v for k, v in data.split.items()}
     graphs = {k: [data[i] for i in v.tolist()] for k, v in parts.items()}
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     device = torch.device(device)
-    warmup = warmup_length(epochs, patience, warmup_epochs)
     runs = []
     for seed in seed_list:
         seed_everything(seed)
