@@ -14,11 +14,12 @@ from hgnn.ops.backend import (
 from hgnn.ops.elementwise import inv_pow
 from hgnn.ops.gather_max import gather_max
 from hgnn.ops.scatter import REDUCTIONS, gather_scatter, scatter, scatter_softmax
-from hgnn.ops.spmm import SPARSE_DTYPES, csr_matmul, csr_matrix
+from hgnn.ops.spmm import LOW_PRECISION, SPARSE_DTYPES, csr_matmul, csr_matrix
 
 __all__ = [
     "BACKENDS",
     "HAS_TORCH_SCATTER",
+    "LOW_PRECISION",
     "REDUCTIONS",
     "SPARSE_DTYPES",
     "csr_matmul",

@@ -9,6 +9,7 @@ from torch import Tensor
 
 from hgnn.ops import backend as _backend
 from hgnn.ops.gather_max import gather_max
+from hgnn.ops.spmm import LOW_PRECISION
 
 REDUCTIONS = ("sum", "mean", "max", "min")
 
@@ -37,7 +38,9 @@ def scatter(
         \mathrm{out}_j = \bigoplus_{i \,:\, \mathrm{index}_i = j} \mathrm{src}_i,
         \qquad \oplus \in \{\textstyle\sum, \mathrm{mean}, \max, \min\}
 
-    and :math:`\mathrm{out}_j = 0` for a group :math:`j` that no row maps to.
+    and :math:`\mathrm{out}_j = 0` for a group :math:`j` that no row maps to. Sums and means of
+    ``float16`` / ``bfloat16`` rows are accumulated in ``float32`` and rounded once, so they are
+    finite wherever the result is in range.
 
     Args:
         src: ``[n, *]`` values.
@@ -52,6 +55,9 @@ def scatter(
         ``[m, *]`` tensor of ``src``'s dtype.
     """
     _check_reduce(reduce)
+    if reduce in ("sum", "mean") and src.dtype in LOW_PRECISION:
+        # float16 sums of large groups overflow: accumulate in float32, round once.
+        return scatter(src.float(), index, dim_size, reduce, backend).to(src.dtype)
     name = _backend.resolve(reduce, src.device, backend)
     if name == "torch_scatter":
         return _backend.torch_scatter.scatter(src, index, dim=0, dim_size=dim_size, reduce=reduce)
@@ -89,6 +95,8 @@ def scatter_softmax(src: Tensor, index: Tensor, dim_size: int, backend: str | No
     """
     if src.numel() == 0:
         return src.clone()
+    if src.dtype in LOW_PRECISION:
+        return scatter_softmax(src.float(), index, dim_size, backend).to(src.dtype)
     group_max = scatter(src.detach(), index, dim_size, "max", backend)
     exp = (src - group_max.index_select(0, index)).exp()
     denom = scatter(exp, index, dim_size, "sum", backend)

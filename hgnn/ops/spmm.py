@@ -5,6 +5,8 @@ import torch
 from torch import Tensor
 
 SPARSE_DTYPES = (torch.float32, torch.float64)
+#: Floating types whose sums are accumulated in float32 (they overflow or round badly on their own).
+LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 
 def csr_matrix(crow: Tensor, col: Tensor, value: Tensor, shape: tuple[int, int]) -> Tensor:
@@ -32,33 +34,73 @@ def _spmm(a: Tensor, x: Tensor) -> Tensor:
     return out.addmm_(a, x, beta=0.0)
 
 
+#: Rows of the ``[rows, F]`` gathered products held at once when the stored values need a gradient.
+_SDDMM_BLOCK_ELEMENTS = 1 << 22
+
+
+def _sampled_dot(grad: Tensor, x: Tensor, rows: Tensor, cols: Tensor) -> Tensor:
+    r"""``out[i] = <grad[rows[i]], x[cols[i]]>`` for every stored entry, in blocks of bounded size."""
+    out = grad.new_empty(rows.numel())
+    step = max(1, _SDDMM_BLOCK_ELEMENTS // max(1, grad.size(1)))
+    for start in range(0, rows.numel(), step):
+        stop = start + step
+        g = grad.index_select(0, rows[start:stop])
+        out[start:stop] = (g * x.index_select(0, cols[start:stop])).sum(1)
+    return out
+
+
 class _CSRMatmul(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, a: Tensor, a_t: Tensor, x: Tensor) -> Tensor:  # type: ignore[override]
+    def forward(ctx, a, a_t, x, value, rows, cols):  # type: ignore[override]
         ctx.a_t = a_t
+        if value is not None and ctx.needs_input_grad[3]:
+            ctx.save_for_backward(x, rows, cols)
         return _spmm(a, x)
 
     @staticmethod
     def backward(ctx, grad: Tensor):  # type: ignore[override]
-        grad_x = _spmm(ctx.a_t, grad.contiguous()) if ctx.needs_input_grad[2] else None
-        return None, None, grad_x
+        grad = grad.contiguous()
+        grad_x = _spmm(ctx.a_t, grad) if ctx.needs_input_grad[2] else None
+        grad_value = None
+        if ctx.needs_input_grad[3]:
+            x, rows, cols = ctx.saved_tensors
+            grad_value = _sampled_dot(grad, x, rows, cols)
+        return None, None, grad_x, grad_value, None, None
 
 
-def csr_matmul(a: Tensor, a_t: Tensor, x: Tensor) -> Tensor:
+def csr_matmul(
+    a: Tensor,
+    a_t: Tensor,
+    x: Tensor,
+    value: Tensor | None = None,
+    rows: Tensor | None = None,
+    cols: Tensor | None = None,
+) -> Tensor:
     r"""Compute :math:`A X` for a sparse-CSR ``A`` whose transpose is already built.
 
     .. math::
-        Y = A X, \qquad \frac{\partial L}{\partial X} = A^\top \frac{\partial L}{\partial Y}
+        Y = A X, \qquad \frac{\partial L}{\partial X} = A^\top \frac{\partial L}{\partial Y},
+        \qquad \frac{\partial L}{\partial a_i} = \Big\langle \frac{\partial L}{\partial Y}_{r_i},\,
+        X_{c_i} \Big\rangle
 
     PyTorch's own backward of ``sparse.mm`` rebuilds :math:`A^\top` on every call; passing the
-    cached transpose makes the backward as cheap as the forward. ``A``'s values get no gradient.
+    cached transpose makes the backward as cheap as the forward. The stored values of ``a`` get a
+    gradient only through ``value``: pass the ``[nnz]`` tensor :math:`a_i` that ``a`` and ``a_t``
+    were built from (detached), with the row :math:`r_i` and column :math:`c_i` of each entry, and
+    its gradient is the sampled product above (computed in blocks, never ``[nnz, F]`` at once).
 
     Args:
         a: ``[m, n]`` sparse-CSR matrix.
         a_t: ``[n, m]`` sparse-CSR matrix equal to ``a.T``.
         x: ``[n, F]`` dense, same dtype and device as ``a``.
+        value: optional ``[nnz]`` entries of ``a`` (any order) that should receive a gradient.
+        rows, cols: ``[nnz]`` int64 row and column of each entry of ``value``; required with it.
 
     Returns:
         ``[m, F]`` dense.
     """
-    return _CSRMatmul.apply(a, a_t, x)
+    if value is not None and (rows is None or cols is None):
+        raise ValueError("csr_matmul: value needs rows and cols (the position of each entry in a)")
+    if value is not None and x.dim() != 2:
+        raise ValueError(f"csr_matmul: value gradients need a 2-D x, got shape {list(x.shape)}")
+    return _CSRMatmul.apply(a, a_t, x, value, rows, cols)

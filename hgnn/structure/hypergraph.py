@@ -26,6 +26,10 @@ from hgnn.structure.validate import (
 )
 
 _LEVELS = ("node", "edge", "incidence")
+#: Cache entries that depend on the incidence alone, never on the hyperedge weights.
+_STRUCTURE_KEYS = frozenset(
+    {"unit_weight", "node_degree", "edge_degree", "edge_order", "node_order", "edge_to_node_order"}
+)
 
 
 def _degree(index: Tensor, size: int, weight: Tensor | None = None, dtype=torch.float32) -> Tensor:
@@ -256,11 +260,27 @@ class Hypergraph:
             parts.append(f"device={self.device}")
         return f"{type(self).__name__}({', '.join(parts)})"
 
+    @property
+    def has_learnable_weight(self) -> bool:
+        """Whether the hyperedge weights require grad (learned weights, e.g. structure learning).
+
+        Then nothing derived from them (weighted degrees, normalisations, sparse operators) is
+        cached on the hypergraph: it is rebuilt at every call, so that every forward pass records
+        its own autograd graph and gradients reach the weights in every training step.
+        """
+        return self._edge_weight is not None and self._edge_weight.requires_grad
+
     def _cached(self, key: Any, build):
+        """``build()``, computed once and kept under ``key``.
+
+        Only the structure-only entries of :data:`_STRUCTURE_KEYS` are kept when the weights are
+        learnable (:attr:`has_learnable_weight`): anything else may depend on them.
+        """
         value = self._cache.get(key)
         if value is None:
             value = build()
-            self._cache[key] = value
+            if key in _STRUCTURE_KEYS or not self.has_learnable_weight:
+                self._cache[key] = value
         return value
 
     def _replace(self, **changes: Any) -> "Hypergraph":

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import torch
 from torch import Tensor
 
-from hgnn.ops import SPARSE_DTYPES, csr_matmul, gather_scatter, inv_pow, resolve, scatter, scatter_softmax
+from hgnn.ops import LOW_PRECISION, SPARSE_DTYPES, csr_matmul, gather_scatter, inv_pow, resolve, scatter, scatter_softmax
 from hgnn.structure.hypergraph import Hypergraph
 
 AGGREGATIONS = ("sum", "mean", "max", "min", "softmax")
@@ -55,9 +55,14 @@ def incidence_matmul(
         direction: ``"node_to_edge"`` or ``"edge_to_node"``.
         value: ``[nnz]`` incidence values :math:`a_i` (ones when ``None``), or a zero-argument
             function returning them, called only when the operator is not cached yet.
-        key: when given, the sparse operator is cached on ``hg`` under ``key``; ``value`` must then
-            depend on the structure only. Values that carry gradients must not be cached.
+        key: when given, the operator is cached on ``hg`` under ``key``; ``value`` must then be a
+            function of the structure and the hyperedge weights only. Nothing is cached while the
+            weights are learnable (:attr:`~hgnn.Hypergraph.has_learnable_weight`).
         backend: ``None``/``"auto"``, ``"sparse"``, ``"native"`` or ``"torch_scatter"``.
+
+    Every back-end gives the same values and the same gradients, for ``x`` and for values that
+    require grad (a tensor ``value``, or one built from learnable hyperedge weights).
+    ``float16`` / ``bfloat16`` inputs are summed in ``float32`` and the result rounded once.
 
     Returns:
         ``[num_dst, *]`` tensor.
@@ -66,34 +71,36 @@ def incidence_matmul(
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
     src, dst, num_src, num_dst = _endpoints(hg, direction)
     _check_input(x, num_src, "x", "node" if direction == "node_to_edge" else "hyperedge")
+    if x.dtype in LOW_PRECISION:
+        # Sums over large groups overflow float16 (and lose bfloat16's few mantissa bits): accumulate
+        # in float32 and round once. The backward pass, through the same casts, is float32 too.
+        out = incidence_matmul(x.float(), hg, direction, value, key, backend)
+        return out.to(x.dtype)
     name = resolve("weighted_sum", x.device, backend)
+    dtype = x.dtype
+    sparse = name == "sparse" and dtype in SPARSE_DTYPES and x.device == hg.device
     lazy = callable(value)
-    if lazy and key is not None:
+    if lazy and key is not None:  # the values, kept on hg (unless the weights are learnable)
         build = value
         value = lambda: hg._cached(("incidence_value", direction, key), build)  # noqa: E731
-    values = None if lazy else value
-    use_sparse = (
-        name == "sparse"
-        and x.dtype in SPARSE_DTYPES
-        and x.device == hg.device
-        and (values is None or not values.requires_grad)
-    )
-    if use_sparse:
-        dtype = x.dtype
-
-        def build_values() -> Tensor:
-            v = value() if lazy else values
-            if v is None:
-                return torch.ones(hg.num_incidences, dtype=dtype, device=hg.device)
-            return v.to(dtype)
-
-        a, a_t = hg.incidence_csr(direction, build_values, key=None if key is None else (key, dtype))
+    if sparse and key is not None and (value is None or lazy) and not hg.has_learnable_weight:
+        # A fixed operator: built once per (key, dtype) and kept on hg.
+        values_of = value if lazy else lambda: torch.ones(hg.num_incidences, device=hg.device)
+        a, a_t = hg.incidence_csr(direction, lambda: values_of().to(dtype), key=(key, dtype))
         flat = x.reshape(num_src, math.prod(x.shape[1:]))
         return csr_matmul(a, a_t, flat).reshape(num_dst, *x.shape[1:])
-    if lazy:
-        values = value()
+    values = value() if lazy else value
     if values is not None:
-        values = values.to(x.dtype)
+        values = values.to(dtype)
+    if sparse:
+        # Built afresh: the values may carry a gradient, which flows back through csr_matmul.
+        grad = values is not None and values.requires_grad and torch.is_grad_enabled()
+        if values is None:
+            values = torch.ones(hg.num_incidences, dtype=dtype, device=hg.device)
+        a, a_t = hg.incidence_csr(direction, values.detach())
+        flat = x.reshape(num_src, math.prod(x.shape[1:]))
+        out = csr_matmul(a, a_t, flat, values, dst, src) if grad else csr_matmul(a, a_t, flat)
+        return out.reshape(num_dst, *x.shape[1:])
     return gather_scatter(x, src, dst, num_dst, values, "sum", backend="native" if name == "sparse" else name)
 
 
