@@ -7,6 +7,7 @@ gather + scatter. Every path returns zeros for a hyperedge (node) with no incide
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable
 
@@ -18,6 +19,25 @@ from hgnn.structure.hypergraph import Hypergraph
 
 AGGREGATIONS = ("sum", "mean", "max", "min", "softmax")
 DIRECTIONS = ("node_to_edge", "edge_to_node")
+
+
+def accumulate_in_float32(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    r"""Run a propagation ``fn(x, hg, ...)`` in ``float32`` when ``x`` is ``float16`` / ``bfloat16``.
+
+    The result is rounded back to ``x``'s dtype once, at the end; the intermediate hyperedge rows
+    and their gradients never are, so a hyperedge with :math:`10^5` members does not overflow
+    ``float16`` (whose largest value is 65504) in the forward or the backward pass. Autocast is
+    off inside, so its lower-precision products do not undo this. Other dtypes pass through.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(x: Tensor, hg: Hypergraph, *args: Any, **kwargs: Any) -> Tensor:
+        if isinstance(x, Tensor) and x.dtype in LOW_PRECISION:
+            with torch.autocast(device_type=x.device.type, enabled=False):
+                return fn(x.float(), hg, *args, **kwargs).to(x.dtype)
+        return fn(x, hg, *args, **kwargs)
+
+    return wrapper
 
 
 def _endpoints(hg: Hypergraph, direction: str) -> tuple[Tensor, Tensor, int, int]:
@@ -74,8 +94,8 @@ def incidence_matmul(
     if x.dtype in LOW_PRECISION:
         # Sums over large groups overflow float16 (and lose bfloat16's few mantissa bits): accumulate
         # in float32 and round once. The backward pass, through the same casts, is float32 too.
-        out = incidence_matmul(x.float(), hg, direction, value, key, backend)
-        return out.to(x.dtype)
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            return incidence_matmul(x.float(), hg, direction, value, key, backend).to(x.dtype)
     name = resolve("weighted_sum", x.device, backend)
     dtype = x.dtype
     sparse = name == "sparse" and dtype in SPARSE_DTYPES and x.device == hg.device

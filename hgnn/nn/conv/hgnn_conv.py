@@ -6,7 +6,7 @@ from torch import Tensor, nn
 
 from hgnn.nn.conv._utils import check_features
 from hgnn.ops import inv_pow
-from hgnn.structure import Hypergraph, as_hypergraph, incidence_matmul
+from hgnn.structure import Hypergraph, accumulate_in_float32, as_hypergraph, incidence_matmul
 
 
 def hgnn_normalization(hg: Hypergraph) -> tuple[Tensor, Tensor]:
@@ -29,6 +29,7 @@ def hgnn_normalization(hg: Hypergraph) -> tuple[Tensor, Tensor]:
     return to_edge, to_node
 
 
+@accumulate_in_float32
 def hgnn_smoothing(x: Tensor, hg: Hypergraph, backend: str | None = None) -> Tensor:
     r"""Apply :math:`L = D_v^{-1/2} H W D_e^{-1} H^\top D_v^{-1/2}` to ``x`` (``[N, F]`` -> ``[N, F]``).
 

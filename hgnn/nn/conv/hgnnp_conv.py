@@ -5,9 +5,10 @@ from torch import Tensor
 
 from hgnn.ops import inv_pow
 from hgnn.nn.conv.hgnn_conv import HGNNConv
-from hgnn.structure import Hypergraph, incidence_matmul, node_to_edge
+from hgnn.structure import Hypergraph, accumulate_in_float32, incidence_matmul, node_to_edge
 
 
+@accumulate_in_float32
 def hgnnp_smoothing(x: Tensor, hg: Hypergraph, backend: str | None = None) -> Tensor:
     r"""Two-stage mean message passing of HGNN+: :math:`D_v^{-1} H W D_e^{-1} H^\top X`.
 

@@ -6,9 +6,10 @@ from torch import Tensor
 from hgnn.ops import inv_pow
 from hgnn.nn.conv.hgnn_conv import HGNNConv
 from hgnn.ops import scatter
-from hgnn.structure import Hypergraph, incidence_matmul, node_to_edge
+from hgnn.structure import Hypergraph, accumulate_in_float32, incidence_matmul, node_to_edge
 
 
+@accumulate_in_float32
 def unigcn_smoothing(x: Tensor, hg: Hypergraph, backend: str | None = None) -> Tensor:
     r"""UniGCN's propagation :math:`D_v^{-1/2} H \tilde D_e^{-1/2} W D_e^{-1} H^\top X`.
 
