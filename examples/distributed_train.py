@@ -8,10 +8,16 @@ edge-dependent node classification (CoNHD / an incidence scorer) on an ENC datas
 Every process loads the hypergraph and takes its share of the training targets
 (``hgnn.train.distributed``: a DistributedSampler over the training nodes, or over the training
 hyperedges for ENC), trains on sampled ``NodeLoader`` / ``HyperedgeLoader`` batches, and
-DistributedDataParallel averages the gradients (gloo on CPU, NCCL on GPUs). Rank 0 evaluates on
-exact batches (accuracy; micro-F1 for ENC) and writes a checkpoint after every epoch (atomically);
-a run started again with the same ``--checkpoint`` resumes after the last saved epoch (loaded with
-``weights_only=True``).
+DistributedDataParallel averages the gradients (gloo on CPU, NCCL on GPUs). Run without torchrun
+(``python examples/distributed_train.py ...``) it trains as a single process.
+
+Rank 0 evaluates on exact batches (accuracy; micro-F1 for ENC) and writes a checkpoint after every
+epoch (atomically, ``hgnn.train.checkpoint``): weights, Adam's state, the epoch, the best
+validation score so far and every rank's RNG states. A run started again with the same
+``--checkpoint`` (and the same options and number of processes) resumes after the last saved epoch
+and ends with the same weights as a run that never stopped (bit for bit on CPUs; try it with
+``--stop-after``). Checkpoints are taken at epoch boundaries only. Every rank reads the checkpoint,
+so on several machines ``--checkpoint`` must be on a shared filesystem.
 """
 from __future__ import annotations
 
@@ -26,6 +32,8 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from hgnn.datasets import load
+from hgnn.io import check_output_path
+from hgnn.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from hgnn.train.distributed import distributed_hyperedge_loader, distributed_node_loader
 
 
@@ -131,9 +139,13 @@ def main() -> None:
     enc = args.dataset.startswith("enc-")
     if args.max_edges_per_node is None:
         args.max_edges_per_node = 40 if enc else 10
+    check_output_path(args.checkpoint, "--checkpoint")  # before any training, not after the first epoch
 
     cuda = torch.cuda.is_available()
-    dist.init_process_group("nccl" if cuda else "gloo")
+    if "WORLD_SIZE" in os.environ:  # launched by torchrun
+        dist.init_process_group("nccl" if cuda else "gloo")
+    else:  # a single process: an in-memory store instead of torchrun's rendezvous
+        dist.init_process_group("nccl" if cuda else "gloo", store=dist.HashStore(), rank=0, world_size=1)
     rank, world = dist.get_rank(), dist.get_world_size()
     device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}") if cuda else torch.device("cpu")
     if cuda:
@@ -142,18 +154,26 @@ def main() -> None:
         torch.set_num_threads(1)
 
     model, loader, step_loss, evaluate, opt_kwargs = (enc_task if enc else node_task)(args, device, cuda)
+    opt = torch.optim.Adam(model.parameters(), **opt_kwargs)
     torch.manual_seed(args.seed + rank)  # each rank samples its own neighbourhoods and dropout masks
-    ddp = DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
-    opt = torch.optim.Adam(ddp.parameters(), **opt_kwargs)
     metric = "micro-F1" if enc else "accuracy"
     start, best = 0, {"val": -1.0, "test": 0.0, "epoch": -1}
-    if args.checkpoint.exists():
-        state = torch.load(args.checkpoint, map_location=device, weights_only=True)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
+    found = torch.tensor([float(args.checkpoint.exists())], device=device)
+    dist.all_reduce(found)
+    if 0 < found.item() < world:
+        raise SystemExit(f"{args.checkpoint} exists for {int(found.item())} of {world} processes; "
+                         "put it on a filesystem every process sees")
+    if found.item():  # resume before DDP is built: an error here leaves no reducer behind
+        state = load_checkpoint(args.checkpoint, model=model, optimizer=opt, restore_rng=False)
         start, best = state["epoch"] + 1, state["best"]
+        if len(state["rng"]) == world:  # each rank continues its own random draws
+            set_rng_state(state["rng"][rank])
+        elif rank == 0:
+            print(f"note: {args.checkpoint} was written by {len(state['rng'])} processes, this run has {world}: "
+                  "training continues but will not repeat an uninterrupted run", flush=True)
         if rank == 0:
             print(f"resuming after epoch {state['epoch']} from {args.checkpoint}")
+    ddp = DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
     for epoch in range(start, args.epochs):
         loader.sampler.set_epoch(epoch)
         ddp.train()
@@ -165,12 +185,13 @@ def main() -> None:
                 torch.nn.utils.clip_grad_norm_(ddp.parameters(), 1.0)
             opt.step()
         if rank == 0:
-            val = evaluate("val")
+            val = float(evaluate("val"))
             if val > best["val"]:
-                best = {"val": val, "test": evaluate("test"), "epoch": epoch}
-            tmp = args.checkpoint.with_suffix(".tmp")
-            torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch, "best": best}, tmp)
-            os.replace(tmp, args.checkpoint)
+                best = {"val": val, "test": float(evaluate("test")), "epoch": epoch}
+        states = [None] * world
+        dist.all_gather_object(states, rng_state())  # after evaluation: what the next epoch starts from
+        if rank == 0:
+            save_checkpoint(args.checkpoint, model=model, optimizer=opt, epoch=epoch, rng=states, best=best)
             print(f"epoch {epoch:3d}  loss {loss.item():.3f}  val {metric} {val:.4f}  best val {best['val']:.4f} "
                   f"(test {best['test']:.4f} at epoch {best['epoch']})", flush=True)
         dist.barrier()

@@ -6,6 +6,8 @@
 * :mod:`~hgnn.train.trainer`: :func:`fit`, a full-batch loop with early stopping on validation;
 * :mod:`~hgnn.train.experiment`: :func:`run_node_classification`, multi-seed runs behind ``hgnn train``;
 * :mod:`~hgnn.train.plot`: :func:`plot_curves`;
+* :mod:`~hgnn.train.checkpoint`: :func:`save_checkpoint` / :func:`load_checkpoint`, checkpoints that
+  resume exactly (weights, optimizer, scheduler, epoch, RNG states);
 * :mod:`~hgnn.train.enc`: edge-dependent node classification (CoNHD and baselines);
 * :mod:`~hgnn.train.graph`: graph classification by 10-fold cross-validation (EHGNN and baselines);
 * :mod:`~hgnn.train.hyperdrop_node`: deep GCN node classification with and without HyperDrop;
@@ -43,3 +45,6 @@ __all__ += ["MOL_MODELS", "run_molhiv"]
 from hgnn.train.hyperdrop_node import run_node_hyperdrop
 
 __all__ += ["run_node_hyperdrop"]
+from hgnn.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+
+__all__ += ["load_checkpoint", "rng_state", "save_checkpoint", "set_rng_state"]
