@@ -9,6 +9,7 @@ labels).
 """
 from __future__ import annotations
 
+import operator
 import warnings
 from typing import Any, Callable, Iterable, Sequence
 
@@ -44,6 +45,20 @@ def _sort(index: Tensor, size: int) -> tuple[Tensor, Tensor]:
     ptr = torch.zeros(size + 1, dtype=torch.long, device=index.device)
     torch.cumsum(torch.bincount(index, minlength=size), 0, out=ptr[1:])
     return perm, ptr
+
+
+def _node_id(value: Any, edge: int) -> int:
+    """``value`` as a Python int if it is an integer (int, NumPy / torch integer scalar); else
+    ``TypeError``. Floats are refused, never truncated: ``1.7`` is not node 1."""
+    if isinstance(value, bool) or (isinstance(value, Tensor) and value.dtype == torch.bool):
+        raise TypeError(f"edges[{edge}] holds the boolean {value!r}; node ids must be integers")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(
+            f"edges[{edge}] holds {value!r} ({type(value).__name__}); node ids must be integers "
+            "(floats are not truncated: convert them with int() if that is what you mean)"
+        ) from None
 
 
 def _map_dict(data: dict[str, Tensor], fn) -> dict[str, Tensor]:
@@ -195,11 +210,7 @@ class Hypergraph:
             **kwargs: passed to :class:`Hypergraph` (``x``, ``edge_weight``, ...).
         """
         edges = [list(e) for e in edges]
-        for j, members in enumerate(edges):
-            for v in members:
-                if isinstance(v, bool) or not isinstance(v, int) and not hasattr(v, "__index__"):
-                    raise TypeError(f"edges[{j}] holds {v!r}; node ids must be integers")
-        nodes = [int(v) for members in edges for v in members]
+        nodes = [_node_id(v, j) for j, members in enumerate(edges) for v in members]
         edge_ids = [j for j, members in enumerate(edges) for _ in members]
         index = torch.tensor([nodes, edge_ids], dtype=torch.long, device=device).view(2, -1)
         kwargs.setdefault("num_edges", len(edges))

@@ -1,4 +1,5 @@
 """The Hypergraph container: edge lists, degrees, sorted orders, CSR operators, moves, pytree."""
+import numpy as np
 import pytest
 import torch
 import torch.utils._pytree as pytree
@@ -37,6 +38,21 @@ def test_from_edge_list_infers_num_nodes_and_rejects_non_integers():
     assert (hg.num_nodes, hg.num_edges) == (5, 3)
     with pytest.raises(TypeError, match=r"edges\[1\]"):
         Hypergraph.from_edge_list([[0], [1.5]])
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [torch.tensor(1.7), torch.tensor([1.7])[0], np.float64(1.7), np.float32(1.0), torch.tensor(True), True, "1", None],
+    ids=["tensor-float", "tensor-element", "np-float64", "np-float32", "tensor-bool", "bool", "str", "none"],
+)
+def test_from_edge_list_never_truncates_or_coerces(bad):
+    with pytest.raises(TypeError, match=r"edges\[1\].*integers"):
+        Hypergraph.from_edge_list([[0], [2, bad]])
+
+
+def test_from_edge_list_takes_integer_scalars_of_any_kind():
+    edges = [[np.int64(0), torch.tensor(3)], [np.int32(1), torch.tensor([2])[0]], list(torch.tensor([4, 0])), np.array([1, 2])]
+    assert Hypergraph.from_edge_list(edges).to_edge_list() == [[0, 3], [1, 2], [4, 0], [1, 2]]
 
 
 @SETTINGS
