@@ -4,23 +4,27 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch import Tensor
 
 from hgnn.structure.hypergraph import Hypergraph
 
 
 def to_pyg(hg: Hypergraph) -> Any:
-    """Convert to :class:`torch_geometric.data.HyperGraphData`.
+    """Convert to PyG: a :class:`~hgnn.structure.pyg_data.HypergraphData`, PyG's
+    ``HyperGraphData`` with its exact number of hyperedges.
 
     ``edge_index`` is ``hg.hyperedge_index``; ``x``, ``edge_attr`` and ``y`` carry over; the weights
     go to ``hyperedge_weight`` (the argument name of PyG's ``HypergraphConv``), per-incidence
     features to ``incidence_attr``; node extras keep their names, hyperedge and incidence extras are
-    prefixed ``edge_`` and ``incidence_`` (so a batch's ``batch`` and ``edge_batch`` both survive). PyG infers the number of
-    hyperedges as ``max id + 1``, so the exact sizes are also stored as ``num_nodes`` and
-    ``num_hyperedges``.
+    prefixed ``edge_`` and ``incidence_`` (so a batch's ``batch`` and ``edge_batch`` both survive).
+    The sizes are stored as ``num_nodes`` and ``num_hyperedges``, so that PyG's ``Batch`` and
+    ``DataLoader`` shift each graph's hyperedge ids by the true counts, empty hyperedges included
+    (PyG's own class would count ``max id + 1``). :func:`from_pyg` inverts it, for one graph or a
+    batch.
     """
-    from torch_geometric.data.hypergraph_data import HyperGraphData
+    from hgnn.structure.pyg_data import HypergraphData
 
-    data = HyperGraphData(x=hg.x, edge_index=hg.hyperedge_index, edge_attr=hg.edge_attr, y=hg.y)
+    data = HypergraphData(x=hg.x, edge_index=hg.hyperedge_index, edge_attr=hg.edge_attr, y=hg.y)
     data.num_nodes = hg.num_nodes
     data.num_hyperedges = hg.num_edges
     if hg.is_weighted:
@@ -35,22 +39,81 @@ def to_pyg(hg: Hypergraph) -> Any:
     return data
 
 
+#: Attributes :func:`from_pyg` reads as fields, not as extras.
+_PYG_FIELDS = frozenset(
+    {"x", "y", "edge_index", "edge_attr", "hyperedge_weight", "incidence_attr", "num_nodes", "num_hyperedges",
+     "batch", "ptr"}
+)
+
+
+def _batch_edge_counts(data: Any, num_edges: int) -> Tensor:
+    """``[B]`` hyperedges per graph of a PyG ``Batch``: the stored counts, else the differences of
+    the ``edge_index`` increments PyG applied."""
+    stored = data._store.get("num_hyperedges") if "num_hyperedges" in data._store else None
+    if isinstance(stored, Tensor):
+        return stored.to(torch.long).view(-1)
+    inc = data._inc_dict["edge_index"][:, 1].reshape(-1).to(torch.long)
+    return torch.diff(torch.cat([inc, inc.new_tensor([num_edges])]))
+
+
 def from_pyg(data: Any, **kwargs: Any) -> Hypergraph:
-    """Build a :class:`Hypergraph` from a PyG ``HyperGraphData`` (or any ``Data`` whose
-    ``edge_index`` is a ``[2, nnz]`` hyperedge index).
+    """Build a :class:`Hypergraph` from PyG's ``HyperGraphData`` (or any ``Data`` whose
+    ``edge_index`` is a ``[2, nnz]`` hyperedge index), or from a ``Batch`` of them.
 
     Reads ``x``, ``edge_attr``, ``y``, ``hyperedge_weight`` and ``incidence_attr``; sizes come from
-    ``num_hyperedges`` / the stored ``num_nodes`` when present (as :func:`to_pyg` writes them).
-    Extra keyword arguments go to the constructor.
+    ``num_nodes`` / ``num_hyperedges`` when present (as :func:`to_pyg` writes them). Tensors named
+    ``edge_<key>`` / ``incidence_<key>`` with one row per hyperedge / incidence become
+    ``edge_data[key]`` / ``incidence_data[key]``, other tensors with one row per node become
+    ``node_data``; attributes of other shapes are left out. From a ``Batch`` the result is the
+    batched hypergraph, as :func:`hgnn.structure.batch` builds it: ``node_data["batch"]`` is PyG's
+    ``batch`` vector and ``edge_data["batch"]`` the graph of each hyperedge. Extra keyword
+    arguments go to the constructor.
     """
+    from torch_geometric.data import Batch
+
     store = data._store if hasattr(data, "_store") else data
-    num_nodes = store.get("num_nodes") if hasattr(store, "get") else None
-    if num_nodes is None and getattr(data, "x", None) is not None:
-        num_nodes = data.x.size(0)
-    kwargs.setdefault("num_nodes", num_nodes)
-    kwargs.setdefault("num_edges", getattr(data, "num_hyperedges", None))
+    edge_index = getattr(data, "edge_index", None)
+    if not isinstance(edge_index, Tensor):
+        raise TypeError(f"data.edge_index must be a [2, nnz] hyperedge index tensor, got {type(edge_index).__name__}")
+    is_batch = isinstance(data, Batch)
+    if is_batch:
+        num_nodes = int(data.num_nodes)
+        num_edges = int(data.num_edges)
+    else:
+        num_nodes = store.get("num_nodes") if hasattr(store, "get") else None
+        if num_nodes is None and getattr(data, "x", None) is not None:
+            num_nodes = data.x.size(0)
+        num_edges = store.get("num_hyperedges") if hasattr(store, "get") else None
+        num_edges = int(num_edges) if isinstance(num_edges, Tensor) and num_edges.numel() == 1 else num_edges
+    num_nodes = kwargs.pop("num_nodes", num_nodes)
+    num_edges = kwargs.pop("num_edges", num_edges)
+    nnz = edge_index.size(1) if edge_index.dim() == 2 else -1
+    extras: dict[str, dict[str, Tensor]] = {"node": {}, "edge": {}, "incidence": {}}
+    for key in list(store.keys()) if hasattr(store, "keys") else []:
+        value = store[key]
+        if key in _PYG_FIELDS or not isinstance(value, Tensor) or value.dim() == 0:
+            continue
+        if key.startswith("edge_") and key[5:].isidentifier():
+            level, name, rows = "edge", key[5:], num_edges
+        elif key.startswith("incidence_") and key[10:].isidentifier():
+            level, name, rows = "incidence", key[10:], nnz
+        else:
+            level, name, rows = "node", key, num_nodes
+        if rows is None or value.size(0) == rows:
+            extras[level][name] = value
+    if is_batch:
+        counts = _batch_edge_counts(data, num_edges)
+        graphs = torch.arange(counts.numel(), device=edge_index.device)
+        extras["node"]["batch"] = data.batch
+        extras["edge"]["batch"] = torch.repeat_interleave(graphs, counts.to(edge_index.device))
+    elif isinstance(store.get("batch") if hasattr(store, "get") else None, Tensor):
+        extras["node"]["batch"] = store.get("batch")
+    for level in ("node", "edge", "incidence"):
+        kwargs[f"{level}_data"] = {**extras[level], **(kwargs.get(f"{level}_data") or {})}
     return Hypergraph(
-        data.edge_index,
+        edge_index,
+        num_nodes=num_nodes,
+        num_edges=num_edges,
         x=getattr(data, "x", None),
         edge_attr=getattr(data, "edge_attr", None),
         y=getattr(data, "y", None),

@@ -3,8 +3,9 @@ import networkx as nx
 import pytest
 import torch
 from hypothesis import given
+from hypothesis import strategies as st
 
-from _hg_reference import F64, SETTINGS, dense_H, hypergraphs
+from _hg_reference import F64, SETTINGS, assert_hg_equal, dense_H, hypergraphs
 from hgnn.structure import Hypergraph, batch, from_networkx, from_pyg, to_networkx, to_pyg
 
 pytest.importorskip("torch_geometric")
@@ -109,3 +110,55 @@ def test_from_networkx_rejects_non_bipartite():
     graph.add_edge(0, 1)
     with pytest.raises(ValueError, match="hyperedge"):
         from_networkx(graph)
+
+
+def test_pyg_batching_keeps_weights_with_trailing_empty_hyperedges():
+    """PyG's own HyperGraphData counts max id + 1 hyperedges: graph 2's hyperedge would then read
+    graph 1's empty hyperedge's weight (3.0 instead of 10.0)."""
+    from torch_geometric.data import Batch
+    from torch_geometric.loader import DataLoader
+
+    a = Hypergraph.from_edge_list([[0, 1], [1, 2], []], num_nodes=3, edge_weight=torch.tensor([1.0, 2.0, 3.0]))
+    b = Hypergraph.from_edge_list([[0, 1]], num_nodes=2, edge_weight=torch.tensor([10.0]))
+    for pyg in (Batch.from_data_list([a.to_pyg(), b.to_pyg()]), next(iter(DataLoader([a.to_pyg(), b.to_pyg()], batch_size=2)))):
+        assert pyg.edge_index[1].tolist() == [0, 0, 1, 1, 3, 3]
+        assert pyg.hyperedge_weight[pyg.edge_index[1]].tolist() == [1.0, 1.0, 2.0, 2.0, 10.0, 10.0]
+        hg = Hypergraph.from_pyg(pyg)
+        assert (hg.num_nodes, hg.num_edges) == (5, 4)
+        assert hg.batch.tolist() == [0, 0, 0, 1, 1] and hg.edge_batch.tolist() == [0, 0, 0, 1]
+        assert_hg_equal(hg, batch([a, b]))
+
+
+FLAGS = st.fixed_dictionaries({k: st.booleans() for k in ("x", "edge_attr", "incidence_attr", "y", "data")})
+PYG_LISTS = st.tuples(FLAGS, st.booleans()).flatmap(
+    lambda fw: st.lists(hypergraphs(max_nodes=6, max_edges=4, features=fw[0], weighted=fw[1]), min_size=1, max_size=4)
+)
+
+
+@SETTINGS
+@given(graphs=PYG_LISTS)
+def test_pyg_batching_round_trips(graphs):
+    """Any list through PyG's Batch / DataLoader and back: the same hypergraph as our own batch()
+    (structure, weights, features, extras, node and hyperedge batch vectors), and each graph back."""
+    from torch_geometric.data import Batch
+    from torch_geometric.loader import DataLoader
+
+    want = batch(graphs)
+    pyg = Batch.from_data_list([g.to_pyg() for g in graphs])
+    assert_hg_equal(from_pyg(pyg), want)
+    (loaded,) = list(DataLoader([g.to_pyg() for g in graphs], batch_size=len(graphs)))
+    assert_hg_equal(from_pyg(loaded), want)
+    for g, data in zip(graphs, pyg.to_data_list()):
+        assert_hg_equal(from_pyg(data), g)
+
+
+def test_from_pyg_of_a_batch_of_plain_pyg_data():
+    """A Batch of PyG's own HyperGraphData: sizes from PyG's increments, batch vectors kept."""
+    from torch_geometric.data import Batch
+    from torch_geometric.data.hypergraph_data import HyperGraphData
+
+    parts = [HyperGraphData(edge_index=torch.tensor([[0, 1, 1], [0, 0, 1]]), x=torch.randn(3, 2)),
+             HyperGraphData(edge_index=torch.tensor([[0, 1], [0, 0]]), x=torch.randn(2, 2))]
+    hg = from_pyg(Batch.from_data_list(parts))
+    assert (hg.num_nodes, hg.num_edges) == (5, 3)
+    assert hg.batch.tolist() == [0, 0, 0, 1, 1] and hg.edge_batch.tolist() == [0, 0, 1]
