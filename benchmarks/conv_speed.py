@@ -34,7 +34,6 @@ Writes ``benchmarks/results/conv_speed.json`` and prints a Markdown table.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
@@ -44,6 +43,7 @@ import torch
 from tqdm.auto import tqdm
 
 from hgnn import Hypergraph
+from hgnn.io import write_json
 from hgnn.nn import HGNNConv, HGNNPConv
 from hgnn.structure import edge_to_node, node_to_edge
 
@@ -221,7 +221,7 @@ def main() -> None:
     except ImportError:
         pass
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
+    write_json(args.out, {"meta": meta, "rows": rows})
 
     cols = ["X @ Theta", "hgnn HGNNConv", "DHG HGNNConv", "PyG HypergraphConv", "hgnn HGNNPConv", "DHG HGNNPConv",
             "hgnn max"]

@@ -15,7 +15,6 @@ Writes ``benchmarks/results/dhg_parity.json`` and prints a Markdown table.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from hgnn.io import write_json
 from hgnn.train import Evaluator, fit, get_split, prepare, run_node_classification, seed_everything
 
 
@@ -84,7 +84,7 @@ def main() -> None:
             "machine": f"{platform.machine()} {torch.get_num_threads()} threads", "num_edges_dhg": structure.num_e,
             "num_edges_hgnn": hg.num_edges}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+    write_json(args.out, {"meta": meta, "results": results})
     print(f"{args.dataset}, {args.seeds} seeds, {args.epochs} epochs, lr 0.01, wd 5e-4, hidden 32, dropout 0.5\n")
     print("| model | library | test acc (%) | ms / epoch |")
     print("|---|---|---|---|")

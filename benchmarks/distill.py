@@ -92,6 +92,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     from hgnn.distill import run_distillation
+    from hgnn.io import write_json
 
     results: dict = {}
     if (args.resume or args.table_only) and args.out.exists():
@@ -109,9 +110,9 @@ def main() -> None:
         report["seconds"] = time.perf_counter() - start
         results[f"{dataset}|{setting}"] = report
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"meta": {"seeds": args.seeds, "epochs": args.epochs, "teacher": args.teacher,
-                                                 "torch": torch.__version__, "threads": torch.get_num_threads()},
-                                        "results": results}, indent=1))
+        write_json(args.out, {"meta": {"seeds": args.seeds, "epochs": args.epochs, "teacher": args.teacher,
+                                       "torch": torch.__version__, "threads": torch.get_num_threads()},
+                              "results": results})
         s = report["summary"]
         metric = _metric(setting)
         tqdm.write(f"{dataset:20s} {setting:12s} " + "  ".join(

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import math
 import statistics
 import time
@@ -29,6 +28,7 @@ from torch_geometric.loader import DataLoader
 from tqdm.auto import tqdm
 
 from hgnn import datasets
+from hgnn.io import write_json
 from hgnn.models import HyperClusterAutoencoder, NodeClusterAutoencoder
 from hgnn.train import seed_everything
 
@@ -120,8 +120,8 @@ def main() -> None:
                              "std": statistics.pstdev(r[key] for r in runs)} for key in ("test_acc", "test_exact")}
             results[f"{dname}|{model}"] = {"runs": runs, "summary": summary}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"meta": vars(args) | {"out": str(args.out), "torch": torch.__version__},
-                                    "results": results}, indent=1))
+    write_json(args.out, {"meta": vars(args) | {"out": str(args.out), "torch": torch.__version__},
+                          "results": results})
     print("\n| dataset | model | edge-label accuracy (%) | exact match (%) |\n|---|---|---|---|")
     for key, r in results.items():
         d, m = key.split("|")

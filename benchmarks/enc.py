@@ -119,6 +119,7 @@ def main() -> None:
                         help="result files of runs made in parallel: their cells are added to --out "
                              "(later files win), and nothing is trained")
     args = parser.parse_args()
+    from hgnn.io import write_json
 
     results = {}
     if (args.resume or args.table_only or args.merge) and args.out.exists():
@@ -126,9 +127,9 @@ def main() -> None:
     if args.merge:
         for path in args.merge:
             results.update(json.loads(path.read_text())["results"])
-        args.out.write_text(json.dumps({"meta": {"merged": [p.name for p in args.merge],
-                                                 "note": "settings per cell: see each cell's config"},
-                                        "results": results}, indent=1))
+        write_json(args.out, {"meta": {"merged": [p.name for p in args.merge],
+                                       "note": "settings per cell: see each cell's config"},
+                              "results": results})
         args.table_only = True
     todo = [] if args.table_only else [(d, m) for d in args.datasets for m in args.models if f"{d}|{m}" not in results]
     kwargs = {"seeds": args.seeds, "epochs": args.epochs, "eval_every": args.eval_every,
@@ -151,10 +152,10 @@ def main() -> None:
         report["seconds"] = time.perf_counter() - start
         results[f"{dataset}|{model}"] = report
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"meta": {"seeds": args.seeds, "epochs": args.epochs, "device": args.device,
-                                                 "torch": torch.__version__, "threads": args.threads,
-                                                 "isolated": not args.no_isolate},
-                                        "results": results}, indent=1))
+        write_json(args.out, {"meta": {"seeds": args.seeds, "epochs": args.epochs, "device": args.device,
+                                       "torch": torch.__version__, "threads": args.threads,
+                                       "isolated": not args.no_isolate},
+                              "results": results})
         s = report["summary"]
         tqdm.write(f"{dataset:26s} {model:11s} micro-F1 {s['test_micro_f1']['mean']:.2f} ± "
                    f"{s['test_micro_f1']['std']:.2f}  macro-F1 {s['test_macro_f1']['mean']:.2f} ± "

@@ -106,6 +106,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    from hgnn.io import write_json
     from hgnn.train.graph import run_graph_classification
 
     results, meta, partial = {}, None, {}
@@ -124,7 +125,7 @@ def main() -> None:
                       f"its cells are marked '*{cap}' in the table", file=sys.stderr)
             meta = meta or part.get("meta")
             results.update(part["results"])
-        args.out.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+        write_json(args.out, {"meta": meta, "results": results})
         args.table_only = True
     todo = [] if args.table_only else [(d, m) for d in args.datasets for m in args.models if f"{d}|{m}" not in results]
 
@@ -135,7 +136,7 @@ def main() -> None:
                          "threads": torch.get_num_threads(), "torch": torch.__version__}, "results": results}
         if partial:
             body["partial"] = partial
-        args.out.write_text(json.dumps(body, indent=1))
+        write_json(args.out, body)
 
     for dataset, model in tqdm(todo, desc="cells"):
         key = f"{dataset}|{model}"

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from hgnn.io import write_json
 from hgnn.train.hyperdrop_node import run_node_hyperdrop
 
 
@@ -45,9 +46,9 @@ def main() -> None:
         results[key] = run_node_hyperdrop(d, drop=drop, num_layers=l, splits=args.splits, epochs=args.epochs,
                                           warmup_epochs=args.warmup_epochs, progress=False)
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"meta": {"splits": args.splits, "epochs": args.epochs,
-                                                 "warmup_epochs": args.warmup_epochs,
-                                                 "threads": torch.get_num_threads()}, "results": results}, indent=1))
+        write_json(args.out, {"meta": {"splits": args.splits, "epochs": args.epochs,
+                                       "warmup_epochs": args.warmup_epochs,
+                                       "threads": torch.get_num_threads()}, "results": results})
     print("\n| dataset | model | " + " | ".join(f"L={l}" for l in args.layers) + " |")
     print("|---|---|" + "---|" * len(args.layers))
     for d in args.datasets:

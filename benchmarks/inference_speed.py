@@ -28,7 +28,6 @@ process, all models side by side. Writes ``benchmarks/results/inference_speed.js
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import platform
 import sys
@@ -46,6 +45,7 @@ from conv_speed import random_hypergraph  # noqa: E402
 from hgnn import Hypergraph  # noqa: E402
 from hgnn.distill import export_onnx, mlp_student, onnx_session  # noqa: E402
 from hgnn.distill import median_ms as _median_ms  # noqa: E402
+from hgnn.io import write_json  # noqa: E402
 from hgnn.models import HGNN  # noqa: E402
 from hgnn.structure import receptive_field  # noqa: E402
 
@@ -251,7 +251,7 @@ def main() -> None:
             "threads": torch.get_num_threads(), "machine": platform.processor() or platform.machine(),
             "features": FEATURES, "teacher_hidden": HIDDEN, "student_hidden": 128, "classes": CLASSES}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"meta": meta, "full_graph": full, "deployment": deploy}, indent=1))
+    write_json(args.out, {"meta": meta, "full_graph": full, "deployment": deploy})
     plot(deploy, args.out.with_suffix(".png"))
     print(f"\n(a) full-graph inference, ms (median); {meta['threads']} threads\n")
     print("| N | mean size | nnz | teacher (hgnn) | teacher (DHG) | student (torch) | student (ONNX RT) | "

@@ -10,7 +10,6 @@ Writes ``benchmarks/results/kernels.json`` and prints a Markdown table.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import torch
 
 from hgnn import Hypergraph
+from hgnn.io import write_json
 from hgnn.ops import HAS_TORCH_SCATTER
 from hgnn.structure import node_to_edge
 
@@ -81,7 +81,7 @@ def main() -> None:
         "rows": rows,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2))
+    write_json(args.out, result, indent=2)
     print(f"node_to_edge forward+backward, N={args.nodes} M={args.edges} nnz={args.nnz} F={args.features}, {args.device}")
     print("| reduce | backend | ms (median) | x best |\n|---|---|---|---|")
     for r in rows:

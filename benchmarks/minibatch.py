@@ -293,8 +293,10 @@ def main() -> None:
             else:
                 print(f"| {r['nodes']} | {r['nnz']} | {r['mode']} | {r['epoch_s']:.2f} | {r['steps']} | "
                       f"{r['peak_rss_gib']:.2f} |")
+    from hgnn.io import write_json
+
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(saved, indent=1))
+    write_json(args.out, saved)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from hgnn.io import write_json
 from hgnn.train.molhiv import MOL_MODELS, run_molhiv
 
 
@@ -42,7 +43,7 @@ def main() -> None:
         results[model] = run_molhiv(model, seeds=args.seeds, epochs=args.epochs, subset=args.subset,
                                     warmup_epochs=args.warmup_epochs, device=args.device)
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"meta": vars(args) | {"out": str(args.out)}, "results": results}, indent=1))
+        write_json(args.out, {"meta": vars(args) | {"out": str(args.out)}, "results": results})
     print("\n| model | test ROC-AUC (%) | s / epoch |\n|---|---|---|")
     for model, r in results.items():
         s = r["summary"]

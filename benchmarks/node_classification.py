@@ -30,6 +30,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from hgnn.io import write_json
 from hgnn.train import run_node_classification
 
 MODELS = ("hgnn", "hgnnp", "hnhn", "unigcn", "mlp")
@@ -117,10 +118,10 @@ def main() -> None:
         report["seconds"] = time.perf_counter() - start
         results[f"{dataset}|{protocol}|{model}"] = report
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"meta": {"seeds": args.seeds, "epochs": args.epochs,
-                                                 "torch": torch.__version__,
-                                                 "threads": torch.get_num_threads()},
-                                        "results": results}, indent=1))
+        write_json(args.out, {"meta": {"seeds": args.seeds, "epochs": args.epochs,
+                                       "torch": torch.__version__,
+                                       "threads": torch.get_num_threads()},
+                              "results": results})
         s = report["summary"]["test_acc"]
         tqdm.write(f"{dataset:22s} {protocol:9s} {model:7s} test {s['mean']:.2f} ± {s['std']:.2f} "
                    f"({report['seconds']:.0f} s)")

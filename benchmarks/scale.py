@@ -99,8 +99,10 @@ def main() -> None:
             else:
                 rows.append(json.loads(lines[-1][len("RESULT "):]))
             print(rows[-1], file=sys.stderr)
+    from hgnn.io import write_json
+
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"device": args.device, "rows": rows}, indent=1))
+    write_json(args.out, {"device": args.device, "rows": rows})
     print("\n| library | nodes | nnz | build (s) | epoch (s) | peak RSS (GiB) | RSS after import (GiB) |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:

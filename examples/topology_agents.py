@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from hgnn.io import atomic_path, write_json
 from hgnn.train.topology_agents import run_agents, summarize_agents
 
 OUT = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "topology_vae.json"
@@ -43,7 +44,7 @@ def main() -> None:
                 "costs": args.costs, "machine": "cpu, 1 thread"}
     saved["agents"] = {"settings": settings, "results": results}
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(saved, indent=1))
+    write_json(OUT, saved)
     print("\n| slots, cost per message | method | accuracy all (%) | messages | accuracy easy | messages easy | "
           "accuracy hard | messages hard |")
     print("|---|---|---|---|---|---|---|---|")
@@ -82,7 +83,8 @@ def main() -> None:
         ax.set_title(f"{args.dataset}: 8 feature-slice experts as agents")
         ax.legend(fontsize=7)
         fig.tight_layout()
-        fig.savefig(args.plot, dpi=120)
+        with atomic_path(args.plot) as tmp:
+            fig.savefig(tmp, dpi=120)
         print(f"plot: {args.plot}")
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from hgnn.io import atomic_path, write_json
 from hgnn.train.topology import DIFFICULTIES, planted_groups, run_planted, summarize_planted
 
 OUT = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "topology_vae.json"
@@ -38,7 +39,7 @@ def main() -> None:
     saved["planted"] = {"settings": {"seeds": args.seeds, "steps": args.steps, "agents": 24, "dim": 4, "slots": 12},
                         "results": report}
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(saved, indent=1))
+    write_json(OUT, saved)
     print("\n| difficulty (hidden incidences) | method | accuracy (%) | incidences | co-membership F1 |")
     print("|---|---|---|---|---|")
     for difficulty, r in report.items():
@@ -64,7 +65,8 @@ def main() -> None:
         axes[0, 0].set_ylabel("agent")
         axes[1, 0].set_ylabel("agent")
         fig.tight_layout()
-        fig.savefig(args.plot, dpi=120)
+        with atomic_path(args.plot) as tmp:
+            fig.savefig(tmp, dpi=120)
         print(f"plot: {args.plot}")
 
 

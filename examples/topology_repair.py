@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from hgnn.io import atomic_path, write_json
 from hgnn.train.topology_repair import run_repair, summarize_repair
 
 OUT = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "topology_vae.json"
@@ -36,7 +37,7 @@ def main() -> None:
                                     "fraction": 0.5, "machine": "cpu, 1 thread"},
                        "runs": runs, "summary": summary}
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(saved, indent=1))
+    write_json(OUT, saved)
     print("\n| hypergraph | test accuracy (%) | incidences |")
     print("|---|---|---|")
     for name, s in summary.items():
@@ -63,7 +64,8 @@ def main() -> None:
         ax.set_title(f"{args.dataset}: half the hyperedges replaced by random ones")
         ax.legend(fontsize=8)
         fig.tight_layout()
-        fig.savefig(args.plot, dpi=120)
+        with atomic_path(args.plot) as tmp:
+            fig.savefig(tmp, dpi=120)
         print(f"plot: {args.plot}")
 
 

@@ -9,16 +9,137 @@
     hgnn train --task enc --model conhd --dataset stackoverflowbiology [--operator unp] ...
     hgnn distill --teacher hgnn --dataset cocitation-cora [--plus] [--setting production]
                  [--export student.onnx] [--save student.pt] [--program student.pt2] [--out report.json]
+
+Arguments, dataset and model names, output paths and optional extras (matplotlib for ``--plot``,
+onnx / onnxscript / onnxruntime for ``--export``) are checked before any training: a problem is one
+line on stderr and exit status 2. Outputs are written atomically; ``hgnn train --out`` is rewritten
+after every finished seed (``"complete": false`` until the end), and Ctrl-C ends with exit status
+130 and a line saying where the finished seeds are.
 """
 from __future__ import annotations
 
 import argparse
-import json
+import difflib
+import importlib
+import math
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
+
+from hgnn.io import atomic_path, check_output_path, write_json
 
 __all__ = ["main", "build_parser", "format_table", "format_enc_table", "format_distill"]
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except ``None`` (the help then says what the task picks)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
+class _Refused(Exception):
+    """A check before any work failed: one line on stderr, exit status 2."""
+
+
+def _number(text: str, kind: Callable[[str], Any]) -> Any:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, got {text!r}")
+    if kind is float and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """``argparse`` type: an integer >= 1."""
+    value = _number(text, int)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """``argparse`` type: an integer >= 0."""
+    value = _number(text, int)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """``argparse`` type: a finite number > 0."""
+    value = _number(text, float)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """``argparse`` type: a finite number >= 0."""
+    value = _number(text, float)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
+    return value
+
+
+def probability(text: str) -> float:
+    """``argparse`` type: a number in ``[0, 1)`` (a dropout probability)."""
+    value = _number(text, float)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text!r}")
+    return value
+
+
+def unit_interval(text: str) -> float:
+    """``argparse`` type: a number in ``[0, 1]`` (a mixing weight)."""
+    value = _number(text, float)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text!r}")
+    return value
+
+
+def _did_you_mean(name: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name.strip().lower().replace("_", "-"), list(choices), n=3, cutoff=0.6)
+    return f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+
+
+def _check_dataset(name: str) -> None:
+    """Refuse an unknown dataset name before anything is loaded, suggesting the closest names."""
+    from hgnn.datasets import available, get_spec
+
+    try:
+        get_spec(name)
+    except ValueError:
+        names = [row.name for row in available()]
+        raise _Refused(f"unknown dataset {name!r}; {_did_you_mean(name, names)}"
+                       f"`hgnn datasets` lists all {len(names)}") from None
+
+
+def _check_models(models: Sequence[str], known: Sequence[str], task: str,
+                  normalize: Callable[[str], str] = str.lower) -> None:
+    unknown = [m for m in models if normalize(m) not in known]
+    if unknown:
+        hint = _did_you_mean(unknown[0], known)
+        raise _Refused(f"--task {task}: unknown model(s) {unknown}; {hint}choose from {list(known)}")
+
+
+def _check_output(path: str | None, option: str) -> None:
+    if path is not None:
+        try:
+            check_output_path(path, option)
+        except OSError as err:
+            raise _Refused(str(err)) from None
+
+
+def _check_extra(modules: Sequence[str], option: str, extra: str) -> None:
+    """Refuse ``option`` when one of ``modules`` (an optional dependency) cannot be imported."""
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise _Refused(f"{option} needs {module}, which is not installed: pip install 'hgnn[{extra}]'") from None
 
 
 def format_table(reports: Sequence[dict]) -> str:
@@ -42,7 +163,7 @@ def _datasets(args: argparse.Namespace) -> int:
     for r in rows:
         print(f"{r.name:<{width}}  {r.task:<19}  {'yes' if r.on_disk else 'no':<7}  {r.description}")
     print(f"\n{sum(r.on_disk for r in rows)} of {len(rows)} on disk"
-          + (f" (root {args.root})" if args.root else " (HGNN_DATA, datasets/, ../shared/datasets)"))
+          + (f" (root {args.root})" if args.root else " (the HGNN_DATA folders, then the datasets/ cache)"))
     return 0
 
 
@@ -57,50 +178,98 @@ def format_enc_table(reports: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
-def _train_enc(args: argparse.Namespace) -> list[dict]:
-    from hgnn.train.enc import ENC_MODELS, run_enc
+def _plot_path(args: argparse.Namespace, model: str, dataset: str) -> Path:
+    """``--plot``'s file for one model and dataset (suffixed with both when there are several)."""
+    path = Path(args.plot)
+    if len(args.model) * len(args.dataset) > 1:
+        path = path.with_name(f"{path.stem}-{model}-{dataset}{path.suffix}")
+    return path
 
-    unknown = [m for m in args.model if m not in ENC_MODELS]
-    if unknown:
-        raise ValueError(f"--task enc: unknown model(s) {unknown}; choose from {list(ENC_MODELS)}")
-    datasets = [d if d.startswith("enc-") else f"enc-{d}" for d in args.dataset]
-    return [run_enc(model, dataset, seeds=args.seeds, epochs=args.epochs, operator=args.operator,
-                    device=args.device, root=args.root, progress=not args.no_progress)
-            for dataset in datasets for model in args.model]
+
+#: ``hgnn train`` options that only one task reads: giving one to the other task is refused.
+_TASK_OPTIONS = {"node": ("weight_decay", "protocol", "split", "features", "plot"), "enc": ("operator",)}
+
+
+def _check_train(args: argparse.Namespace) -> None:
+    """Everything ``hgnn train`` can check before loading data: names, options, outputs, extras."""
+    from hgnn.train import MODELS
+    from hgnn.train.enc import ENC_MODELS
+
+    other = "enc" if args.task == "node" else "node"
+    for key in _TASK_OPTIONS[other]:
+        if getattr(args, key) is not None:
+            raise _Refused(f"--{key.replace('_', '-')} is an option of --task {other}, not of --task {args.task}")
+    if args.task == "enc":
+        _check_models(args.model, ENC_MODELS, "enc")
+        args.dataset = [d if d.startswith("enc-") else f"enc-{d}" for d in args.dataset]
+    else:
+        _check_models(args.model, sorted(MODELS), "node", lambda m: m.lower().replace("+", "p"))
+    for dataset in args.dataset:
+        _check_dataset(dataset)
+    _check_output(args.out, "--out")
+    if args.plot is not None:
+        for dataset in args.dataset:
+            for model in args.model:
+                _check_output(str(_plot_path(args, model, dataset)), "--plot")
+        _check_extra(("matplotlib",), "--plot", "plot")
+
+
+def _run_enc(args: argparse.Namespace, model: str, dataset: str, on_seed: Callable[[dict], None]) -> dict:
+    from hgnn.train.enc import run_enc
+
+    given = {k: getattr(args, k) for k in ("lr", "hidden", "dropout", "patience") if getattr(args, k) is not None}
+    return run_enc(model, dataset, seeds=args.seeds, epochs=args.epochs, operator=args.operator or "isab",
+                   device=args.device, root=args.root, progress=not args.no_progress, on_seed=on_seed, **given)
+
+
+def _run_node(args: argparse.Namespace, model: str, dataset: str, on_seed: Callable[[dict], None]) -> dict:
+    from hgnn.train import run_node_classification
+
+    dataset_kwargs = {"features": args.features} if args.features else {}
+    return run_node_classification(
+        model, dataset, seeds=args.seeds, protocol=args.protocol or "auto", split=args.split, epochs=args.epochs,
+        lr=0.01 if args.lr is None else args.lr, hidden=32 if args.hidden is None else args.hidden,
+        weight_decay=5e-4 if args.weight_decay is None else args.weight_decay,
+        dropout=0.5 if args.dropout is None else args.dropout, patience=args.patience, device=args.device,
+        root=args.root, dataset_kwargs=dataset_kwargs, progress=not args.no_progress, on_seed=on_seed)
 
 
 def _train(args: argparse.Namespace) -> int:
-    from hgnn.train import MODELS, run_node_classification
+    _check_train(args)
+    reports: list[dict] = []
+    finished = 0  # seeds whose results are in --out
 
-    if args.task == "enc":
-        reports = _train_enc(args)
-        print(format_enc_table(reports))
-        return _write(reports, args.out)
-    unknown = [m for m in args.model if m.lower().replace("+", "p") not in MODELS]
-    if unknown:
-        raise ValueError(f"--task node: unknown model(s) {unknown}; choose from {sorted(MODELS)}")
+    def on_seed(partial: dict) -> None:
+        nonlocal finished
+        if args.out:
+            _write(args.out, reports + [partial], complete=False)
+        finished = sum(len(r["runs"]) for r in reports) + len(partial["runs"])
 
-    dataset_kwargs = {"features": args.features} if args.features else {}
-    reports = []
-    for dataset in args.dataset:
-        for model in args.model:
-            report = run_node_classification(
-                model, dataset, seeds=args.seeds, protocol=args.protocol, split=args.split, epochs=args.epochs,
-                lr=args.lr, weight_decay=args.weight_decay, hidden=args.hidden, dropout=args.dropout,
-                patience=args.patience, device=args.device, root=args.root, dataset_kwargs=dataset_kwargs,
-                progress=not args.no_progress)
-            reports.append(report)
-            if args.plot:
-                from hgnn.train import plot_curves
+    try:
+        for dataset in args.dataset:
+            for model in args.model:
+                run = _run_enc if args.task == "enc" else _run_node
+                report = run(args, model, dataset, on_seed)
+                reports.append(report)
+                if args.plot:
+                    from hgnn.train import plot_curves
 
-                path = Path(args.plot)
-                if len(args.model) * len(args.dataset) > 1:
-                    path = path.with_name(f"{path.stem}-{model}-{dataset}{path.suffix}")
-                plot_curves([run["history"] for run in report["runs"]], path,
-                            title=f"{model} on {dataset} ({args.seeds} seeds)")
-                print(f"curves: {path}", file=sys.stderr)
-    print(format_table(reports))
-    return _write(reports, args.out)
+                    path = plot_curves([r["history"] for r in report["runs"]], _plot_path(args, model, dataset),
+                                       title=f"{model} on {dataset} ({args.seeds} seeds)")
+                    print(f"curves: {path}", file=sys.stderr)
+    except KeyboardInterrupt:
+        if args.out and finished:
+            where = f"the {finished} finished seed(s) are in {args.out} (marked \"complete\": false)"
+        elif args.out:
+            where = f"no seed had finished; {args.out} was not written"
+        else:
+            where = f"{finished} seed(s) had finished; pass --out to keep finished seeds"
+        print(f"hgnn train: interrupted; {where}", file=sys.stderr)
+        return 130
+    print((format_enc_table if args.task == "enc" else format_table)(reports))
+    if args.out:
+        print(f"results: {_write(args.out, reports, complete=True)}", file=sys.stderr)
+    return 0
 
 
 def format_distill(run: dict, speed: dict | None = None) -> str:
@@ -123,6 +292,15 @@ def format_distill(run: dict, speed: dict | None = None) -> str:
     return "\n".join(lines)
 
 
+def _check_distill(args: argparse.Namespace) -> None:
+    """Everything ``hgnn distill`` can check before loading data: the dataset, outputs, extras."""
+    _check_dataset(args.dataset)
+    for option in ("out", "save", "export", "program"):
+        _check_output(getattr(args, option), f"--{option}")
+    if args.export is not None:  # export_onnx needs onnx and onnxscript, check_onnx onnxruntime
+        _check_extra(("onnx", "onnxscript", "onnxruntime"), "--export", "export")
+
+
 def _distill(args: argparse.Namespace) -> int:
     import warnings
 
@@ -132,6 +310,7 @@ def _distill(args: argparse.Namespace) -> int:
     from hgnn.distill import distill_seed, measure_speedup, method_name, save_student
     from hgnn.train import prepare
 
+    _check_distill(args)
     full = prepare(load(args.dataset, root=args.root)).to(args.device)
     run, models = distill_seed(full, args.seed, teacher=args.teacher, setting=args.setting, protocol=args.protocol,
                                modes=(args.mode,), variants=(args.plus,), baselines=("mlp",) if args.mlp else (),
@@ -153,12 +332,12 @@ def _distill(args: argparse.Namespace) -> int:
     if args.save:
         print(f"student checkpoint: {save_student(student, args.save, **meta)}", file=sys.stderr)
     if args.program:
-        path = Path(args.program)
-        path.parent.mkdir(parents=True, exist_ok=True)
         from hgnn.distill import export_program
 
-        torch.export.save(export_program(student, full.x[:8]), str(path))
-        print(f"torch.export program: {path}", file=sys.stderr)
+        program = export_program(student, full.x[:8])
+        with atomic_path(args.program) as tmp:
+            torch.export.save(program, str(tmp))
+        print(f"torch.export program: {args.program}", file=sys.stderr)
     if args.export:
         from hgnn.distill import check_onnx, export_onnx
 
@@ -170,63 +349,67 @@ def _distill(args: argparse.Namespace) -> int:
               f"max |logit diff| {check['max_abs_diff']:.1e})", file=sys.stderr)
         run["onnx"] = check
     if args.out:
-        path = Path(args.out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"config": vars(args) | {"func": None}, "run": run, "speed": speed}, indent=1))
-        print(f"results: {path}", file=sys.stderr)
+        config = {k: v for k, v in vars(args).items() if k not in ("func", "command_parser")}
+        print(f"results: {write_json(args.out, {'config': config, 'run': run, 'speed': speed})}", file=sys.stderr)
     return 0
 
 
-def _write(reports: list[dict], out: str | None) -> int:
-    if out:
-        path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"results": reports}, indent=1))
-        print(f"results: {path}", file=sys.stderr)
-    return 0
+def _write(out: str, reports: list[dict], complete: bool) -> Path:
+    """Write ``reports`` to ``out`` atomically; ``complete`` says whether every run has finished."""
+    return write_json(out, {"complete": complete, "results": reports})
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``hgnn`` argument parser (``datasets`` and ``train`` sub-commands)."""
-    from hgnn.train import MODELS, PROTOCOLS
+    """The ``hgnn`` argument parser (``datasets``, ``train`` and ``distill`` sub-commands).
 
-    parser = argparse.ArgumentParser(prog="hgnn", description="Hypergraph neural networks for PyTorch.")
+    Options must be spelt out (no prefix matching: ``--seed`` is not ``--seeds``) and numbers are
+    range-checked as they are parsed; each sub-command's errors print that sub-command's usage.
+    """
+    from hgnn.train import MODELS, PROTOCOLS
+    from hgnn.train.enc import ENC_MODELS
+
+    parser = argparse.ArgumentParser(prog="hgnn", description="Hypergraph neural networks for PyTorch.",
+                                     allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    ds = sub.add_parser("datasets", help="list the datasets and whether they are on disk")
-    ds.add_argument("--root", help="data root to look in (default: HGNN_DATA, datasets/, ../shared/datasets)")
-    ds.set_defaults(func=_datasets)
+    ds = sub.add_parser("datasets", help="list the datasets and whether they are on disk", allow_abbrev=False)
+    ds.add_argument("--root", help="the only data folder to look in (default: the HGNN_DATA folders, then datasets/)")
+    ds.set_defaults(func=_datasets, command_parser=ds)
 
     tr = sub.add_parser("train", help="node classification: train, evaluate, print a table",
-                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                        formatter_class=_HelpFormatter, allow_abbrev=False)
     tr.add_argument("--task", default="node", choices=("node", "enc"),
                     help="node classification, or edge-dependent node classification (one label per incidence)")
     tr.add_argument("--model", nargs="+", default=["hgnn"], metavar="MODEL",
-                    help=f"node: {sorted(MODELS)}; enc: conhd, conhd-unp, conhd-isab, conhd-admm, whatsnet, "
-                         "hgnn, hnhn, unigcn, mlp")
+                    help=f"node: {', '.join(sorted(MODELS))}; enc: {', '.join(ENC_MODELS)}")
     tr.add_argument("--dataset", nargs="+", default=["cocitation-cora"], help="registry names (hgnn datasets)")
-    tr.add_argument("--seeds", type=int, default=5, help="runs; seed s also picks split s")
-    tr.add_argument("--epochs", type=int, default=200)
-    tr.add_argument("--lr", type=float, default=0.01)
-    tr.add_argument("--weight-decay", type=float, default=5e-4)
-    tr.add_argument("--hidden", type=int, default=32)
-    tr.add_argument("--dropout", type=float, default=0.5)
-    tr.add_argument("--patience", type=int, default=None, help="early-stopping patience (default: none)")
-    tr.add_argument("--protocol", default="auto", choices=("auto",) + PROTOCOLS,
-                    help="auto: official masks, else HyperGCN's splits, else random 50/25/25")
-    tr.add_argument("--split", type=int, default=None, help="pin one split for every seed")
+    tr.add_argument("--seeds", type=positive_int, default=5, help="runs; seed s also picks split s")
+    tr.add_argument("--epochs", type=positive_int, default=200)
+    tr.add_argument("--lr", type=positive_float, default=None,
+                    help="learning rate (node: 0.01; enc: the reference configuration's)")
+    tr.add_argument("--weight-decay", type=non_negative_float, default=None, help="node: 5e-4")
+    tr.add_argument("--hidden", type=positive_int, default=None, help="hidden width (node: 32; enc: 128 CoNHD, 64)")
+    tr.add_argument("--dropout", type=probability, default=None,
+                    help="dropout in [0, 1) (node: 0.5; enc: 0.7 CoNHD, 0.5)")
+    tr.add_argument("--patience", type=positive_int, default=None,
+                    help="early-stopping patience in epochs (node: none; enc: 5 evaluations)")
+    tr.add_argument("--protocol", default=None, choices=("auto",) + PROTOCOLS,
+                    help="node; auto (default): official masks, else HyperGCN's splits, else random 50/25/25")
+    tr.add_argument("--split", type=non_negative_int, default=None,
+                    help="node: pin one split for every seed (0..9 for HyperGCN's splits)")
     tr.add_argument("--features", default=None, choices=("random-projection", "random-walk"),
                     help="synthetic features for sets shipped without them (cocitation-pubmed, coauthorship-dblp)")
-    tr.add_argument("--operator", default="isab", choices=("unp", "isab", "sab"), help="CoNHD's set operator (enc)")
+    tr.add_argument("--operator", default=None, choices=("unp", "isab", "sab"),
+                    help="CoNHD's set operator (enc; isab when not given)")
     tr.add_argument("--device", default="cpu")
     tr.add_argument("--root", default=None, help="data root")
     tr.add_argument("--out", default=None, help="write the full results (every run, curves) as JSON here")
-    tr.add_argument("--plot", default=None, help="save loss / accuracy curves to this image")
+    tr.add_argument("--plot", default=None, help="node: save loss / accuracy curves to this image (needs matplotlib)")
     tr.add_argument("--no-progress", action="store_true", help="hide the progress bars")
-    tr.set_defaults(func=_train)
+    tr.set_defaults(func=_train, command_parser=tr)
 
     di = sub.add_parser("distill", help="train a teacher, distil it into an MLP (LightHGNN / LightHGNN+), export",
-                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                        formatter_class=_HelpFormatter, allow_abbrev=False)
     di.add_argument("--teacher", default="hgnn", choices=("hgnn", "hgnnp", "hnhn", "unigcn"))
     di.add_argument("--dataset", default="cocitation-cora", help="a node-classification dataset with features")
     di.add_argument("--plus", action="store_true", help="LightHGNN+ (high-order soft labels on reliable hyperedges)")
@@ -235,13 +418,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="per-class: LightHGNN's 20 train / 100 val per class")
     di.add_argument("--mode", default="kl", choices=("kl", "reference"),
                     help="kl: textbook KD; reference: the public LightHGNN code's loss")
-    di.add_argument("--lamb", type=float, default=0.0, help="weight of the label cross-entropy")
-    di.add_argument("--tau", type=float, default=1.0, help="temperature")
-    di.add_argument("--noise", type=float, default=1.0, help="feature noise of the reliability quantification")
-    di.add_argument("--epochs", type=int, default=200)
-    di.add_argument("--seed", type=int, default=0, help="seeds the models and picks the split")
+    di.add_argument("--lamb", type=unit_interval, default=0.0, help="weight of the label cross-entropy, in [0, 1]")
+    di.add_argument("--tau", type=positive_float, default=1.0, help="temperature (> 0)")
+    di.add_argument("--noise", type=non_negative_float, default=1.0,
+                    help="feature noise of the reliability quantification")
+    di.add_argument("--epochs", type=positive_int, default=200)
+    di.add_argument("--seed", type=non_negative_int, default=0, help="seeds the models and picks the split")
     di.add_argument("--mlp", action="store_true", help="also train the label-only MLP baseline")
-    di.add_argument("--export", default=None, help="write the student as ONNX here (checked with onnxruntime)")
+    di.add_argument("--export", default=None,
+                    help="write the student as ONNX here, checked with onnxruntime (needs hgnn[export])")
     di.add_argument("--program", default=None, help="write the student as a torch.export program (.pt2) here")
     di.add_argument("--save", default=None, help="write a student checkpoint (loads with weights_only=True)")
     di.add_argument("--no-speed", action="store_true", help="skip the inference timing")
@@ -249,21 +434,34 @@ def build_parser() -> argparse.ArgumentParser:
     di.add_argument("--root", default=None, help="data root")
     di.add_argument("--out", default=None, help="write the run as JSON here")
     di.add_argument("--no-progress", action="store_true")
-    di.set_defaults(func=_distill)
+    di.set_defaults(func=_distill, command_parser=di)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``hgnn`` command; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    """Entry point of the ``hgnn`` command; returns the exit status.
+
+    0: done; 2: bad arguments, refused before any training (one line on stderr, or argparse's usage
+    and one line); 1: an output could not be written; 130: interrupted (Ctrl-C), with one line
+    saying what was kept.
+    """
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:  # reported by the sub-command, with its usage
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError) as err:
-        print(f"hgnn {args.command}: error: {err}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print(f"hgnn {args.command}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # `hgnn datasets | head`
         sys.stderr.close()
         return 0
+    except (_Refused, ValueError, TypeError, FileNotFoundError, NotADirectoryError, IsADirectoryError) as err:
+        print(f"hgnn {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # e.g. the disk filled up while writing an output
+        print(f"hgnn {args.command}: error: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,8 +4,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import sys
 
 import pytest
+import torch
 
 from hgnn.cli import build_parser, format_table, main
 from hgnn.datasets import available, get_spec
@@ -131,16 +133,19 @@ def test_train_enc_runs_and_writes_json(tmp_path, capsys, monkeypatch):
     calls = []
 
     def fake_run_enc(model, dataset, **kwargs):
-        calls.append((model, dataset, kwargs["operator"], kwargs["seeds"]))
+        calls.append((model, dataset, kwargs["operator"], kwargs["seeds"], kwargs.get("lr"), kwargs.get("hidden")))
         return {"model": model, "dataset": dataset, "runs": [{}, {}],
                 "summary": {"test_micro_f1": {"mean": 70.0, "std": 1.0},
                             "test_macro_f1": {"mean": 60.0, "std": 2.0}, "epoch_s": 3.5}}
 
     monkeypatch.setattr(enc, "run_enc", fake_run_enc)
     code = main(["train", "--task", "enc", "--model", "conhd", "mlp", "--dataset", "stackoverflowbiology",
-                 "--operator", "unp", "--seeds", "2", "--out", str(tmp_path / "enc.json"), "--no-progress"])
+                 "--operator", "unp", "--seeds", "2", "--lr", "0.002", "--out", str(tmp_path / "enc.json"),
+                 "--no-progress"])
     assert code == 0
-    assert calls == [("conhd", "enc-stackoverflowbiology", "unp", 2), ("mlp", "enc-stackoverflowbiology", "unp", 2)]
+    # --lr reaches run_enc; --hidden was not given, so run_enc keeps its own default
+    assert calls == [("conhd", "enc-stackoverflowbiology", "unp", 2, 0.002, None),
+                     ("mlp", "enc-stackoverflowbiology", "unp", 2, 0.002, None)]
     out = capsys.readouterr().out
     assert "| conhd | enc-stackoverflowbiology | 2 | 70.00 ± 1.00 | 60.00 ± 2.00 | 3.5 |" in out
     assert len(json.loads((tmp_path / "enc.json").read_text())["results"]) == 2
@@ -155,8 +160,10 @@ def test_missing_command_exits(capsys):
 def test_parser_defaults():
     args = build_parser().parse_args(["train"])
     assert args.model == ["hgnn"] and args.dataset == ["cocitation-cora"]
-    assert (args.seeds, args.epochs, args.lr, args.hidden, args.dropout) == (5, 200, 0.01, 32, 0.5)
-    assert args.protocol == "auto" and args.patience is None and not args.no_progress
+    assert (args.seeds, args.epochs) == (5, 200)
+    # the task picks these when they are not given (node: 0.01, 32, 0.5; enc: the reference's)
+    assert args.lr is None and args.hidden is None and args.dropout is None
+    assert args.protocol is None and args.patience is None and not args.no_progress
 
 
 def test_format_table():
@@ -207,3 +214,238 @@ def test_distill_per_class_on_zoo_explains_the_fix(capsys):
     code = main(["distill", "--dataset", "zoo", "--epochs", "1", "--no-progress", "--no-speed"])
     assert code == 2
     assert "random" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- bad arguments: early, rc 2, one line
+def _fake_report(model: str = "hgnn", dataset: str = "zoo", runs: int = 1, epochs: int = 5) -> dict:
+    """A report shaped like run_node_classification's, without training."""
+    stat = {"mean": 50.0, "std": 0.0}
+    history = {"loss": [1.0] * epochs, "val_loss": [1.0] * epochs, "train_acc": [0.5] * epochs,
+               "val_acc": [0.5] * epochs}
+    return {"model": model, "dataset": dataset, "protocol": "random", "complete": True, "config": {"seeds": runs},
+            "runs": [{"seed": s, "history": history} for s in range(runs)],
+            "summary": {"val_acc": stat, "test_acc": stat, "test_macro_f1": stat, "epoch_ms": 1.0}}
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Make any training or data loading fail the test: what must be refused is refused before them."""
+    import hgnn.datasets
+    import hgnn.distill
+    import hgnn.train
+    import hgnn.train.enc
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("training or data loading started")
+
+    for module, name in ((hgnn.train, "run_node_classification"), (hgnn.train.enc, "run_enc"),
+                         (hgnn.distill, "distill_seed"), (hgnn.datasets, "load")):
+        monkeypatch.setattr(module, name, refuse)
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--hidden", "0"], ["train", "--lr", "-0.1"], ["train", "--lr", "nan"], ["train", "--dropout", "1"],
+    ["train", "--dropout", "-0.5"], ["train", "--dropout", "nan"], ["train", "--epochs", "0"],
+    ["train", "--seeds", "0"], ["train", "--patience", "-1"], ["train", "--split", "-1"], ["train", "--weight-decay", "-1"],
+    ["train", "--seed", "2"],                          # no prefix matching: --seed is not --seeds
+    ["train", "--epoch", "3"], ["train", "--hidden", "abc"],
+    ["distill", "--tau", "0"], ["distill", "--tau", "-1"], ["distill", "--lamb", "1.5"], ["distill", "--lamb", "-0.1"],
+    ["distill", "--noise", "-1"], ["distill", "--noise", "nan"], ["distill", "--epochs", "0"],
+    ["distill", "--seeds", "2"], ["distill", "--seed", "-1"],
+])
+def test_bad_option_prints_the_subcommand_usage(argv, capsys, no_training):
+    with pytest.raises(SystemExit) as info:
+        main(argv + ["--no-progress"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: hgnn {argv[0]} ")          # the sub-command's usage, not `hgnn`'s
+    last = err.rstrip().splitlines()[-1]
+    assert last.startswith(f"hgnn {argv[0]}: error: ") and argv[1] in last
+
+
+def test_parsers_do_not_match_prefixes():
+    parser = build_parser()
+    assert parser.allow_abbrev is False
+    for command in ("datasets", "train", "distill"):
+        assert parser.parse_args([command]).command_parser.allow_abbrev is False
+
+
+def _one_error_line(err: str, command: str = "train") -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"hgnn {command}: error: "), err
+    return lines[0]
+
+
+def test_unknown_dataset_suggests_close_names(capsys, no_training):
+    assert main(["train", "--dataset", "cocitation-cor", "--no-progress"]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "unknown dataset 'cocitation-cor'" in line and "did you mean 'cocitation-cora'" in line
+    assert main(["train", "--task", "enc", "--dataset", "emaileuu", "--no-progress"]) == 2
+    assert "did you mean 'enc-emaileu'" in _one_error_line(capsys.readouterr().err)
+    assert main(["distill", "--dataset", "zooo", "--no-progress"]) == 2
+    assert "did you mean 'zoo'" in _one_error_line(capsys.readouterr().err, "distill")
+
+
+def test_unknown_model_suggests_close_names(capsys, no_training):
+    assert main(["train", "--model", "hgnn", "unigcm", "--no-progress"]) == 2
+    assert "unknown model(s) ['unigcm']; did you mean 'unigcn'" in _one_error_line(capsys.readouterr().err)
+    assert main(["train", "--task", "enc", "--model", "whatnet", "--no-progress"]) == 2
+    assert "did you mean 'whatsnet'" in _one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["--task", "enc", "--plot", "c.png"], "--plot"), (["--task", "enc", "--split", "2"], "--split"),
+    (["--task", "enc", "--protocol", "random"], "--protocol"), (["--operator", "unp"], "--operator"),
+])
+def test_an_option_of_the_other_task_is_refused(argv, option, capsys, no_training):
+    assert main(["train", "--dataset", "zoo"] + argv + ["--no-progress"]) == 2
+    assert option in _one_error_line(capsys.readouterr().err)
+
+
+# ---------------------------------------------------------------- outputs and extras: checked before training
+@pytest.mark.parametrize("command, option", [
+    ("train", "--out"), ("train", "--plot"),
+    ("distill", "--out"), ("distill", "--save"), ("distill", "--export"), ("distill", "--program"),
+])
+@pytest.mark.parametrize("where", ["folder", "missing folder"])
+def test_bad_output_path_is_refused_before_training(command, option, where, tmp_path, capsys, no_training):
+    path = tmp_path if where == "folder" else tmp_path / "missing" / "file.out"
+    code = main([command, "--dataset", "zoo", option, str(path), "--no-progress"])
+    assert code == 2
+    line = _one_error_line(capsys.readouterr().err, command)
+    assert option in line and ("is a folder" if where == "folder" else "does not exist") in line
+    assert not (tmp_path / "missing").exists()
+
+
+def test_plot_without_matplotlib_is_refused_before_training(monkeypatch, tmp_path, capsys, no_training):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)       # `import matplotlib` now fails
+    code = main(["train", "--dataset", "zoo", "--plot", str(tmp_path / "c.png"), "--no-progress"])
+    assert code == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "--plot needs matplotlib" in line and "pip install 'hgnn[plot]'" in line
+
+
+@pytest.mark.parametrize("missing", ["onnx", "onnxscript", "onnxruntime"])
+def test_export_without_onnx_is_refused_before_training(missing, monkeypatch, tmp_path, capsys, no_training):
+    monkeypatch.setitem(sys.modules, missing, None)
+    code = main(["distill", "--dataset", "zoo", "--export", str(tmp_path / "s.onnx"), "--no-progress"])
+    assert code == 2
+    line = _one_error_line(capsys.readouterr().err, "distill")
+    assert f"--export needs {missing}" in line and "pip install 'hgnn[export]'" in line
+
+
+# ---------------------------------------------------------------- atomic --out
+def test_failed_out_write_keeps_the_previous_file(monkeypatch, tmp_path, capsys):
+    """A write cut short by the file-size limit leaves the previous results whole (exit status 1)."""
+    resource = pytest.importorskip("resource")
+    import signal
+
+    import hgnn.train
+
+    out = tmp_path / "r.json"
+    previous = json.dumps({"complete": True, "results": ["the previous run"]})
+    out.write_text(previous)
+    # a report whose JSON is far larger than the limit below
+    monkeypatch.setattr(hgnn.train, "run_node_classification",
+                        lambda model, dataset, **kwargs: _fake_report(model, epochs=2000))
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # a write past the limit fails with EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, hard))
+    try:
+        code = main(["train", "--dataset", "zoo", "--seeds", "1", "--out", str(out), "--no-progress"])
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, handler)
+    assert code == 1
+    assert "File too large" in _one_error_line(capsys.readouterr().err)
+    assert out.read_text() == previous
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]   # no temporary file left behind
+
+
+# ---------------------------------------------------------------- Ctrl-C keeps the finished seeds
+def _interrupt_on_call(monkeypatch, module, name: str, call: int) -> list:
+    """Let ``module.name`` run normally, except that its ``call``-th call raises KeyboardInterrupt."""
+    real, calls = getattr(module, name), []
+
+    def wrapper(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == call:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, wrapper)
+    return calls
+
+
+def _main_interrupted(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except KeyboardInterrupt:  # pragma: no cover - what the test guards against
+        pytest.fail("KeyboardInterrupt escaped hgnn.cli.main")
+
+
+def test_interrupted_node_run_keeps_finished_seeds(monkeypatch, tmp_path, capsys):
+    import hgnn.datasets
+    import hgnn.train.experiment as experiment
+    from hgnn import Hypergraph
+
+    gen = torch.Generator().manual_seed(0)
+    y = torch.arange(24) % 3
+    hg = Hypergraph.from_edge_list([[i, (i + 3) % 24, (i + 6) % 24] for i in range(24)], num_nodes=24,
+                                   x=torch.rand(24, 5, generator=gen), y=y)
+    monkeypatch.setattr(hgnn.datasets, "load_hypergraph", lambda name, root=None, **kw: (name, hg))
+    _interrupt_on_call(monkeypatch, experiment, "fit", call=2)   # Ctrl-C during the second seed
+    out = tmp_path / "r.json"
+    code = _main_interrupted(["train", "--dataset", "zoo", "--seeds", "3", "--epochs", "2", "--out", str(out),
+                              "--no-progress"])
+    assert code == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("hgnn train: interrupted;") and f"1 finished seed(s) are in {out}" in err
+    saved = json.loads(out.read_text())
+    assert saved["complete"] is False
+    (report,) = saved["results"]
+    assert report["complete"] is False and [r["seed"] for r in report["runs"]] == [0]
+    assert len(report["runs"][0]["history"]["loss"]) == 2
+
+
+def test_interrupted_enc_run_keeps_finished_seeds(monkeypatch, tmp_path, capsys):
+    import hgnn.datasets
+    import hgnn.train.enc as enc
+    from hgnn import Hypergraph
+
+    gen = torch.Generator().manual_seed(0)
+    edges = [torch.randperm(20, generator=gen)[:3].tolist() for _ in range(30)]
+    hg = Hypergraph.from_edge_list(edges, num_nodes=20)
+    masks = torch.arange(30) % 3
+    hg = Hypergraph(hg.hyperedge_index, num_nodes=20, incidence_data={"y": torch.arange(hg.num_incidences) % 2},
+                    edge_data={"train_mask": masks == 0, "val_mask": masks == 1, "test_mask": masks == 2})
+    monkeypatch.setattr(hgnn.datasets, "load_hypergraph", lambda name, root=None, **kw: (name, hg))
+    monkeypatch.setattr(enc, "enc_features", lambda hg, name=None: (torch.randn(20, 4, generator=gen), None))
+    _interrupt_on_call(monkeypatch, enc, "fit_enc", call=2)
+    out = tmp_path / "enc.json"
+    code = _main_interrupted(["train", "--task", "enc", "--model", "mlp", "--dataset", "emaileu", "--seeds", "3",
+                              "--epochs", "1", "--hidden", "8", "--out", str(out), "--no-progress"])
+    assert code == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"1 finished seed(s) are in {out}" in err
+    saved = json.loads(out.read_text())
+    assert saved["complete"] is False
+    assert [r["seed"] for r in saved["results"][0]["runs"]] == [0]
+
+
+def test_interrupt_without_out_says_nothing_was_kept(monkeypatch, capsys):
+    import hgnn.train
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(hgnn.train, "run_node_classification", interrupted)
+    assert _main_interrupted(["train", "--dataset", "zoo", "--no-progress"]) == 130
+    assert "pass --out to keep finished seeds" in _one_line(capsys.readouterr().err)
+
+
+def _one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]

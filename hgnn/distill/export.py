@@ -1,11 +1,14 @@
 r"""Ship a distilled student: checkpoints that load without executing code, ``torch.export`` and ONNX.
 
 * :func:`save_student` / :func:`load_student`: the MLP's constructor arguments and ``state_dict`` in
-  one file of plain tensors and numbers, loaded with ``torch.load(weights_only=True)``.
+  one file of plain tensors and numbers, loaded with ``torch.load(weights_only=True)``; the stored
+  configuration is checked against the stored weights before any model is built.
 * :func:`export_program`: a ``torch.export`` program of ``student(x)``, ``x`` ``[batch, F]`` with a
   dynamic batch size (``torch.export.save`` writes it as ``.pt2``).
 * :func:`export_onnx` and :func:`check_onnx`: an ONNX file (dynamic batch axis) and a check with
   ONNX Runtime that it gives the PyTorch student's outputs and predictions.
+
+Every file is written atomically (:mod:`hgnn.io`): a write that fails leaves the previous file as it was.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from hgnn.io import atomic_path, save_torch
 from hgnn.nn import MLP
 
 __all__ = ["save_student", "load_student", "export_program", "export_onnx", "check_onnx", "onnx_session"]
@@ -32,27 +36,92 @@ def _config(student: MLP) -> dict[str, Any]:
 
 def save_student(student: MLP, path: str | Path, **metadata: Any) -> Path:
     """Write ``student`` (an :class:`~hgnn.nn.MLP`) and JSON-like ``metadata`` (numbers, strings,
-    lists, dicts of those) to ``path``; :func:`load_student` reads it back."""
+    lists, dicts of those) to ``path``; :func:`load_student` reads it back.
+
+    Missing parent folders are created. The file is replaced atomically: if the write fails, a
+    previous file at ``path`` is left as it was.
+    """
     if not isinstance(student, MLP):
         raise TypeError(f"student must be an hgnn.nn.MLP, got {type(student).__name__}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in student.state_dict().items()}
-    torch.save({"format": _FORMAT, "config": _config(student), "state_dict": state, "metadata": metadata}, path)
-    return path
+    return save_torch({"format": _FORMAT, "config": _config(student), "state_dict": state, "metadata": metadata},
+                      path)
+
+
+_SIZES = ("in_channels", "out_channels", "hidden_channels", "num_layers")
+
+
+def _check_checkpoint(blob: dict, path: str | Path) -> tuple[dict[str, Any], dict[str, Tensor], dict[str, Any]]:
+    """Check a student checkpoint's fields without building a model: ``(config, state_dict, metadata)``.
+
+    Every configuration field must have its type and range, and the model it describes must have
+    exactly the stored tensors' names and shapes, so a forged or damaged configuration can never
+    make :func:`load_student` allocate more than the file holds.
+    """
+    where = f"student checkpoint {str(path)!r}"
+    config, state, metadata = blob.get("config"), blob.get("state_dict"), blob.get("metadata", {})
+    if not isinstance(config, dict):
+        raise ValueError(f"{where}: 'config' must be a dict, got {type(config).__name__}")
+    expected = set(_SIZES) | {"dropout", "use_bn"}
+    if set(config) != expected:
+        raise ValueError(f"{where}: config has fields {sorted(map(str, config))}, expected {sorted(expected)}; "
+                         "the file is damaged or was not written by save_student")
+    for key in _SIZES:
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{where}: config[{key!r}] must be an int >= 1, got {value!r}")
+    dropout = config["dropout"]
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:  # NaN fails
+        raise ValueError(f"{where}: config['dropout'] must be a float in [0, 1), got {dropout!r}")
+    if not isinstance(config["use_bn"], bool):
+        raise ValueError(f"{where}: config['use_bn'] must be a bool, got {config['use_bn']!r}")
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, Tensor) for k, v in state.items()):
+        raise ValueError(f"{where}: 'state_dict' must be a dict of tensors")
+    if not isinstance(metadata, dict):
+        raise ValueError(f"{where}: 'metadata' must be a dict, got {type(metadata).__name__}")
+    # Cheap bounds first, so that not even the shape-only model below can be made large: an MLP of
+    # L layers stores at least 2 L tensors, and each size is a dimension of a stored tensor.
+    largest = max((max(t.shape, default=1) for t in state.values()), default=0)
+    if 2 * config["num_layers"] > len(state):
+        raise ValueError(f"{where}: config['num_layers'] = {config['num_layers']} needs at least "
+                         f"{2 * config['num_layers']} tensors, the file stores {len(state)}")
+    for key in _SIZES[:3]:
+        if config[key] > largest:
+            raise ValueError(f"{where}: config[{key!r}] = {config[key]} but no stored tensor has a dimension "
+                             f"that large (largest {largest}); the configuration does not match the weights")
+    with torch.device("meta"):          # shapes only: nothing is allocated
+        shapes = {k: tuple(v.shape) for k, v in MLP(**config).state_dict().items()}
+    missing, extra = sorted(set(shapes) - set(state)), sorted(set(state) - set(shapes))
+    if missing or extra:
+        raise ValueError(f"{where}: the configuration does not match the weights (tensors missing from the file: "
+                         f"{missing}; stored tensors the configuration has no place for: {extra})")
+    for key, shape in shapes.items():
+        if tuple(state[key].shape) != shape:
+            raise ValueError(f"{where}: the configuration asks for {key} of shape {list(shape)}, the stored "
+                             f"tensor is {list(state[key].shape)}")
+    return config, state, metadata
 
 
 def load_student(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[MLP, dict[str, Any]]:
     """Rebuild the student saved by :func:`save_student`: ``(student in eval mode, metadata)``.
 
-    The file is read with ``torch.load(weights_only=True)``: it cannot execute code.
+    The file is read with ``torch.load(weights_only=True)``: it cannot execute code. Its stored
+    configuration is checked before a model is built: every field's type and range, and that the
+    model it describes has exactly the stored tensors' names and shapes.
+
+    Raises:
+        ValueError: the file is not a student checkpoint, or its configuration is malformed or
+            disagrees with its weights.
     """
     blob = torch.load(Path(path), map_location=map_location, weights_only=True)
     if not isinstance(blob, dict) or blob.get("format") != _FORMAT:
         raise ValueError(f"{path} is not a student checkpoint written by hgnn.distill.save_student")
-    student = MLP(**blob["config"])
-    student.load_state_dict(blob["state_dict"])
-    return student.to(map_location).eval(), blob.get("metadata", {})
+    config, state, metadata = _check_checkpoint(blob, path)
+    student = MLP(**config)
+    student.load_state_dict(state)
+    return student.to(map_location).eval(), metadata
 
 
 class _Plain(torch.nn.Module):
@@ -87,7 +156,11 @@ def export_program(student: MLP, example: Tensor | None = None) -> torch.export.
 
 def export_onnx(student: MLP, path: str | Path, example: Tensor | None = None) -> Path:
     """Write the eval-mode student to ONNX (input ``x`` ``[batch, F]``, output ``logits`` ``[batch, C]``,
-    batch dynamic). Needs the ``onnx`` and ``onnxscript`` packages (``pip install hgnn[export]``)."""
+    batch dynamic). Needs the ``onnx`` and ``onnxscript`` packages (``pip install 'hgnn[export]'``).
+
+    Missing parent folders are created. The file is replaced atomically: if the export fails, a
+    previous file at ``path`` is left as it was.
+    """
     student = student.eval()
     example = _example(student, example)
     path = Path(path)
@@ -97,8 +170,10 @@ def export_onnx(student: MLP, path: str | Path, example: Tensor | None = None) -
     level = quiet.level
     quiet.setLevel(logging.ERROR)           # the exporter logs a warning per missing torchvision op
     try:
-        torch.onnx.export(_Plain(student).eval(), (example,), str(path), input_names=["x"], output_names=["logits"],
-                          dynamic_shapes={"x": {0: batch}}, dynamo=True, external_data=False, verbose=False)
+        with atomic_path(path) as tmp:
+            torch.onnx.export(_Plain(student).eval(), (example,), str(tmp), input_names=["x"],
+                              output_names=["logits"], dynamic_shapes={"x": {0: batch}}, dynamo=True,
+                              external_data=False, verbose=False)
     finally:
         quiet.setLevel(level)
     return path

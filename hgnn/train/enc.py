@@ -31,7 +31,7 @@ import statistics
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -617,6 +617,7 @@ def run_enc(
     features: tuple[Tensor, Tensor | None] | None = None,
     model_kwargs: dict[str, Any] | None = None,
     progress: bool = True,
+    on_seed: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Train ``model`` on an ENC dataset once per seed; report every run and mean +- std.
 
@@ -625,10 +626,12 @@ def run_enc(
     (:class:`~hgnn.models.IncidenceScorer`) use the same batch size and lr, hidden 64 and dropout
     0.5 (our choice). ``seeds=k`` runs the reference's seeds ``0, 10, 100, 500, 10000`` (then
     ``5, 6, ...`` beyond five); a list runs those. ``features``: precomputed ``(x, pe)``
-    (default :func:`enc_features`, cached).
+    (default :func:`enc_features`, cached). ``on_seed`` is called after each seed with the report
+    of the seeds finished so far (the returned dict's layout, ``"complete": False`` until the last
+    seed), e.g. to save the finished seeds of a run that may be interrupted.
 
     Returns:
-        ``{"model", "dataset", "config", "data", "runs", "summary"}``; ``summary`` holds
+        ``{"model", "dataset", "complete", "config", "data", "runs", "summary"}``; ``summary`` holds
         ``test_micro_f1``, ``test_macro_f1``, ``val_micro_f1``, ``val_macro_f1`` as
         ``{"mean", "std"}`` in percent, ``epoch_s`` (mean training seconds per epoch),
         ``peak_rss_mb`` (the process's peak resident memory after the runs, ``ru_maxrss``) and
@@ -667,6 +670,34 @@ def run_enc(
     hg_dev = hg.to(device)
     x, pe = x.to(device), None if pe is None else pe.to(device)
     pe_channels = 0 if pe is None else pe.size(1)
+    config = {"seeds": seed_list, "epochs": epochs, "batch_size": batch_size, "lr": lr,
+              "max_edges_per_node": max_edges_per_node, "max_nodes_per_edge": max_nodes_per_edge,
+              "eval_every": eval_every, "patience": patience,
+              "eval_batch_size": eval_batch_size, "mode": mode, "use_pe": pe is not None,
+              "model_kwargs": kwargs, "device": str(device), "torch": torch.__version__,
+              "python": platform.python_version(),
+              "machine": f"{platform.machine()} {torch.get_num_threads()} threads",
+              "optimizer": {"name": "adam", "eps": 1e-4, "weight_decay": 1e-4, "gamma": 0.99, "clip_norm": 1.0}}
+    if is_conhd:
+        flavour = model.lower()[len("conhd"):].lstrip("-_")
+        config["operator"] = flavour if flavour in ("unp", "isab", "sab") else operator
+    data = {"num_nodes": hg.num_nodes, "num_edges": hg.num_edges, "num_incidences": hg.num_incidences,
+            "num_features": x.size(1), "num_classes": num_classes,
+            "split_edges": {k: int(hg.edge_data[f"{k}_mask"].sum()) for k in ("train", "val", "test")
+                            if f"{k}_mask" in hg.edge_data}}
+
+    def report(runs: list[dict[str, Any]]) -> dict[str, Any]:
+        summary: dict[str, Any] = {}
+        for part in ("test", "val"):
+            for metric in ("micro_f1", "macro_f1"):
+                summary[f"{part}_{metric}"] = summarize([r[part][metric] for r in runs])
+        summary["epoch_s"] = statistics.fmean(r["epoch_s"] for r in runs)
+        summary["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+        if device.type == "cuda":
+            summary["peak_cuda_mb"] = max(r["peak_cuda_mb"] for r in runs)
+        return {"model": model, "dataset": name, "complete": len(runs) == len(seed_list), "config": config,
+                "data": data, "runs": list(runs), "summary": summary}
+
     runs = []
     for seed in seed_list:
         seed_everything(seed)
@@ -682,33 +713,6 @@ def run_enc(
                          patience=patience, eval_batch_size=eval_batch_size, seed=seed, progress=progress,
                          desc=f"{model} {name} seed {seed}")
         runs.append({"seed": seed, **result.to_dict()})
-    summary: dict[str, Any] = {}
-    for part in ("test", "val"):
-        for metric in ("micro_f1", "macro_f1"):
-            summary[f"{part}_{metric}"] = summarize([r[part][metric] for r in runs])
-    summary["epoch_s"] = statistics.fmean(r["epoch_s"] for r in runs)
-    summary["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
-    if device.type == "cuda":
-        summary["peak_cuda_mb"] = max(r["peak_cuda_mb"] for r in runs)
-    config = {"seeds": seed_list, "epochs": epochs, "batch_size": batch_size, "lr": lr,
-              "max_edges_per_node": max_edges_per_node, "max_nodes_per_edge": max_nodes_per_edge,
-              "eval_every": eval_every, "patience": patience,
-              "eval_batch_size": eval_batch_size, "mode": mode, "use_pe": pe is not None,
-              "model_kwargs": kwargs, "device": str(device), "torch": torch.__version__,
-              "python": platform.python_version(),
-              "machine": f"{platform.machine()} {torch.get_num_threads()} threads",
-              "optimizer": {"name": "adam", "eps": 1e-4, "weight_decay": 1e-4, "gamma": 0.99, "clip_norm": 1.0}}
-    if is_conhd:
-        flavour = model.lower()[len("conhd"):].lstrip("-_")
-        config["operator"] = flavour if flavour in ("unp", "isab", "sab") else operator
-    return {
-        "model": model,
-        "dataset": name,
-        "config": config,
-        "data": {"num_nodes": hg.num_nodes, "num_edges": hg.num_edges, "num_incidences": hg.num_incidences,
-                 "num_features": x.size(1), "num_classes": num_classes,
-                 "split_edges": {k: int(hg.edge_data[f"{k}_mask"].sum()) for k in ("train", "val", "test")
-                                 if f"{k}_mask" in hg.edge_data}},
-        "runs": runs,
-        "summary": summary,
-    }
+        if on_seed is not None:
+            on_seed(report(runs))
+    return report(runs)

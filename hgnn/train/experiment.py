@@ -8,6 +8,7 @@ This is what ``hgnn train`` and ``benchmarks/node_classification.py`` call::
 """
 from __future__ import annotations
 
+import numbers
 import platform
 import statistics
 from typing import Any, Callable
@@ -101,21 +102,41 @@ def run_node_classification(
     dataset_kwargs: dict[str, Any] | None = None,
     split_kwargs: dict[str, Any] | None = None,
     progress: bool = True,
+    on_seed: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Train ``model`` on ``dataset`` once per seed and report every run and the mean +- std.
 
     Seed ``s`` (``0..seeds-1``) seeds the weights and picks the split: HyperGCN's split ``s mod 10``,
-    or the ``s``-th random draw; ``split=k`` pins one split for every seed. All settings end up in
-    the returned dict's ``"config"``, so a JSON dump of it says how its numbers were made.
+    or the ``s``-th random draw; ``split=k`` pins one split for every seed (``0 <= k <`` the
+    number of fixed splits, e.g. 10 for HyperGCN's; any ``k >= 0`` for the random protocols). All
+    settings end up in the returned dict's ``"config"``, so a JSON dump of it says how its numbers
+    were made.
+
+    Args:
+        on_seed: called after each seed with the report of the seeds finished so far (the layout
+            of the returned dict, with ``"complete": False`` until the last seed), e.g. to save the
+            finished seeds of a run that may be interrupted.
 
     Returns:
-        ``{"model", "dataset", "protocol", "config", "data", "runs": [...], "summary": {...}}`` where
-        ``summary`` holds ``test_acc``, ``test_macro_f1``, ``val_acc``, ... as ``{"mean", "std"}`` in
-        percent and ``epoch_ms``; each run has ``seed``, ``split``, ``split_sizes`` and the
-        :class:`~hgnn.train.FitResult` fields.
+        ``{"model", "dataset", "protocol", "complete", "config", "data", "runs": [...], "summary": {...}}``
+        where ``summary`` holds ``test_acc``, ``test_macro_f1``, ``val_acc``, ... as ``{"mean", "std"}``
+        in percent and ``epoch_ms``; each run has ``seed``, ``split``, ``split_sizes`` and the
+        :class:`~hgnn.train.FitResult` fields; ``complete`` is ``True``.
+
+    Raises:
+        TypeError: ``seeds`` or ``split`` is not an int.
+        ValueError: ``seeds < 1``, or ``split`` is not one of the protocol's splits on this dataset
+            (checked before any training).
     """
+    if isinstance(seeds, bool) or not isinstance(seeds, numbers.Integral):
+        raise TypeError(f"seeds must be an int, got {type(seeds).__name__}")
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1, got {seeds}")
+    if split is not None:
+        if isinstance(split, bool) or not isinstance(split, numbers.Integral):
+            raise TypeError(f"split must be an int or None, got {type(split).__name__}")
+        split = int(split)
+    seeds = int(seeds)
     from hgnn.datasets import load_hypergraph
 
     name, dataset = load_hypergraph(dataset, root=root, **(dataset_kwargs or {}))
@@ -123,12 +144,33 @@ def run_node_classification(
         protocol = default_protocol(dataset)
     device = torch.device(device)
     hg = prepare(dataset, normalize_features=normalize_features, self_loops=self_loops).to(device)
+    fixed = num_splits(hg, protocol)  # None: one random draw per index, any index >= 0
+    if split is not None and (split < 0 or (fixed is not None and split >= fixed)):
+        valid = "0 or more" if fixed is None else f"0..{fixed - 1}" if fixed > 1 else "0"
+        raise ValueError(f"split {split} is not a split of protocol {protocol!r} on {name}; valid split ids: {valid}")
     num_classes = int(hg.y.max()) + 1
     evaluator = Evaluator()
+    config = {"seeds": seeds, "split": split, "epochs": epochs, "lr": lr, "weight_decay": weight_decay,
+              "hidden": hidden, "dropout": dropout, "patience": patience,
+              "normalize_features": normalize_features, "self_loops": self_loops,
+              "dataset_kwargs": dataset_kwargs or {}, "split_kwargs": split_kwargs or {},
+              "device": str(device), "torch": torch.__version__, "python": platform.python_version(),
+              "machine": f"{platform.machine()} {torch.get_num_threads()} threads"}
+    data = {"num_nodes": hg.num_nodes, "num_edges": hg.num_edges, "num_incidences": hg.num_incidences,
+            "num_features": hg.x.size(1), "num_classes": num_classes}
+
+    def report(runs: list[dict[str, Any]]) -> dict[str, Any]:
+        summary: dict[str, Any] = {}
+        for part in ("test", "val", "train"):
+            for metric in evaluator.metrics:
+                summary[f"{part}_{metric}"] = summarize([r[part][metric] for r in runs])
+        summary["epoch_ms"] = statistics.fmean(r["epoch_ms"] for r in runs)
+        return {"model": model, "dataset": name, "protocol": protocol, "complete": len(runs) == seeds,
+                "config": config, "data": data, "runs": list(runs), "summary": summary}
+
     runs = []
     for seed in range(seeds):
         index = seed if split is None else split
-        fixed = num_splits(hg, protocol)
         masks = get_split(hg, protocol, index, **(split_kwargs or {}))
         seed_everything(seed)
         net = build_model(model, hg.x.size(1), num_classes, hidden, dropout).to(device)
@@ -136,23 +178,6 @@ def run_node_classification(
                      evaluator=evaluator, progress=progress, desc=f"{model} {name} seed {seed}")
         runs.append({"seed": seed, "split": index % fixed if fixed else index,
                      "split_sizes": masks.sizes(), **result.to_dict()})
-    summary: dict[str, Any] = {}
-    for part in ("test", "val", "train"):
-        for metric in evaluator.metrics:
-            summary[f"{part}_{metric}"] = summarize([r[part][metric] for r in runs])
-    summary["epoch_ms"] = statistics.fmean(r["epoch_ms"] for r in runs)
-    return {
-        "model": model,
-        "dataset": name,
-        "protocol": protocol,
-        "config": {"seeds": seeds, "split": split, "epochs": epochs, "lr": lr, "weight_decay": weight_decay,
-                   "hidden": hidden, "dropout": dropout, "patience": patience,
-                   "normalize_features": normalize_features, "self_loops": self_loops,
-                   "dataset_kwargs": dataset_kwargs or {}, "split_kwargs": split_kwargs or {},
-                   "device": str(device), "torch": torch.__version__, "python": platform.python_version(),
-                   "machine": f"{platform.machine()} {torch.get_num_threads()} threads"},
-        "data": {"num_nodes": hg.num_nodes, "num_edges": hg.num_edges, "num_incidences": hg.num_incidences,
-                 "num_features": hg.x.size(1), "num_classes": num_classes},
-        "runs": runs,
-        "summary": summary,
-    }
+        if on_seed is not None:
+            on_seed(report(runs))
+    return report(runs)

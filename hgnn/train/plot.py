@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from hgnn.io import atomic_path
+
 __all__ = ["plot_curves"]
 
 
@@ -16,8 +18,12 @@ def plot_curves(histories: Sequence[dict[str, list[float]]], path: str | Path, t
 
     Args:
         histories: ``FitResult.history`` dicts (runs may have different lengths: early stopping).
-        path: output image (``.png``, ``.pdf``, ``.svg``, ...).
+        path: output image (``.png``, ``.pdf``, ``.svg``, ...). Missing parent folders are created;
+            the file is replaced atomically, so a failed save leaves a previous image as it was.
         title: figure title.
+
+    Raises:
+        ImportError: matplotlib is not installed (``pip install 'hgnn[plot]'``).
     """
     try:
         import matplotlib
@@ -54,6 +60,9 @@ def plot_curves(histories: Sequence[dict[str, list[float]]], path: str | Path, t
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=120)
+    finally:
+        plt.close(fig)
     return path

@@ -1,4 +1,5 @@
 import pickle
+from pathlib import Path
 
 import pytest
 import torch
@@ -68,3 +69,83 @@ def test_onnx_student_matches_pytorch(tmp_path):
     torch.nn.init.normal_(other.lins[1].weight)
     with pytest.raises(AssertionError, match="differs"):
         check_onnx(path, other, torch.randn(50, 12))
+
+
+# ---------------------------------------------------------------- atomic writes
+def _write_then_fail(target) -> None:
+    """What a serializer cut short does: part of the bytes, then an error."""
+    if isinstance(target, (str, Path)):
+        with open(target, "wb") as handle:
+            handle.write(b"half a file")
+    else:
+        target.write(b"half a file")
+    raise OSError(28, "No space left on device")
+
+
+def test_failed_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    s = _student()
+    path = save_student(s, tmp_path / "s.pt", dataset="toy")
+    before = path.read_bytes()
+    monkeypatch.setattr(torch, "save", lambda obj, f, *args, **kwargs: _write_then_fail(f))
+    with pytest.raises(OSError, match="No space"):
+        save_student(_student(), path, dataset="other")
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert load_student(path)[1] == {"dataset": "toy"}
+    assert [p.name for p in tmp_path.iterdir()] == ["s.pt"]     # no temporary file left behind
+
+
+def test_failed_onnx_export_keeps_the_previous_file(tmp_path, monkeypatch):
+    from hgnn.distill import export_onnx
+
+    path = tmp_path / "s.onnx"
+    path.write_bytes(b"the previous model")
+    monkeypatch.setattr(torch.onnx, "export", lambda model, args, f, *a, **kw: _write_then_fail(f))
+    with pytest.raises(OSError, match="No space"):
+        export_onnx(_student(), path)
+    assert path.read_bytes() == b"the previous model"
+    assert [p.name for p in tmp_path.iterdir()] == ["s.onnx"]
+
+
+# ---------------------------------------------------------------- forged checkpoints
+def _forge(tmp_path, config_changes=None, state_changes=None, drop=()):
+    s = _student()
+    blob = torch.load(save_student(s, tmp_path / "s.pt"), weights_only=True)
+    blob["config"].update(config_changes or {})
+    blob["state_dict"].update(state_changes or {})
+    for key in drop:
+        blob["config"].pop(key)
+    torch.save(blob, tmp_path / "forged.pt")
+    return tmp_path / "forged.pt"
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"in_channels": 200_000, "hidden_channels": 200_000}, "200000 but no stored tensor"),  # 200k x 200k
+    ({"hidden_channels": 4096}, "hidden_channels"),
+    ({"hidden_channels": -32}, "hidden_channels'] must be an int >= 1"),
+    ({"out_channels": 0}, "out_channels'] must be an int >= 1"),
+    ({"in_channels": "12"}, "in_channels'] must be an int"),
+    ({"in_channels": 12.0}, "in_channels'] must be an int"),
+    ({"num_layers": True}, "num_layers'] must be an int"),
+    ({"num_layers": 10**12}, "num_layers.*tensors"),
+    ({"num_layers": 3}, "num_layers.*tensors|does not match"),
+    ({"dropout": float("nan")}, r"dropout'\] must be a float in \[0, 1\)"),
+    ({"dropout": 1.5}, r"dropout'\] must be a float in \[0, 1\)"),
+    ({"use_bn": 1}, "use_bn'] must be a bool"),
+    ({"use_bn": False}, "does not match the weights"),
+    ({"extra": 1}, "config has fields"),
+])
+def test_forged_config_is_refused_before_building(tmp_path, changes, message):
+    with pytest.raises(ValueError, match=message):
+        load_student(_forge(tmp_path, changes))
+
+
+def test_config_must_agree_with_the_stored_weights(tmp_path):
+    with pytest.raises(ValueError, match="config has fields"):
+        load_student(_forge(tmp_path, drop=("dropout",)))
+    # same names, other shapes: a config that agrees with itself but not with the weights
+    swapped = {"lins.1.weight": torch.zeros(5, 64)}
+    with pytest.raises(ValueError, match=r"lins.1.weight of shape \[5, 32\], the stored tensor is \[5, 64\]"):
+        load_student(_forge(tmp_path, state_changes=swapped))
+    with pytest.raises(ValueError, match="tensors missing|has no place for"):
+        load_student(_forge(tmp_path, state_changes={"lins.2.weight": torch.zeros(1)}))

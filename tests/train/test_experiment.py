@@ -153,7 +153,8 @@ def report():
 
 
 def test_report_structure(report):
-    assert set(report) == {"model", "dataset", "protocol", "config", "data", "runs", "summary"}
+    assert set(report) == {"model", "dataset", "protocol", "complete", "config", "data", "runs", "summary"}
+    assert report["complete"] is True
     assert report["model"] == "hgnn" and report["dataset"] == "<Hypergraph>"
     assert report["protocol"] == "random"  # a Hypergraph with y and no masks
     assert len(report["runs"]) == 2
@@ -226,6 +227,43 @@ def test_run_errors():
         run_node_classification("hgnn", 42, seeds=1, progress=False)
     with pytest.raises(ValueError, match="unknown model"):
         run_node_classification("gat", tiny_hypergraph(), seeds=1, epochs=1, progress=False)
+
+
+def test_on_seed_reports_each_finished_seed(report):
+    partial = []
+    final = run_node_classification("hgnn", tiny_hypergraph(), seeds=2, epochs=5, hidden=8, lr=0.02,
+                                    progress=False, on_seed=partial.append)
+    assert [len(p["runs"]) for p in partial] == [1, 2]
+    assert [p["complete"] for p in partial] == [False, True]
+    assert partial[-1] == final
+    first = partial[0]
+    assert first["runs"][0] == final["runs"][0] and first["config"] == final["config"]
+    assert first["summary"]["test_acc"] == {"mean": pytest.approx(100 * final["runs"][0]["test"]["acc"]), "std": 0.0}
+    assert [r["test"]["acc"] for r in final["runs"]] == [r["test"]["acc"] for r in report["runs"]]  # no side effect
+
+
+def _with_hypergcn_masks(hg: Hypergraph, num_splits: int = 10) -> Hypergraph:
+    """``hg`` with HyperGCN-style ``[N, num_splits]`` train / test masks."""
+    train = torch.zeros(hg.num_nodes, num_splits, dtype=torch.bool)
+    train[:6] = True
+    return Hypergraph.from_edge_list(hg.to_edge_list(), num_nodes=hg.num_nodes, x=hg.x, y=hg.y,
+                                     node_data={"train_mask": train, "test_mask": ~train})
+
+
+@pytest.mark.parametrize("protocol, split, valid", [
+    ("hypergcn", 10, "0..9"), ("hypergcn", 999, "0..9"), ("hypergcn", -1, "0..9"),
+    ("random", -1, "0 or more"), ("per-class", -3, "0 or more"),
+])
+def test_pinned_split_out_of_range_is_refused(protocol, split, valid):
+    """A split id the protocol does not have is an error, not silently another split (999 -> 9)."""
+    hg = _with_hypergcn_masks(tiny_hypergraph())
+    with pytest.raises(ValueError, match=rf"split {split} is not a split of protocol '{protocol}'.*{valid}"):
+        run_node_classification("mlp", hg, seeds=1, epochs=1, protocol=protocol, split=split, progress=False)
+
+
+def test_pinned_split_must_be_an_int():
+    with pytest.raises(TypeError, match="split must be an int"):
+        run_node_classification("mlp", tiny_hypergraph(), seeds=1, epochs=1, split=1.5, progress=False)
 
 
 def test_run_hypergcn_protocol_without_masks_raises_value_error():

@@ -59,3 +59,20 @@ def test_empty_raises(tmp_path):
     with pytest.raises(ValueError, match="histories is empty"):
         plot_curves([], tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
+
+
+def test_failed_save_keeps_the_previous_image(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    out = plot_curves([_history(5)], tmp_path / "curves.png")
+    before = out.read_bytes()
+
+    def write_then_fail(self, fname, *args, **kwargs):
+        Path(fname).write_bytes(b"half an image")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", write_then_fail)
+    with pytest.raises(OSError, match="No space"):
+        plot_curves([_history(9)], out)
+    assert out.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]   # no temporary file left behind
