@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from hgnn.io import write_json
-from hgnn.train import Evaluator, fit, get_split, prepare, run_node_classification, seed_everything
+from hgnn.train import Evaluator, fit, prepare, run_node_classification, seed_everything, split_of_seed
 
 
 class _DHGAdapter(nn.Module):
@@ -62,7 +62,7 @@ def main() -> None:
         report = run_node_classification(ours, args.dataset, seeds=args.seeds, progress=False, **settings)
         dhg_runs = []
         for seed in range(args.seeds):
-            split = get_split(hg, "hypergcn", seed)
+            split = split_of_seed(hg, "hypergcn", seed)
             assert split.sizes() == tuple(report["runs"][seed]["split_sizes"])
             seed_everything(seed)
             model = _DHGAdapter(theirs_cls(hg.x.size(1), 32, num_classes, drop_rate=0.5), structure)

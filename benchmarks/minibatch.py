@@ -166,7 +166,7 @@ def accuracy(splits: int) -> dict:
 
     from hgnn.datasets import load
     from hgnn.models import HGNN
-    from hgnn.train import fit, get_split, prepare, seed_everything, summarize
+    from hgnn.train import fit, prepare, seed_everything, split_of_seed, summarize
     from hgnn.train.minibatch import fit_minibatch
 
     torch.set_num_threads(1)
@@ -174,7 +174,7 @@ def accuracy(splits: int) -> dict:
     classes = int(hg.y.max()) + 1
     rows = []
     for s in range(splits):
-        split = get_split(hg, "hypergcn", s)
+        split = split_of_seed(hg, "hypergcn", s)
         seed_everything(s)
         t = time.perf_counter()
         full = fit(HGNN(hg.x.size(1), classes), hg, split, epochs=200, progress=False)

@@ -28,7 +28,7 @@ from hgnn.distill.topology_score import topology_score
 from hgnn.structure import Hypergraph
 from hgnn.train.evaluator import accuracy
 from hgnn.train.experiment import build_model, prepare
-from hgnn.train.splits import Split, get_split
+from hgnn.train.splits import Split, split_of_seed
 from hgnn.train.trainer import fit, seed_everything
 
 __all__ = ["SETTINGS", "distill_seed", "method_name", "run_distillation", "train_teacher"]
@@ -107,7 +107,7 @@ def distill_seed(
         raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
     device = full.device
     num_classes = int(full.y.max()) + 1
-    split = get_split(full, protocol, seed)
+    split = split_of_seed(full, protocol, seed)
     ps = None
     train_hg, train_split = full, split
     if setting == "production":

@@ -20,14 +20,14 @@ from hgnn.train.evaluator import METRICS, Evaluator, accuracy, confusion_matrix,
 from hgnn.train.experiment import MODELS, build_model, prepare, run_node_classification, summarize
 from hgnn.train.plot import plot_curves
 from hgnn.train.splits import (PROTOCOLS, Split, default_protocol, get_split, hypergcn_split, official_split,
-                               per_class_split, random_split)
+                               per_class_split, random_split, split_of_seed)
 from hgnn.train.trainer import FitResult, fit, seed_everything
 
 __all__ = [
     "METRICS", "MODELS", "PROTOCOLS", "Evaluator", "FitResult", "Split", "accuracy", "build_model",
     "confusion_matrix", "default_protocol", "f1_score", "fit", "get_split", "hypergcn_split", "macro_f1",
     "micro_f1", "official_split", "per_class_split", "plot_curves", "prepare", "random_split",
-    "run_node_classification", "seed_everything", "summarize",
+    "run_node_classification", "seed_everything", "split_of_seed", "summarize",
 ]
 from hgnn.train.enc import (ENC_MODELS, REFERENCE_CONFIGS, EncFitResult, batch_logits, build_enc_model, enc_features,
                             fit_enc, predict_enc, run_enc)

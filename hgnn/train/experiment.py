@@ -20,7 +20,7 @@ from hgnn.models import HGNN, HGNNP, HNHN, UniGCN
 from hgnn.nn import MLP
 from hgnn.structure import Hypergraph
 from hgnn.train.evaluator import Evaluator
-from hgnn.train.splits import default_protocol, get_split, num_splits
+from hgnn.train.splits import default_protocol, get_split, num_splits, split_of_seed
 from hgnn.train.trainer import fit, seed_everything
 
 __all__ = ["MODELS", "build_model", "is_bag_of_words", "prepare", "run_node_classification", "summarize"]
@@ -171,7 +171,7 @@ def run_node_classification(
     runs = []
     for seed in range(seeds):
         index = seed if split is None else split
-        masks = get_split(hg, protocol, index, **(split_kwargs or {}))
+        masks = (split_of_seed if split is None else get_split)(hg, protocol, index, **(split_kwargs or {}))
         seed_everything(seed)
         net = build_model(model, hg.x.size(1), num_classes, hidden, dropout).to(device)
         result = fit(net, hg, masks, epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience,

@@ -16,6 +16,8 @@ protocol            what it does
 """
 from __future__ import annotations
 
+import numbers
+
 from typing import NamedTuple
 
 import torch
@@ -24,7 +26,7 @@ from torch import Tensor
 from hgnn.structure import Hypergraph
 
 __all__ = ["Split", "hypergcn_split", "random_split", "per_class_split", "official_split", "get_split",
-           "default_protocol", "num_splits", "PROTOCOLS"]
+           "split_of_seed", "default_protocol", "num_splits", "PROTOCOLS"]
 
 PROTOCOLS = ("hypergcn", "random", "per-class", "official")
 
@@ -198,12 +200,27 @@ def num_splits(hg: Hypergraph, protocol: str) -> int | None:
 
 
 def get_split(hg: Hypergraph, protocol: str = "auto", index: int = 0, **kwargs) -> Split:
-    """Dispatch to a protocol. ``index`` is the fixed split (``hypergcn``) or the seed of the random
-    draw (``random``, ``per-class``); keyword arguments go to the protocol's function."""
+    """Dispatch to a protocol. ``index`` is the fixed split (``hypergcn``: ``0 <= index <`` the number
+    of splits) or the seed of the random draw (``random``, ``per-class``: any ``index >= 0``);
+    keyword arguments go to the protocol's function. :func:`split_of_seed` maps a run's seed to a
+    split.
+
+    Raises:
+        TypeError: ``index`` is not an int.
+        ValueError: an unknown protocol, or ``index`` is not one of its splits (never wrapped).
+    """
+    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+        raise TypeError(f"index must be an int, got {type(index).__name__}")
+    index = int(index)
     if protocol == "auto":
         protocol = default_protocol(hg)
+    if protocol in PROTOCOLS and protocol != "official":
+        fixed = num_splits(hg, protocol)
+        if index < 0 or (fixed is not None and index >= fixed):
+            valid = f"0..{fixed - 1}" if fixed is not None else "any integer >= 0"
+            raise ValueError(f"split index {index} is not a split of protocol {protocol!r}; valid: {valid}")
     if protocol == "hypergcn":
-        return hypergcn_split(hg, index % num_splits(hg, "hypergcn"), **kwargs)
+        return hypergcn_split(hg, index, **kwargs)
     if protocol == "random":
         return random_split(hg, seed=index, **kwargs)
     if protocol == "per-class":
@@ -211,3 +228,12 @@ def get_split(hg: Hypergraph, protocol: str = "auto", index: int = 0, **kwargs) 
     if protocol == "official":
         return official_split(hg)
     raise ValueError(f"unknown protocol {protocol!r}; choose from {PROTOCOLS} or 'auto'")
+
+
+def split_of_seed(hg: Hypergraph, protocol: str, seed: int, **kwargs) -> Split:
+    """The split run ``seed`` uses: fixed split ``seed mod K`` of a protocol with ``K`` fixed splits
+    (HyperGCN's 10), else the ``seed``-th random draw. See :func:`get_split`."""
+    if protocol == "auto":
+        protocol = default_protocol(hg)
+    fixed = num_splits(hg, protocol) if protocol in PROTOCOLS else None
+    return get_split(hg, protocol, seed % fixed if fixed else seed, **kwargs)

@@ -37,7 +37,7 @@ from hgnn.models import HGNN
 from hgnn.nn.topology_vae import HypergraphTopologyVAE, gaussian_kl
 from hgnn.structure import Hypergraph, node_to_edge
 from hgnn.train.experiment import prepare, summarize
-from hgnn.train.splits import get_split
+from hgnn.train.splits import split_of_seed
 from hgnn.train.trainer import fit, seed_everything
 
 __all__ = ["AnchorRepair", "SoftHGNN", "corrupt", "keep_incidences", "leave_one_out_cosine", "run_repair",
@@ -187,7 +187,7 @@ def run_repair(dataset: str = "cocitation-cora", *, fraction: float = 0.5, steps
     from hgnn.datasets import load
 
     clean = load(dataset, root=root)
-    split = get_split(clean, "hypergcn", seed)
+    split = split_of_seed(clean, "hypergcn", seed)
     bad = corrupt(clean, fraction, seed)
     real = bad.hyperedge_index[1] < clean.num_edges - int(round(fraction * clean.num_edges))
     x, y = prepare(bad).x, clean.y

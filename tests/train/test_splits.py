@@ -9,7 +9,7 @@ import torch
 from hgnn import Hypergraph
 from hgnn.datasets import get_spec, load
 from hgnn.datasets.root import find_root
-from hgnn.train import (PROTOCOLS, Split, default_protocol, get_split, hypergcn_split, official_split,
+from hgnn.train import (PROTOCOLS, Split, default_protocol, get_split, hypergcn_split, official_split, split_of_seed,
                         per_class_split, random_split)
 
 
@@ -289,8 +289,17 @@ def test_get_split_dispatch():
                 per_class_split(big, 5, 5, seed=2))
     hgcn = _hypergcn_like(num_splits=3)
     assert same(get_split(hgcn, "hypergcn", 1, num_val=10), hypergcn_split(hgcn, 1, num_val=10))
-    assert same(get_split(hgcn, "hypergcn", 4, num_val=10), hypergcn_split(hgcn, 1, num_val=10))  # wraps
     assert same(get_split(hgcn, "auto", 2, num_val=10), hypergcn_split(hgcn, 2, num_val=10))
+    # a run's seed wraps onto the fixed splits; an explicit split index never does
+    assert same(split_of_seed(hgcn, "hypergcn", 4, num_val=10), hypergcn_split(hgcn, 1, num_val=10))
+    assert same(split_of_seed(hg, "random", 7), random_split(y, seed=7))
+    for bad in (3, 4, 999, -1):
+        with pytest.raises(ValueError, match=rf"split index {bad} .*valid: 0\.\.2"):
+            get_split(hgcn, "hypergcn", bad, num_val=10)
+    with pytest.raises(ValueError, match="valid: any integer >= 0"):
+        get_split(hg, "random", -1)
+    with pytest.raises(TypeError, match="index must be an int"):
+        get_split(hgcn, "hypergcn", 1.0)
 
 
 def test_get_split_official(imdb):
