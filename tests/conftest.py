@@ -1,8 +1,21 @@
-"""Fixtures shared by the whole suite."""
+"""Fixtures shared by the whole suite, and where the suite finds the real datasets.
+
+The library reads data from the ``HGNN_DATA`` folders and its ``datasets/`` cache only. The
+Makefile sets ``HGNN_DATA`` to ``../shared/datasets`` when that folder exists beside the checkout;
+so that ``pytest`` run by hand finds the same data, this file does the same when ``HGNN_DATA`` is
+unset. Tests of data that is nowhere on disk skip.
+"""
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import pytest
 import torch
+
+_SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+if not os.environ.get("HGNN_DATA", "").strip() and _SHARED_DATA.is_dir():
+    os.environ["HGNN_DATA"] = str(_SHARED_DATA)
 
 
 @pytest.fixture(scope="module")

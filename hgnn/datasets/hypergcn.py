@@ -136,9 +136,11 @@ def load_hypergcn(
                 "features='none' for x=None, or put HyperGCN's features.pickle in that folder."
             )
         mat = safe_load(feature_file)
+        if not (sp.issparse(mat) or isinstance(mat, np.ndarray)) or mat.ndim != 2:
+            raise ValueError(f"{name}: {feature_file} does not hold a 2-D feature matrix")
+        if mat.shape[0] != num_nodes:  # checked before densifying
+            raise ValueError(f"{name}: features have {mat.shape[0]} rows but there are {num_nodes} labels")
         x = (mat.toarray() if sp.issparse(mat) else np.asarray(mat)).astype(np.float32)
-        if x.shape[0] != num_nodes:
-            raise ValueError(f"{name}: features have {x.shape[0]} rows but there are {num_nodes} labels")
     elif features in ("random-projection", "random-walk"):
         if feature_dim < 1:
             raise ValueError(f"feature_dim must be >= 1, got {feature_dim}")

@@ -14,22 +14,32 @@ With internet, ``load_molhiv(folder, source="ogb")`` returns the official
 ``PygGraphPropPredDataset`` instead (``ogb`` downloads it into ``folder``).
 
 Needs the ``mol`` extra (``pip install hgnn[mol]``: ``rdkit``, ``ogb``). The graphs are cached
-as plain tensors in ``datasets/cache/ogbg-molhiv.pt`` (read back with ``weights_only=True``).
+as plain tensors in ``datasets/cache/ogbg-molhiv.pt``, written atomically and read back with
+``weights_only=True``. The cache records the SHA-256 of the ``HIV.csv`` it was built from: a cache
+built from another file, or one that is unreadable, truncated or internally inconsistent, is
+rebuilt.
 """
 from __future__ import annotations
 
 import csv
+import warnings
 from collections import defaultdict
 from pathlib import Path
 
 import torch
 
 from hgnn.datasets.registry import register
+from hgnn.datasets.root import sha256_file
 from hgnn.datasets.tu import GraphDataset
+from hgnn.io import save_torch
 
 __all__ = ["load_molhiv", "mol_to_graph", "parse_smiles", "read_hiv_csv", "scaffold_split"]
 
 CACHE_DIR = Path(__file__).resolve().parents[2] / "datasets" / "cache"
+_CACHE_VERSION = 2
+_TENSOR_KEYS = frozenset(
+    {"x", "edge_index", "edge_attr", "num_nodes", "num_edges", "y", "split_train", "split_valid", "split_test"}
+)
 
 
 def _require_mol():
@@ -138,6 +148,41 @@ def _build(path: Path) -> dict[str, torch.Tensor]:
             **{f"split_{k}": v for k, v in split.items()}}
 
 
+def _consistent(t: object) -> bool:
+    """Whether ``t`` is the tensor dict :func:`_build` returns, with sizes that agree."""
+    if not isinstance(t, dict) or set(t) != _TENSOR_KEYS:
+        return False
+    if not all(isinstance(v, torch.Tensor) and v.dtype == torch.long for v in t.values()):
+        return False
+    x, ei, ea, nn, ne, y = (t[k] for k in ("x", "edge_index", "edge_attr", "num_nodes", "num_edges", "y"))
+    n = y.numel()
+    shapes_ok = (
+        x.dim() == 2 and x.size(1) == 9 and ei.dim() == 2 and ei.size(0) == 2 and ea.dim() == 2
+        and ea.size(1) == 3 and ea.size(0) == ei.size(1) and y.dim() == 1 and nn.shape == (n,) and ne.shape == (n,)
+    )
+    if not shapes_ok or bool((nn < 0).any()) or bool((ne < 0).any()):
+        return False
+    if int(nn.sum()) != x.size(0) or int(ne.sum()) != ei.size(1):
+        return False
+    if ei.numel() and (int(ei.min()) < 0 or bool((ei >= torch.repeat_interleave(nn, ne)).any())):
+        return False  # edge_index holds node ids local to each molecule
+    split = torch.cat([t["split_train"], t["split_valid"], t["split_test"]])
+    return bool(torch.equal(split.sort().values, torch.arange(n)))
+
+
+def _read_cache(path: Path, source_sha256: str) -> dict[str, torch.Tensor] | None:
+    """The cached tensors if ``path`` holds a consistent cache built from a file with this SHA-256."""
+    try:
+        stored = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # truncated, corrupt or foreign: rebuilt by the caller
+        return None
+    if not isinstance(stored, dict) or stored.get("version") != _CACHE_VERSION:
+        return None
+    if stored.get("source_sha256") != source_sha256 or not _consistent(stored.get("tensors")):
+        return None
+    return stored["tensors"]
+
+
 def load_molhiv(folder: Path, *, source: str = "csv", cache: bool = True) -> GraphDataset:
     """ogbg-molhiv as a :class:`~hgnn.datasets.tu.GraphDataset` of PyG ``Data``.
 
@@ -149,7 +194,9 @@ def load_molhiv(folder: Path, *, source: str = "csv", cache: bool = True) -> Gra
         folder: the folder holding ``HIV.csv``.
         source: ``"csv"`` (rebuild from ``HIV.csv``) or ``"ogb"`` (the official OGB dataset, downloaded
             by ``ogb`` into ``folder``; needs internet).
-        cache: keep the rebuilt tensors in ``datasets/cache/ogbg-molhiv.pt``.
+        cache: keep the rebuilt tensors in ``datasets/cache/ogbg-molhiv.pt``, tied to the SHA-256 of
+            ``HIV.csv`` (a cache of another file, or an unreadable or inconsistent one, is rebuilt).
+            A cache that cannot be written is reported with a warning.
     """
     if source == "ogb":  # pragma: no cover - needs internet
         from ogb.graphproppred import PygGraphPropPredDataset
@@ -159,14 +206,19 @@ def load_molhiv(folder: Path, *, source: str = "csv", cache: bool = True) -> Gra
         raise ValueError(f"source must be 'csv' or 'ogb', got {source!r}")
     from torch_geometric.data import Data
 
+    csv_path = Path(folder) / "HIV.csv"
+    source_sha256 = sha256_file(csv_path)
     cache_file = CACHE_DIR / "ogbg-molhiv.pt"
-    if cache and cache_file.exists():
-        t = torch.load(cache_file, weights_only=True)
-    else:
-        t = _build(Path(folder) / "HIV.csv")
+    t = _read_cache(cache_file, source_sha256) if cache and cache_file.is_file() else None
+    if t is None:
+        t = _build(csv_path)
         if cache:
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            torch.save(t, cache_file)
+            try:
+                cache_file.parent.mkdir(parents=True, exist_ok=True)
+                save_torch({"version": _CACHE_VERSION, "source_sha256": source_sha256, "tensors": t}, cache_file)
+            except OSError as err:
+                warnings.warn(f"ogbg-molhiv: could not write the cache {cache_file} ({err}); "
+                              "the dataset is returned without caching", UserWarning, stacklevel=2)
     node_ptr = torch.cat([torch.zeros(1, dtype=torch.long), t["num_nodes"].cumsum(0)]).tolist()
     edge_ptr = torch.cat([torch.zeros(1, dtype=torch.long), t["num_edges"].cumsum(0)]).tolist()
     graphs = [Data(x=t["x"][node_ptr[i]:node_ptr[i + 1]], edge_index=t["edge_index"][:, edge_ptr[i]:edge_ptr[i + 1]],

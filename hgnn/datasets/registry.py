@@ -144,10 +144,15 @@ def available(root: str | Path | None = None) -> list[DatasetInfo]:
     """Every registered dataset, sorted by family then name, with whether its files are on disk.
 
     Nothing is downloaded or hashed; ``on_disk`` only checks that the required files exist in one
-    of the data roots (:func:`hgnn.datasets.root.candidate_roots`).
+    of the data roots (:func:`hgnn.datasets.root.candidate_roots`): ``root`` alone when given,
+    else the ``HGNN_DATA`` folders and the cache.
 
     Returns:
         ``list[DatasetInfo]`` with fields ``name, family, task, on_disk, path, description``.
+
+    Raises:
+        FileNotFoundError: ``root`` or an ``HGNN_DATA`` folder does not exist.
+        ValueError: ``root`` or an ``HGNN_DATA`` folder is a file.
     """
     _ensure_builtins()
     rows = []
@@ -163,8 +168,12 @@ def load(name: str, root: str | Path | None = None, *, download: bool = True, ve
 
     Args:
         name: a registered name (see :func:`available`); case-insensitive.
-        root: a data root to search first (and to download into).
-        download: fetch missing files from their public origin into the cache.
+        root: an existing folder to read the dataset from, and nothing else: when given, the
+            ``HGNN_DATA`` folders and the cache are not searched, and missing files are
+            downloaded into it. Default: the ``HGNN_DATA`` folders, then the cache
+            (see :mod:`hgnn.datasets.root`).
+        download: fetch missing files from their public origin (into ``root``, else the first
+            ``HGNN_DATA`` folder, else the cache).
         verify: check each file's SHA-256 against ``datasets/CHECKSUMS.json``.
         **kwargs: passed to the family loader (e.g. ``features=`` for HyperGCN's pubmed/dblp,
             ``feature_dim=``/``feature_noise=``/``seed=`` for the Benson sets).
@@ -175,8 +184,11 @@ def load(name: str, root: str | Path | None = None, *, download: bool = True, ve
         graph-classification sets. See each family's loader for the exact fields and shapes.
 
     Raises:
-        ValueError: unknown name (the message lists the available ones) or bad loader options.
-        FileNotFoundError: the files are nowhere on disk and could not be downloaded.
+        ValueError: unknown name (the message lists the available ones), bad loader options, or
+            ``root`` / an ``HGNN_DATA`` folder is a file.
+        FileNotFoundError: ``root`` or an ``HGNN_DATA`` folder does not exist, or the files are
+            not in the searched roots and could not be downloaded (the message names the roots and
+            the missing files).
         hgnn.datasets.ChecksumError: a file does not match its committed SHA-256.
     """
     spec = get_spec(name)

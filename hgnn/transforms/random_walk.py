@@ -74,6 +74,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from hgnn.io import save_torch
 from hgnn.structure import Hypergraph
 
 __all__ = [
@@ -525,6 +526,21 @@ def _cache_key(hg: Hypergraph, settings: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
+def _read_cache(path: Path, key: str, num_nodes: int, dim: int) -> Tensor | None:
+    """The embedding stored at ``path`` if it was computed for ``key`` and is a finite floating
+    ``[num_nodes, dim]`` tensor; ``None`` for a stale, truncated, corrupt or foreign file."""
+    try:
+        stored = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # truncated or not a torch file: recomputed and overwritten by the caller
+        return None
+    if not isinstance(stored, dict) or stored.get("key") != key:
+        return None
+    emb = stored.get("embedding")
+    if not isinstance(emb, Tensor) or not emb.is_floating_point() or emb.shape != (num_nodes, dim):
+        return None
+    return emb if bool(torch.isfinite(emb).all()) else None
+
+
 def random_walk_embedding(
     hg: Hypergraph,
     dim: int = DEFAULTS["dim"],
@@ -563,8 +579,10 @@ def random_walk_embedding(
             :func:`skipgram_embedding` (``seed`` seeds it too).
         cache: a file. If it holds an embedding computed from the same ``hyperedge_index``, sizes
             and every setting above (a SHA-256 key), that is returned; otherwise the embedding is
-            computed and saved there (``torch.save`` of ``{"key": str, "embedding": Tensor}``,
-            read back with ``weights_only=True``), replacing a stale file.
+            computed and saved there atomically (``torch.save`` of ``{"key": str, "embedding":
+            Tensor}``, read back with ``weights_only=True``), replacing a stale file. A truncated
+            or corrupt file, or one whose embedding is not a finite floating ``[N, dim]`` tensor, is
+            recomputed.
 
     Returns:
         ``Tensor[N, dim]`` float32 on ``hg.device``, not standardised (the reference applies a
@@ -582,12 +600,9 @@ def random_walk_embedding(
         path = Path(cache)
         key = _cache_key(hg, settings)
         if path.is_file():
-            try:
-                stored = torch.load(path, map_location="cpu", weights_only=True)
-            except Exception:  # unreadable or foreign file: treat as stale, overwrite below
-                stored = None
-            if isinstance(stored, dict) and stored.get("key") == key:
-                return stored["embedding"].to(hg.device)
+            stored = _read_cache(path, key, hg.num_nodes, settings["dim"])
+            if stored is not None:
+                return stored.to(hg.device)
     walks = hypergraph_random_walks(
         hg, settings["walk_length"], settings["walks_per_node"], p=settings["p"], q=settings["q"],
         seed=settings["seed"], degree_exponent=settings["degree_exponent"],
@@ -599,7 +614,5 @@ def random_walk_embedding(
     )
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        torch.save({"key": key, "embedding": emb.cpu()}, tmp)
-        tmp.replace(path)
+        save_torch({"key": key, "embedding": emb.cpu()}, path)
     return emb

@@ -233,6 +233,48 @@ def test_cache_round_trip_and_invalidation(tmp_path, monkeypatch):
     assert calls == [1, 1, 1] and "key" in torch.load(path, weights_only=True)
 
 
+def test_cache_truncated_or_implausible_is_recomputed(tmp_path, monkeypatch):
+    hg, _ = _planted(size=8)
+    path = tmp_path / "emb.pt"
+    first = random_walk_embedding(hg, cache=path, **SMALL)
+    good = path.read_bytes()
+    key = torch.load(path, weights_only=True)["key"]
+    calls = []
+    real = rw.hypergraph_random_walks
+    monkeypatch.setattr(rw, "hypergraph_random_walks", lambda *a, **k: calls.append(1) or real(*a, **k))
+    damaged = [
+        lambda: path.write_bytes(good[: len(good) // 2]),  # truncated
+        lambda: torch.save({"key": key, "embedding": torch.zeros(3, 2)}, path),  # right key, wrong shape
+        lambda: torch.save({"key": key, "embedding": torch.full_like(first, float("nan"))}, path),
+        lambda: torch.save({"key": key, "embedding": first.long()}, path),
+    ]
+    for n, damage in enumerate(damaged, 1):
+        damage()
+        out = random_walk_embedding(hg, cache=path, **SMALL)
+        assert len(calls) == n and out.shape == first.shape and torch.isfinite(out).all()
+        assert torch.load(path, weights_only=True)["embedding"].shape == first.shape
+
+
+def test_cache_write_is_atomic(tmp_path, monkeypatch):
+    hg, _ = _planted(size=8)
+    path = tmp_path / "emb.pt"
+    random_walk_embedding(hg, cache=path, **SMALL)
+    before = path.read_bytes()
+
+    def disk_full(obj, f, *args, **kwargs):
+        if hasattr(f, "write"):
+            f.write(b"partial")
+        else:
+            open(f, "wb").write(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        random_walk_embedding(hg, cache=path, **dict(SMALL, seed=1))  # another setting: recomputed, saved
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["emb.pt"]
+
+
 def test_defaults_follow_the_reference_walk_law():
     for key in ("dim", "walk_length", "p", "q", "degree_exponent", "window", "negatives", "epochs", "subsample"):
         assert DEFAULTS[key] == REFERENCE_SETTINGS[key], key
