@@ -19,7 +19,7 @@ hypergraph and one weight matrix are shared by every library in this process:
 faster than DHG" cannot be met by anyone, however fast the sparse part.
 
 ``--real`` replaces the random hypergraphs by the incidence structure of real datasets (read from
-``../shared/datasets`` or ``$HGNN_DATA``; 128 random feature channels): their hyperedge sizes are
+``$HGNN_DATA``; 128 random feature channels): their hyperedge sizes are
 skewed (``sum |e|^2`` several times that of the Poisson sizes above), which is what DHG's
 ``N x N`` Laplacian pays for.
 

@@ -9,7 +9,7 @@ A cell (10 folds) can take hours on a CPU: finished folds of an unfinished cell 
 marks them ``*N``.
 
 Every cell is :func:`hgnn.train.graph.run_graph_classification`: the DGCNN fold files shipped with
-the GIN-format TU sets (``../shared/datasets/tu_gin``), fold k tested on its test part, validated on
+the GIN-format TU sets (``$HGNN_DATA/tu_gin``), fold k tested on its test part, validated on
 fold k-1's test part, trained on the rest (as EHGNN's reference code); the reference's settings
 (3 layers, hidden 128, Adam lr 5e-4, weight decay 1e-4, batch 128, dropout 0.5, gradient clipping
 1, warm-up + cosine schedule, patience 50 on the validation loss, HyperDrop keep ratios PROTEINS

@@ -12,7 +12,7 @@ non-negative features, self-loops for isolated nodes). Protocols:
   on the five HyperGCN sets;
 * ``official``: IMDB's own split, in addition to ``random``.
 
-``cocitation-pubmed`` and ``coauthorship-dblp`` have no features in ``../shared/datasets``; they run
+``cocitation-pubmed`` and ``coauthorship-dblp`` are shipped without features; they run
 with ``features="random-projection"`` (a seeded 256-dim projection of identity features), so their
 numbers measure structure alone and are not comparable with published ones.
 

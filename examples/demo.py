@@ -3,8 +3,8 @@ LightHGNN+), print accuracies and the measured inference speed-up.
 
     make demo            # or: python examples/demo.py [--epochs 200] [--seeds 3]
 
-Data: ``hgnn.datasets.load("cocitation-cora")`` (HyperGCN's files: ``HGNN_DATA``, the
-``datasets/`` cache, or ``../shared/datasets``). If no copy can be found, the demo says so loudly
+Data: ``hgnn.datasets.load("cocitation-cora")`` (HyperGCN's files, from the ``HGNN_DATA``
+folders or the ``datasets/`` cache; ``make demo`` sets ``HGNN_DATA``). If no copy can be found, the demo says so loudly
 and runs on a synthetic planted-partition hypergraph instead.
 
 Protocol (LightHGNN's, Feng et al., ICLR 2024): seed s draws 20 training and 100 validation

@@ -157,13 +157,13 @@ def format_table(reports: Sequence[dict]) -> str:
 def _datasets(args: argparse.Namespace) -> int:
     from hgnn.datasets import available
 
-    rows = available(root=args.root) if args.root else available()
+    rows = available() if args.root is None else available(root=args.root)
     width = max(len(r.name) for r in rows)
     print(f"{'name':<{width}}  {'task':<19}  {'on disk':<7}  description")
     for r in rows:
         print(f"{r.name:<{width}}  {r.task:<19}  {'yes' if r.on_disk else 'no':<7}  {r.description}")
     print(f"\n{sum(r.on_disk for r in rows)} of {len(rows)} on disk"
-          + (f" (root {args.root})" if args.root else " (the HGNN_DATA folders, then the datasets/ cache)"))
+          + (f" (root {args.root})" if args.root is not None else " (the HGNN_DATA folders, then the datasets/ cache)"))
     return 0
 
 
