@@ -52,52 +52,25 @@ def _number(text: str, kind: Callable[[str], Any]) -> Any:
     return value
 
 
-def positive_int(text: str) -> int:
-    """``argparse`` type: an integer >= 1."""
-    value = _number(text, int)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
-    return value
+def _ranged(kind: Callable[[str], Any], accept: Callable[[Any], bool], what: str, doc: str) -> Callable[[str], Any]:
+    """An ``argparse`` type: ``kind(text)``, finite, and refused unless ``accept(value)``."""
+
+    def parse(text: str) -> Any:
+        value = _number(text, kind)
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return value
+
+    parse.__doc__ = f"``argparse`` type: {doc}."
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    """``argparse`` type: an integer >= 0."""
-    value = _number(text, int)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """``argparse`` type: a finite number > 0."""
-    value = _number(text, float)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    """``argparse`` type: a finite number >= 0."""
-    value = _number(text, float)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
-    return value
-
-
-def probability(text: str) -> float:
-    """``argparse`` type: a number in ``[0, 1)`` (a dropout probability)."""
-    value = _number(text, float)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text!r}")
-    return value
-
-
-def unit_interval(text: str) -> float:
-    """``argparse`` type: a number in ``[0, 1]`` (a mixing weight)."""
-    value = _number(text, float)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text!r}")
-    return value
+positive_int = _ranged(int, lambda v: v >= 1, "an integer >= 1", "an integer >= 1")
+non_negative_int = _ranged(int, lambda v: v >= 0, "an integer >= 0", "an integer >= 0")
+positive_float = _ranged(float, lambda v: v > 0, "a number > 0", "a finite number > 0")
+non_negative_float = _ranged(float, lambda v: v >= 0, "a number >= 0", "a finite number >= 0")
+probability = _ranged(float, lambda v: 0 <= v < 1, "in [0, 1)", "a number in [0, 1) (a dropout probability)")
+unit_interval = _ranged(float, lambda v: 0 <= v <= 1, "in [0, 1]", "a number in [0, 1] (a mixing weight)")
 
 
 def _did_you_mean(name: str, choices: Sequence[str]) -> str:

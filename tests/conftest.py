@@ -30,3 +30,18 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def disk_full(monkeypatch):
+    """Make ``torch.save`` write a few bytes and then fail as a full disk does."""
+
+    def save(obj, f, *args, **kwargs):
+        if hasattr(f, "write"):
+            f.write(b"partial")
+        else:
+            with open(f, "wb") as handle:
+                handle.write(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", save)

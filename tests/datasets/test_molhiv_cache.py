@@ -73,20 +73,13 @@ def test_damaged_or_forged_cache_is_rebuilt(setup, damage):
     assert torch.load(cache, weights_only=True)["source_sha256"] == stored["source_sha256"]
 
 
-def test_failed_cache_write_keeps_the_old_cache(setup, monkeypatch):
+def test_failed_cache_write_keeps_the_old_cache(setup, request):
     folder, cache, builds = setup
     molhiv.load_molhiv(folder)
     before = cache.read_bytes()
     (folder / "HIV.csv").write_text("smiles,activity,HIV_active\nCC,CI,0\n")
 
-    def disk_full(obj, f, *args, **kwargs):
-        if hasattr(f, "write"):
-            f.write(b"partial")
-        else:
-            open(f, "wb").write(b"partial")
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(torch, "save", disk_full)
+    request.getfixturevalue("disk_full")
     with pytest.warns(UserWarning, match="could not write the cache"):
         data = molhiv.load_molhiv(folder)
     assert int(data[0].y) == 0  # the rebuilt data is still returned

@@ -255,20 +255,13 @@ def test_cache_truncated_or_implausible_is_recomputed(tmp_path, monkeypatch):
         assert torch.load(path, weights_only=True)["embedding"].shape == first.shape
 
 
-def test_cache_write_is_atomic(tmp_path, monkeypatch):
+def test_cache_write_is_atomic(tmp_path, request):
     hg, _ = _planted(size=8)
     path = tmp_path / "emb.pt"
     random_walk_embedding(hg, cache=path, **SMALL)
     before = path.read_bytes()
 
-    def disk_full(obj, f, *args, **kwargs):
-        if hasattr(f, "write"):
-            f.write(b"partial")
-        else:
-            open(f, "wb").write(b"partial")
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(torch, "save", disk_full)
+    request.getfixturevalue("disk_full")
     with pytest.raises(OSError, match="No space"):
         random_walk_embedding(hg, cache=path, **dict(SMALL, seed=1))  # another setting: recomputed, saved
     assert path.read_bytes() == before
