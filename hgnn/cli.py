@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import importlib
 import math
 import sys
@@ -115,13 +116,18 @@ def _check_extra(modules: Sequence[str], option: str, extra: str) -> None:
             raise _Refused(f"{option} needs {module}, which is not installed: pip install 'hgnn[{extra}]'") from None
 
 
+def _mean_std(summary: dict, key: str) -> str:
+    """``summary[key]`` as ``"mean ± std"`` with two decimals."""
+    return f"{summary[key]['mean']:.2f} ± {summary[key]['std']:.2f}"
+
+
 def format_table(reports: Sequence[dict]) -> str:
     """A Markdown table of :func:`~hgnn.train.run_node_classification` reports (mean +- std, %)."""
     cols = ("model", "dataset", "protocol", "seeds", "val acc", "test acc", "test macro-F1", "ms / epoch")
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in reports:
         s = r["summary"]
-        pm = lambda k: f"{s[k]['mean']:.2f} ± {s[k]['std']:.2f}"  # noqa: E731
+        pm = functools.partial(_mean_std, s)
         lines.append(f"| {r['model']} | {r['dataset']} | {r['protocol']} | {r['config']['seeds']} | "
                      f"{pm('val_acc')} | {pm('test_acc')} | {pm('test_macro_f1')} | {s['epoch_ms']:.1f} |")
     return "\n".join(lines)
@@ -145,7 +151,7 @@ def format_enc_table(reports: Sequence[dict]) -> str:
     lines = ["| model | dataset | seeds | test micro-F1 | test macro-F1 | s / epoch |", "|---|---|---|---|---|---|"]
     for r in reports:
         s = r["summary"]
-        pm = lambda k: f"{s[k]['mean']:.2f} ± {s[k]['std']:.2f}"  # noqa: E731
+        pm = functools.partial(_mean_std, s)
         lines.append(f"| {r['model']} | {r['dataset']} | {len(r['runs'])} | {pm('test_micro_f1')} | "
                      f"{pm('test_macro_f1')} | {s['epoch_s']:.1f} |")
     return "\n".join(lines)

@@ -159,7 +159,10 @@ def load_tu(
     """
     folder = Path(folder)
     stem = stem or folder.name
-    f = lambda suffix: folder / f"{stem}_{suffix}.txt"  # noqa: E731
+
+    def f(suffix: str) -> Path:
+        return folder / f"{stem}_{suffix}.txt"
+
     pairs = read_int_table(f("A"), delimiter=",") - 1
     node_graph = read_int_table(f("graph_indicator"))[:, 0] - 1
     y, classes = relabel_sorted(read_int_table(f("graph_labels"))[:, 0])

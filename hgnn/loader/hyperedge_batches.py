@@ -100,7 +100,9 @@ class HyperedgeBatch:
         return int(self.target_index.numel())
 
     def _map(self, fn, hg_fn) -> "HyperedgeBatch":
-        move = lambda t: None if t is None else fn(t)  # noqa: E731
+        def move(t: Tensor | None) -> Tensor | None:
+            return None if t is None else fn(t)
+
         return HyperedgeBatch(hg_fn(self.hg), move(self.node_ids), move(self.edge_ids),
                               move(self.incidence_ids), move(self.target_edges), move(self.target_index),
                               move(self.target_incidence_ids), move(self.y),

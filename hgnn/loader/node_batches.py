@@ -58,7 +58,9 @@ class NodeBatch:
         return int(self.target_nodes.numel())
 
     def _map(self, fn, hg_fn) -> "NodeBatch":
-        move = lambda t: None if t is None else fn(t)  # noqa: E731
+        def move(t: Tensor | None) -> Tensor | None:
+            return None if t is None else fn(t)
+
         return replace(self, hg=hg_fn(self.hg), node_ids=move(self.node_ids), target_nodes=move(self.target_nodes),
                        target_index=move(self.target_index), y=move(self.y))
 
@@ -154,7 +156,8 @@ def node_neighborhood(
                          edge_weight=hg.edge_weight[edge_ids] if hg.is_weighted else None, validate=False)
         target_index = torch.searchsorted(node_ids, targets)
     if hg.x is not None or hg.y is not None:
-        sub = sub._replace(x=None if hg.x is None else hg.x[node_ids], y=None if hg.y is None else hg.y[node_ids])
+        sub = sub.replace(x=None if hg.x is None else hg.x[node_ids], y=None if hg.y is None else hg.y[node_ids],
+                          validate=False)
     y = None if hg.y is None else hg.y[targets]
     return NodeBatch(sub, node_ids, targets, target_index, y)
 

@@ -10,6 +10,7 @@ threshold / top-k (inference), and pays for each incidence.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -222,7 +223,8 @@ class HypergraphTopologyVAE(nn.Module):
         feats = x.unsqueeze(1).expand(n, b, -1)  # [N, B, F]
         if query is not None:
             feats = torch.cat([feats, self.task(query).unsqueeze(0)], dim=0)  # task node last: [N+1, B, F]
-            hg = None if hg is None else hg._cached("topology_vae.with_task_node", lambda: self.with_task_node(hg))
+            if hg is not None:
+                hg = hg.cache(("topology_vae", "with_task_node"), functools.partial(self.with_task_node, hg))
         h = F.relu(self._smooth(self.lin1(feats), hg))
         mu, logvar = self._smooth(self.lin_mu(h), hg), self._smooth(self.lin_logvar(h), hg).clamp(-10, 10)
         z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if self.training else mu

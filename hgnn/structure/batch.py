@@ -1,6 +1,7 @@
 """Batching many small hypergraphs into one block-diagonal hypergraph, and back."""
 from __future__ import annotations
 
+import functools
 from typing import Sequence
 
 import torch
@@ -112,12 +113,12 @@ def unbatch(hg: Hypergraph) -> list[Hypergraph]:
             return [None] * num_graphs
         return list(torch.split(value[order], counts.tolist()))
 
-    n_split = lambda v: split(v, node_order, node_counts)  # noqa: E731
-    e_split = lambda v: split(v, edge_order, edge_counts)  # noqa: E731
-    i_split = lambda v: split(v, inc_order, inc_counts)  # noqa: E731
+    n_split = functools.partial(split, order=node_order, counts=node_counts)
+    e_split = functools.partial(split, order=edge_order, counts=edge_counts)
+    i_split = functools.partial(split, order=inc_order, counts=inc_counts)
     parts = {
         "hyperedge_index": split(local_index.t(), torch.arange(local_index.size(1), device=hg.device), inc_counts),
-        "edge_weight": e_split(hg._edge_weight),
+        "edge_weight": e_split(hg.edge_weight if hg.is_weighted else None),
         "x": n_split(hg.x),
         "y": n_split(hg.y),
         "edge_attr": e_split(hg.edge_attr),

@@ -48,8 +48,9 @@ def dual(hg: Hypergraph) -> Hypergraph:
         incidence_data=hg.incidence_data,
         validate=False,
     )
+    kept = hg.cached_keys()
     swap = {"node_order": "edge_order", "edge_order": "node_order", "node_degree": "edge_degree", "edge_degree": "node_degree"}
-    for key, other in swap.items():
-        if key in hg._cache:
-            out._cache[other] = hg._cache[key]
+    for name, other in swap.items():
+        if ("hypergraph", name) in kept:  # hg's method returns its kept value: nothing is recomputed
+            out.cache(("hypergraph", other), getattr(hg, name))
     return out

@@ -27,10 +27,29 @@ from hgnn.structure.validate import (
 )
 
 _LEVELS = ("node", "edge", "incidence")
+#: The constructor's fields, the names :meth:`Hypergraph.replace` accepts.
+_FIELDS = (
+    "hyperedge_index", "num_nodes", "num_edges", "edge_weight", "x", "edge_attr", "incidence_attr", "y",
+    "node_data", "edge_data", "incidence_data",
+)
 #: Cache entries that depend on the incidence alone, never on the hyperedge weights.
 _STRUCTURE_KEYS = frozenset(
-    {"unit_weight", "node_degree", "edge_degree", "edge_order", "node_order", "edge_to_node_order"}
+    ("hypergraph", name)
+    for name in ("unit_weight", "node_degree", "edge_degree", "edge_order", "node_order", "edge_to_node_order")
 )
+_MISSING = object()
+
+
+def check_cache_key(key: Any) -> None:
+    """Raise ``TypeError`` unless ``key`` is a namespaced cache key ``(owner, name, *params)``.
+
+    See :meth:`Hypergraph.cache` for the convention.
+    """
+    if not (isinstance(key, tuple) and len(key) >= 2 and isinstance(key[0], str) and isinstance(key[1], str)):
+        raise TypeError(
+            f"cache keys are tuples (owner, name, *params) whose first two items are strings, e.g. "
+            f"('hgnn', 'normalization') or ('hnhn', 'to_edge', alpha); got {key!r}"
+        )
 
 
 def _degree(index: Tensor, size: int, weight: Tensor | None = None, dtype=torch.float32) -> Tensor:
@@ -91,8 +110,9 @@ class Hypergraph:
             row counts that do not match, NaN/inf in features or weights, negative weights,
             tensors on different devices.
 
-    Degrees, sorted orders and sparse operators are built lazily on first use and cached; the
-    structure is treated as immutable once built (make a new ``Hypergraph`` to change it).
+    Degrees, sorted orders and sparse operators are built lazily on first use and kept with
+    :meth:`cache`; the hypergraph is treated as immutable once built (:meth:`replace` makes a
+    changed copy).
     Example::
 
         >>> hg = Hypergraph.from_edge_list([[0, 1, 2], [2, 3]], num_nodes=5)
@@ -239,7 +259,7 @@ class Hypergraph:
         """``[M]`` hyperedge weights; all ones when none were given."""
         if self._edge_weight is not None:
             return self._edge_weight
-        return self._cached("unit_weight", lambda: torch.ones(self.num_edges, device=self.device))
+        return self.cache(("hypergraph", "unit_weight"), lambda: torch.ones(self.num_edges, device=self.device))
 
     @property
     def is_weighted(self) -> bool:
@@ -281,22 +301,94 @@ class Hypergraph:
         """
         return self._edge_weight is not None and self._edge_weight.requires_grad
 
-    def _cached(self, key: Any, build):
-        """``build()``, computed once and kept under ``key``.
+    # ------------------------------------------------------------------ memo and copies
+    def cache(self, key: tuple, build: Callable[[], Any]) -> Any:
+        r"""``build()``, computed on first use and kept on this hypergraph under ``key``.
 
-        Only the structure-only entries of :data:`_STRUCTURE_KEYS` are kept when the weights are
-        learnable (:attr:`has_learnable_weight`): anything else may depend on them.
+        Layers keep here what they derive from the structure (normalisations, sparse operators,
+        augmented hypergraphs), so that it is built once per hypergraph and reused by every later
+        call; :meth:`to` and :meth:`pin_memory` move the kept values along.
+
+        **Keys** are namespaced tuples ``(owner, name, *params)``: ``owner`` names the module or
+        layer family that builds the entry (``"hypergraph"`` for this class's degrees, orders and
+        operators, ``"propagate"``, ``"hgnn"``, ``"hnhn"``, ...), ``name`` the entry, and
+        ``params`` anything else the value depends on, e.g. ``("hgnn", "normalization")`` or
+        ``("hnhn", "to_edge", alpha)``. Two owners thus never read each other's entries.
+
+        **Contract**: ``build`` takes no argument and is a pure function of the structure
+        (``hyperedge_index``, the sizes), the hyperedge weights and the ``params`` of its key:
+        never of features, module parameters or global state, since the value is reused for as
+        long as the hypergraph lives. A hypergraph is not changed in place; :meth:`replace` makes
+        a changed one, which starts with an empty memo.
+
+        While the weights are learnable (:attr:`has_learnable_weight`), only this class's
+        structure-only entries (degrees, sorted orders, the unit weight) are kept; every other
+        value may depend on the weights and is rebuilt at each call, so that each forward pass
+        records its own autograd graph back to them.
+
+        Args:
+            key: ``(owner, name, *params)``, hashable.
+            build: zero-argument function returning the value.
+
+        Returns:
+            The kept value, or ``build()``'s on a miss.
+
+        Raises:
+            TypeError: ``key`` is not a tuple whose first two items are strings.
+
+        Example::
+
+            >>> hg = Hypergraph.from_edge_list([[0, 1, 2], [2, 3]])
+            >>> sizes = hg.cache(("mylayer", "sizes"), lambda: hg.edge_degree() + 1)
+            >>> ("mylayer", "sizes") in hg.cached_keys()
+            True
         """
-        value = self._cache.get(key)
-        if value is None:
+        value = self._cache.get(key, _MISSING)
+        if value is _MISSING:
+            check_cache_key(key)
             value = build()
             if key in _STRUCTURE_KEYS or not self.has_learnable_weight:
                 self._cache[key] = value
         return value
 
-    def _replace(self, **changes: Any) -> "Hypergraph":
-        """A new unvalidated ``Hypergraph`` with some fields changed (no cache carried over)."""
-        fields = dict(
+    def cached_keys(self) -> frozenset:
+        """The keys of the values kept by :meth:`cache` now (a snapshot, for inspection)."""
+        return frozenset(self._cache)
+
+    def clear_cache(self) -> None:
+        """Drop every value kept by :meth:`cache`; each is rebuilt on its next use."""
+        self._cache.clear()
+
+    def replace(self, *, validate: bool = True, **fields: Any) -> "Hypergraph":
+        """A new hypergraph with ``fields`` changed and every other field taken from this one.
+
+        Fields not named keep their values (the same tensors, not copies), the sizes included:
+        a ``hyperedge_index`` with more nodes needs ``num_nodes`` too. Nothing kept by
+        :meth:`cache` is carried over, as the structure or the weights may differ.
+
+        Args:
+            validate: check the result as the constructor does (default). ``False`` skips the
+                checks, for internal hot paths passing tensors that are already checked.
+            **fields: constructor arguments: ``hyperedge_index``, ``num_nodes``, ``num_edges``,
+                ``edge_weight``, ``x``, ``edge_attr``, ``incidence_attr``, ``y``, ``node_data``,
+                ``edge_data``, ``incidence_data``; ``None`` drops an optional one.
+
+        Raises:
+            TypeError: a name that is not a field.
+            ValueError: with ``validate``, as the constructor (e.g. ``x`` without one row per node).
+
+        Example::
+
+            >>> hg = Hypergraph.from_edge_list([[0, 1], [1, 2]])
+            >>> hg.replace(x=torch.ones(3, 4))
+            Hypergraph(num_nodes=3, num_edges=2, nnz=4, x=[3, 4])
+        """
+        unknown = sorted(set(fields).difference(_FIELDS))
+        if unknown:
+            raise TypeError(
+                f"replace() got unknown field(s) {', '.join(map(repr, unknown))}; the fields are {', '.join(_FIELDS)}"
+            )
+        current = dict(
             hyperedge_index=self.hyperedge_index,
             num_nodes=self.num_nodes,
             num_edges=self.num_edges,
@@ -309,25 +401,25 @@ class Hypergraph:
             edge_data=self.edge_data,
             incidence_data=self.incidence_data,
         )
-        fields.update(changes)
-        return type(self)(**fields, validate=False)
+        current.update(fields)
+        return type(self)(**current, validate=validate)
 
     # ------------------------------------------------------------------ cached degrees and orders
     def node_degree(self, weighted: bool = False) -> Tensor:
         r"""``[N]`` node degrees: :math:`d(v) = \sum_e H_{ve}`, or with ``weighted=True``
         :math:`d(v) = \sum_e w(e) H_{ve}` (the :math:`D_v` of HGNN, Feng et al. 2019)."""
         if weighted and self.is_weighted:
-            return self._cached(
-                "node_degree_w",
+            return self.cache(
+                ("hypergraph", "weighted_node_degree"),
                 lambda: _degree(
                     self.hyperedge_index[0], self.num_nodes, self.edge_weight[self.hyperedge_index[1]]
                 ),
             )
-        return self._cached("node_degree", lambda: _degree(self.hyperedge_index[0], self.num_nodes))
+        return self.cache(("hypergraph", "node_degree"), lambda: _degree(self.hyperedge_index[0], self.num_nodes))
 
     def edge_degree(self) -> Tensor:
         r"""``[M]`` hyperedge degrees (sizes): :math:`\delta(e) = \sum_v H_{ve}` (the :math:`D_e`)."""
-        return self._cached("edge_degree", lambda: _degree(self.hyperedge_index[1], self.num_edges))
+        return self.cache(("hypergraph", "edge_degree"), lambda: _degree(self.hyperedge_index[1], self.num_edges))
 
     def edge_order(self) -> tuple[Tensor, Tensor]:
         r"""Incidences sorted by hyperedge: ``(perm, ptr)``.
@@ -336,12 +428,12 @@ class Hypergraph:
         non-decreasing (stable: ties keep column order); ``ptr`` ``[M + 1]`` is the CSR row pointer,
         hyperedge ``e``'s incidences being ``perm[ptr[e]:ptr[e + 1]]``.
         """
-        return self._cached("edge_order", lambda: _sort(self.hyperedge_index[1], self.num_edges))
+        return self.cache(("hypergraph", "edge_order"), lambda: _sort(self.hyperedge_index[1], self.num_edges))
 
     def node_order(self) -> tuple[Tensor, Tensor]:
         """Incidences sorted by node: ``(perm, ptr)`` with ``ptr`` of length ``N + 1``
         (see :meth:`edge_order`)."""
-        return self._cached("node_order", lambda: _sort(self.hyperedge_index[0], self.num_nodes))
+        return self.cache(("hypergraph", "node_order"), lambda: _sort(self.hyperedge_index[0], self.num_nodes))
 
     def edge_to_node_order(self) -> Tensor:
         """``[nnz]`` permutation ``p`` with ``edge_perm[p] == node_perm``: it re-orders a tensor laid
@@ -354,7 +446,7 @@ class Hypergraph:
             rank[edge_perm] = torch.arange(edge_perm.numel(), device=self.device)
             return rank[node_perm]
 
-        return self._cached("edge_to_node_order", build)
+        return self.cache(("hypergraph", "edge_to_node_order"), build)
 
     def incidence_csr(
         self, direction: str, value: Tensor | Callable[[], Tensor] | None = None, key: Any = None
@@ -369,8 +461,14 @@ class Hypergraph:
             direction: ``"node_to_edge"`` or ``"edge_to_node"``.
             value: ``[nnz]`` incidence values :math:`a_i` in column order (ones when ``None``), or a
                 zero-argument function returning them, called only when the pair is built.
-            key: cache the pair under this key (the caller promises ``value`` is a pure function
-                of the structure and ``key``); ``None`` builds it afresh.
+            key: keep the pair with :meth:`cache` under ``("hypergraph", "incidence_csr",
+                direction, key)``; ``key`` is namespaced as :meth:`cache` describes, and ``value``
+                must be a pure function of the structure, the weights and ``key``. ``None``
+                builds the pair afresh.
+
+        Raises:
+            ValueError: an unknown ``direction``.
+            TypeError: a ``key`` that is not ``(owner, name, *params)``.
         """
         if direction not in ("node_to_edge", "edge_to_node"):
             raise ValueError(f"direction must be 'node_to_edge' or 'edge_to_node', got {direction!r}")
@@ -391,7 +489,8 @@ class Hypergraph:
 
         if key is None:
             return build()
-        return self._cached(("csr", direction, key), build)
+        check_cache_key(key)
+        return self.cache(("hypergraph", "incidence_csr", direction, key), build)
 
     # ------------------------------------------------------------------ moving
     def _apply(self, fn) -> "Hypergraph":
@@ -403,7 +502,7 @@ class Hypergraph:
                 return tuple(move(v) for v in value)
             return value
 
-        out = self._replace(
+        out = self.replace(
             hyperedge_index=move(self.hyperedge_index),
             edge_weight=move(self._edge_weight),
             x=move(self.x),
@@ -413,6 +512,7 @@ class Hypergraph:
             node_data=_map_dict(self.node_data, move),
             edge_data=_map_dict(self.edge_data, move),
             incidence_data=_map_dict(self.incidence_data, move),
+            validate=False,
         )
         out._cache = {key: move(value) for key, value in self._cache.items()}
         return out
@@ -528,7 +628,7 @@ class Hypergraph:
 class _BatchAccessor:
     """``Hypergraph.batch(list)`` batches hypergraphs; ``hg.batch`` is the ``[N]`` graph-id vector.
 
-    One name serves both, as the issue and PyG users expect: on the class it is the batching
+    One name serves both, as PyG users expect: on the class it is the batching
     function (:func:`hgnn.structure.batch`), on an instance the node-to-graph assignment
     (``node_data["batch"]``, ``None`` outside a batch).
     """

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from hgnn.ops import LOW_PRECISION, SPARSE_DTYPES, csr_matmul, gather_scatter, inv_pow, resolve, scatter, scatter_softmax
-from hgnn.structure.hypergraph import Hypergraph
+from hgnn.structure.hypergraph import Hypergraph, check_cache_key
 
 AGGREGATIONS = ("sum", "mean", "max", "min", "softmax")
 DIRECTIONS = ("node_to_edge", "edge_to_node")
@@ -75,9 +75,13 @@ def incidence_matmul(
         direction: ``"node_to_edge"`` or ``"edge_to_node"``.
         value: ``[nnz]`` incidence values :math:`a_i` (ones when ``None``), or a zero-argument
             function returning them, called only when the operator is not cached yet.
-        key: when given, the operator is cached on ``hg`` under ``key``; ``value`` must then be a
-            function of the structure and the hyperedge weights only. Nothing is cached while the
-            weights are learnable (:attr:`~hgnn.Hypergraph.has_learnable_weight`).
+        key: when given, the values and the sparse operator (one per dtype) are kept on ``hg``
+            with :meth:`~hgnn.Hypergraph.cache`, under ``("propagate", "incidence_value",
+            direction, key)`` and ``("hypergraph", "incidence_csr", direction, (*key, dtype))``.
+            ``key`` is namespaced, ``(owner, name, *params)`` such as ``("hgnn", "to_edge")``, and
+            ``value`` must then be a pure function of the structure, the hyperedge weights and
+            ``key``. Nothing is kept while the weights are learnable
+            (:attr:`~hgnn.Hypergraph.has_learnable_weight`).
         backend: ``None``/``"auto"``, ``"sparse"``, ``"native"`` or ``"torch_scatter"``.
 
     Every back-end gives the same values and the same gradients, for ``x`` and for values that
@@ -86,9 +90,15 @@ def incidence_matmul(
 
     Returns:
         ``[num_dst, *]`` tensor.
+
+    Raises:
+        ValueError: an unknown ``direction``, or ``x`` without one row per source.
+        TypeError: a ``key`` that is not ``(owner, name, *params)``.
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    if key is not None:
+        check_cache_key(key)
     src, dst, num_src, num_dst = _endpoints(hg, direction)
     _check_input(x, num_src, "x", "node" if direction == "node_to_edge" else "hyperedge")
     if x.dtype in LOW_PRECISION:
@@ -101,12 +111,11 @@ def incidence_matmul(
     sparse = name == "sparse" and dtype in SPARSE_DTYPES and x.device == hg.device
     lazy = callable(value)
     if lazy and key is not None:  # the values, kept on hg (unless the weights are learnable)
-        build = value
-        value = lambda: hg._cached(("incidence_value", direction, key), build)  # noqa: E731
+        value = functools.partial(hg.cache, ("propagate", "incidence_value", direction, key), value)
     if sparse and key is not None and (value is None or lazy) and not hg.has_learnable_weight:
         # A fixed operator: built once per (key, dtype) and kept on hg.
         values_of = value if lazy else lambda: torch.ones(hg.num_incidences, device=hg.device)
-        a, a_t = hg.incidence_csr(direction, lambda: values_of().to(dtype), key=(key, dtype))
+        a, a_t = hg.incidence_csr(direction, lambda: values_of().to(dtype), key=(*key, dtype))
         flat = x.reshape(num_src, math.prod(x.shape[1:]))
         return csr_matmul(a, a_t, flat).reshape(num_dst, *x.shape[1:])
     values = value() if lazy else value
@@ -150,14 +159,15 @@ def _aggregate(
     if reduce in ("max", "min"):
         return gather_scatter(x, src, dst, num_dst, weight, reduce, backend=backend)
     if reduce == "sum":
-        return incidence_matmul(x, hg, direction, weight, key=None if weight is not None else "ones", backend=backend)
+        key = None if weight is not None else ("propagate", "ones")
+        return incidence_matmul(x, hg, direction, weight, key=key, backend=backend)
     # mean: sum_i w_i x_i / sum_i w_i, zero where the denominator is zero
     if weight is None:
         def build() -> Tensor:
             count = hg.edge_degree() if direction == "node_to_edge" else hg.node_degree()
             return inv_pow(count)[dst]
 
-        return incidence_matmul(x, hg, direction, build, key="mean", backend=backend)
+        return incidence_matmul(x, hg, direction, build, key=("propagate", "mean"), backend=backend)
     denom = scatter(weight, dst, num_dst, "sum", backend=backend)
     return incidence_matmul(x, hg, direction, weight * inv_pow(denom)[dst], backend=backend)
 

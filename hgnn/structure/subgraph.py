@@ -40,7 +40,7 @@ def _reindex(hg: Hypergraph, node_keep: Tensor, edge_keep: Tensor, incidence_kee
         index,
         num_nodes=int(node_keep.sum()),
         num_edges=int(edge_keep.sum()),
-        edge_weight=pick(hg._edge_weight, edge_keep),
+        edge_weight=pick(hg.edge_weight if hg.is_weighted else None, edge_keep),
         x=pick(hg.x, node_keep),
         edge_attr=pick(hg.edge_attr, edge_keep),
         incidence_attr=pick(hg.incidence_attr, incidence_keep),

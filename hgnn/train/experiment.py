@@ -71,7 +71,7 @@ def prepare(hg: Hypergraph, *, normalize_features: str | bool = "auto", self_loo
     x = hg.x.float()
     if normalize_features is True or (normalize_features == "auto" and is_bag_of_words(x)):
         x = x / x.abs().sum(dim=1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny)
-    hg = hg._replace(x=x)
+    hg = hg.replace(x=x, validate=False)
     return hg.add_self_loops() if self_loops else hg
 
 

@@ -15,7 +15,7 @@ def random_hypergraph(n=60, m=40, seed=0, weighted=False):
     hg = Hypergraph.from_edge_list(edges, num_nodes=n, x=torch.randn(n, 5, generator=gen),
                                    y=torch.randint(0, 3, (n,), generator=gen))
     if weighted:
-        hg = hg._replace(edge_weight=torch.rand(m, generator=gen) + 0.5)
+        hg = hg.replace(edge_weight=torch.rand(m, generator=gen) + 0.5)
     return hg.add_self_loops()
 
 

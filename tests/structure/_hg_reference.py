@@ -111,6 +111,11 @@ def reference_aggregate(x, hg, direction, reduce, weight=None):
     return torch.stack(rows) if rows else torch.zeros(0, *x.shape[1:], dtype=x.dtype)
 
 
+def given_weight(hg: Hypergraph):
+    """The hyperedge weights ``hg`` was built with, ``None`` when it has none."""
+    return hg.edge_weight if hg.is_weighted else None
+
+
 def tensors_equal(a, b) -> bool:
     if a is None or b is None:
         return a is None and b is None
@@ -125,7 +130,7 @@ def assert_hg_equal(a: Hypergraph, b: Hypergraph, weights_by_value: bool = False
         assert torch.equal(a.edge_weight.to(F64), b.edge_weight.to(F64))
     else:
         assert a.is_weighted == b.is_weighted
-        assert tensors_equal(a._edge_weight, b._edge_weight)
+        assert tensors_equal(given_weight(a), given_weight(b))
     for name in ("x", "edge_attr", "incidence_attr", "y"):
         assert tensors_equal(getattr(a, name), getattr(b, name)), name
     for level in ("node", "edge", "incidence"):
@@ -138,6 +143,6 @@ def assert_hg_equal(a: Hypergraph, b: Hypergraph, weights_by_value: bool = False
 def revalidate(hg: Hypergraph) -> Hypergraph:
     """Rebuild ``hg`` with every check on: a result the package built unvalidated must pass them."""
     return Hypergraph(
-        hg.hyperedge_index, hg.num_nodes, hg.num_edges, hg._edge_weight, hg.x, hg.edge_attr,
+        hg.hyperedge_index, hg.num_nodes, hg.num_edges, given_weight(hg), hg.x, hg.edge_attr,
         hg.incidence_attr, hg.y, hg.node_data, hg.edge_data, hg.incidence_data,
     )

@@ -29,6 +29,9 @@ def test_dual_is_transpose_and_involution(hg):
 def test_dual_reuses_cached_orders_correctly(hg):
     hg.node_order(), hg.edge_order(), hg.node_degree(), hg.edge_degree()
     d = dual(hg)
+    swapped = ("node_order", "edge_order", "node_degree", "edge_degree")
+    assert {("hypergraph", name) for name in swapped} <= d.cached_keys()
+    assert d.edge_order() is hg.node_order() and d.node_degree() is hg.edge_degree()  # reused, not rebuilt
     fresh = revalidate(d)  # same structure, nothing cached
     for name in ("node_order", "edge_order"):
         for got, want in zip(getattr(d, name)(), getattr(fresh, name)()):

@@ -108,8 +108,8 @@ def test_incidence_csr_caches_under_key_and_rejects_bad_direction():
         calls.append(1)
         return torch.ones(hg.num_incidences)
 
-    first = hg.incidence_csr("node_to_edge", value, key="k")
-    assert hg.incidence_csr("node_to_edge", value, key="k") is first
+    first = hg.incidence_csr("node_to_edge", value, key=("test", "k"))
+    assert hg.incidence_csr("node_to_edge", value, key=("test", "k")) is first
     assert len(calls) == 1
     with pytest.raises(ValueError, match="direction"):
         hg.incidence_csr("up")
@@ -129,13 +129,19 @@ def test_to_same_device_returns_self():
     assert hg.to("cpu") is hg and hg.cpu() is hg and hg.to(torch.device("cpu")) is hg
 
 
+def _not_built():
+    raise AssertionError("the value was expected to be kept already")
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA for a real device move")
 def test_to_cuda_moves_tensors_and_caches():
     hg = Hypergraph.from_edge_list([[0, 1], [1, 2]], x=torch.randn(3, 2), edge_weight=torch.tensor([1.0, 2.0]))
     hg.node_degree(), hg.edge_order()
     out = hg.to("cuda")
     assert out.device.type == "cuda" and out.x.device.type == "cuda" and out.edge_weight.device.type == "cuda"
-    assert all(t.device.type == "cuda" for v in out._cache.values() for t in (v if isinstance(v, tuple) else (v,)))
+    assert hg.cached_keys() and out.cached_keys() == hg.cached_keys()
+    kept = [out.cache(key, _not_built) for key in out.cached_keys()]
+    assert all(t.device.type == "cuda" for v in kept for t in (v if isinstance(v, tuple) else (v,)))
     torch.testing.assert_close(out.node_to_edge(out.x, "sum").cpu(), hg.node_to_edge(hg.x, "sum"))
     back = out.cpu()
     assert_hg_equal(back, hg)
@@ -162,3 +168,96 @@ def test_as_hypergraph():
     assert (wrapped.num_nodes, wrapped.num_edges) == (5, 1)
     with pytest.raises(TypeError, match="hg"):
         as_hypergraph([[0, 1], [0, 0]], 2)
+
+
+def test_cache_builds_once_and_reports_its_keys():
+    hg = Hypergraph.from_edge_list([[0, 1, 2], [2, 3]])
+    calls = []
+
+    def build():
+        calls.append(1)
+        return hg.edge_degree() + 1
+
+    key = ("test", "sizes", 2)
+    first = hg.cache(key, build)
+    assert hg.cache(key, build) is first and len(calls) == 1
+    assert torch.equal(first, torch.tensor([4.0, 3.0]))
+    assert key in hg.cached_keys() and ("hypergraph", "edge_degree") in hg.cached_keys()
+    assert hg.cache(("test", "nothing"), lambda: None) is None
+    assert hg.cache(("test", "nothing"), _not_built) is None  # a None value is kept too
+    snapshot = hg.cached_keys()
+    hg.cache(("test", "other"), lambda: 0)
+    assert ("test", "other") not in snapshot  # a snapshot, not a view
+    hg.clear_cache()
+    assert hg.cached_keys() == frozenset()
+    hg.cache(key, build)
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("key", ["sizes", ("sizes",), (1, "sizes"), ("test", 2)])
+def test_cache_rejects_keys_without_a_namespace(key):
+    hg = Hypergraph.from_edge_list([[0, 1]])
+    with pytest.raises(TypeError, match="owner, name"):
+        hg.cache(key, lambda: 0)
+    with pytest.raises(TypeError, match="owner, name"):
+        hg.incidence_csr("node_to_edge", key=key)
+
+
+def test_cache_keeps_only_structure_entries_while_weights_are_learnable():
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    hg = Hypergraph.from_edge_list([[0, 1, 2], [2, 3]], edge_weight=w)
+    assert hg.has_learnable_weight
+    calls = []
+    for _ in range(2):
+        hg.cache(("test", "scaled"), lambda: calls.append(1) or w * 2)
+        hg.node_degree(weighted=True), hg.node_degree(), hg.edge_order()
+    assert len(calls) == 2
+    assert hg.cached_keys() == {("hypergraph", "node_degree"), ("hypergraph", "edge_order")}
+    fixed = hg.replace(edge_weight=w.detach())
+    fixed.cache(("test", "scaled"), lambda: w.detach() * 2)
+    fixed.node_degree(weighted=True)
+    assert {("test", "scaled"), ("hypergraph", "weighted_node_degree")} <= fixed.cached_keys()
+
+
+def test_replace_changes_fields_and_shares_the_rest():
+    x = torch.randn(4, 3)
+    hg = Hypergraph.from_edge_list([[0, 1, 2], [2, 3]], x=x, node_data={"mask": torch.ones(4, dtype=torch.bool)})
+    hg.node_degree()
+    w = torch.tensor([2.0, 0.5])
+    out = hg.replace(edge_weight=w, y=torch.tensor([0, 1, 0, 1]))
+    assert type(out) is Hypergraph and out is not hg
+    assert out.edge_weight is w and out.is_weighted and torch.equal(out.y, torch.tensor([0, 1, 0, 1]))
+    assert out.x is x and out.hyperedge_index is hg.hyperedge_index and out.mask is hg.mask
+    assert (out.num_nodes, out.num_edges) == (hg.num_nodes, hg.num_edges)
+    assert out.cached_keys() == frozenset(), "nothing is carried over"
+    assert not hg.is_weighted and hg.y is None, "the original is unchanged"
+    assert out.replace(edge_weight=None, y=None).is_weighted is False
+    assert_hg_equal(out.replace(edge_weight=None, y=None), hg)
+
+
+def test_replace_validates_unless_told_not_to():
+    hg = Hypergraph.from_edge_list([[0, 1, 2], [2, 3]])
+    with pytest.raises(ValueError, match="x must have 4 rows"):
+        hg.replace(x=torch.randn(5, 2))
+    with pytest.raises(ValueError, match="edge_weight"):
+        hg.replace(edge_weight=torch.tensor([1.0, -1.0]))
+    unchecked = hg.replace(x=torch.randn(5, 2), validate=False)
+    assert unchecked.x.shape == (5, 2)
+    grown = hg.replace(hyperedge_index=torch.tensor([[0, 5], [0, 1]]), num_nodes=6)
+    assert grown.num_nodes == 6
+
+
+def test_replace_rejects_unknown_fields_by_name():
+    hg = Hypergraph.from_edge_list([[0, 1]])
+    with pytest.raises(TypeError, match="'features', 'weights'"):
+        hg.replace(weights=torch.ones(1), features=torch.ones(2, 1))
+    with pytest.raises(TypeError, match="_edge_weight"):
+        hg.replace(_edge_weight=torch.ones(1))
+
+
+def test_replace_keeps_the_subclass():
+    class Tagged(Hypergraph):
+        pass
+
+    hg = Tagged(torch.tensor([[0, 1], [0, 0]]))
+    assert type(hg.replace(x=torch.ones(2, 1))) is Tagged

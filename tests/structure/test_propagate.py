@@ -118,21 +118,23 @@ def test_incidence_matmul_cache(dtype, direction):
         calls.append(1)
         return value
 
-    first = incidence_matmul(x, hg, direction, lazy, key="mine", backend="sparse")
-    second = incidence_matmul(x, hg, direction, lazy, key="mine", backend="sparse")
+    key = ("test", "mine")
+    first = incidence_matmul(x, hg, direction, lazy, key=key, backend="sparse")
+    second = incidence_matmul(x, hg, direction, lazy, key=key, backend="sparse")
     assert len(calls) == 1
-    assert ("csr", direction, ("mine", dtype)) in hg._cache
+    assert ("hypergraph", "incidence_csr", direction, ("test", "mine", dtype)) in hg.cached_keys()
+    assert ("propagate", "incidence_value", direction, key) in hg.cached_keys()
     assert first.dtype == dtype
     torch.testing.assert_close(first, second)
     torch.testing.assert_close(first.to(F64), A @ x.to(F64), **({} if dtype == F64 else dict(rtol=1e-5, atol=1e-5)))
     # the native path with the same key reuses the cached values and agrees
-    native = incidence_matmul(x, hg, direction, lazy, key="mine", backend="native")
+    native = incidence_matmul(x, hg, direction, lazy, key=key, backend="native")
     torch.testing.assert_close(native, first)
     assert len(calls) == 1
     # plain tensor values, no key: nothing new is cached
-    before = set(hg._cache)
+    before = hg.cached_keys()
     torch.testing.assert_close(incidence_matmul(x, hg, direction, value, backend="sparse"), first)
-    assert set(hg._cache) == before
+    assert hg.cached_keys() == before
 
 
 def test_incidence_matmul_bad_direction():

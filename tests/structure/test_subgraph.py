@@ -4,7 +4,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from _hg_reference import F64, SETTINGS, dense_H, hypergraphs, revalidate
+from _hg_reference import F64, SETTINGS, dense_H, given_weight, hypergraphs, revalidate
 from hgnn.structure import Hypergraph, add_self_loops, remove_empty, subhypergraph
 
 
@@ -15,7 +15,7 @@ def _check_sliced(sub, hg, node_ids, edge_ids, inc_keep):
     same(sub.x, None if hg.x is None else hg.x[node_ids])
     same(sub.y, None if hg.y is None else hg.y[node_ids])
     same(sub.edge_attr, None if hg.edge_attr is None else hg.edge_attr[edge_ids])
-    same(sub._edge_weight, None if hg._edge_weight is None else hg._edge_weight[edge_ids])
+    same(given_weight(sub), None if not hg.is_weighted else hg.edge_weight[edge_ids])
     same(sub.incidence_attr, None if hg.incidence_attr is None else hg.incidence_attr[inc_keep])
     for key, value in hg.node_data.items():
         same(sub.node_data[key], value[node_ids])
@@ -122,7 +122,7 @@ def test_add_self_loops(isolated_only, hg):
         (out.incidence_attr, padded(hg.incidence_attr, k)),
         (out.x, hg.x),
         (out.y, hg.y),
-        (out._edge_weight, None if not hg.is_weighted else torch.cat([hg.edge_weight, hg.edge_weight.new_ones(k)])),
+        (given_weight(out), None if not hg.is_weighted else torch.cat([hg.edge_weight, hg.edge_weight.new_ones(k)])),
     ):
         assert (got is None and want is None) or torch.equal(got, want)
     for key, value in hg.edge_data.items():

@@ -1,6 +1,8 @@
 """HGNN convolution (Feng et al., AAAI 2019)."""
 from __future__ import annotations
 
+import functools
+
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -34,13 +36,21 @@ def hgnn_smoothing(x: Tensor, hg: Hypergraph, backend: str | None = None) -> Ten
     r"""Apply :math:`L = D_v^{-1/2} H W D_e^{-1} H^\top D_v^{-1/2}` to ``x`` (``[N, F]`` -> ``[N, F]``).
 
     Computed as two sparse products (never the dense :math:`N \times N` matrix); the factors are
-    cached on ``hg``.
+    kept on ``hg`` (:meth:`~hgnn.Hypergraph.cache`, key ``("hgnn", "normalization")``), built once
+    per hypergraph, and each sparse operator once per dtype.
     """
-    factors = lambda: hg._cached("hgnn.normalization", lambda: hgnn_normalization(hg))  # noqa: E731
-    to_edge = lambda: factors()[0]  # noqa: E731
-    to_node = lambda: factors()[1]  # noqa: E731
-    e = incidence_matmul(x, hg, "node_to_edge", to_edge, key="hgnn.to_edge", backend=backend)
-    return incidence_matmul(e, hg, "edge_to_node", to_node, key="hgnn.to_node", backend=backend)
+
+    def factors() -> tuple[Tensor, Tensor]:
+        return hg.cache(("hgnn", "normalization"), functools.partial(hgnn_normalization, hg))
+
+    def to_edge() -> Tensor:
+        return factors()[0]
+
+    def to_node() -> Tensor:
+        return factors()[1]
+
+    e = incidence_matmul(x, hg, "node_to_edge", to_edge, key=("hgnn", "to_edge"), backend=backend)
+    return incidence_matmul(e, hg, "edge_to_node", to_node, key=("hgnn", "to_node"), backend=backend)
 
 
 class HGNNConv(nn.Module):

@@ -18,9 +18,12 @@ def hgnnp_smoothing(x: Tensor, hg: Hypergraph, backend: str | None = None) -> Te
     (zero rows for isolated nodes).
     """
     nodes, edges = hg.hyperedge_index
-    to_node = lambda: inv_pow(hg.node_degree(weighted=True))[nodes] * hg.edge_weight[edges]  # noqa: E731
+
+    def to_node() -> Tensor:
+        return inv_pow(hg.node_degree(weighted=True))[nodes] * hg.edge_weight[edges]
+
     e = node_to_edge(x, hg, "mean", backend=backend)
-    return incidence_matmul(e, hg, "edge_to_node", to_node, key="hgnnp.to_node", backend=backend)
+    return incidence_matmul(e, hg, "edge_to_node", to_node, key=("hgnnp", "to_node"), backend=backend)
 
 
 class HGNNPConv(HGNNConv):

@@ -82,14 +82,19 @@ class HNHNConv(nn.Module):
         hg = as_hypergraph(hg, x.size(0))
         nodes, edges = hg.hyperedge_index
         alpha, beta = self.alpha, self.beta
-        to_edge = lambda: _normalized_weights(hg.node_degree(), nodes, edges, hg.num_edges, alpha)  # noqa: E731
-        to_node = lambda: _normalized_weights(hg.edge_degree(), edges, nodes, hg.num_nodes, beta)  # noqa: E731
+
+        def to_edge() -> Tensor:
+            return _normalized_weights(hg.node_degree(), nodes, edges, hg.num_edges, alpha)
+
+        def to_node() -> Tensor:
+            return _normalized_weights(hg.edge_degree(), edges, nodes, hg.num_nodes, beta)
+
         x = F.dropout(x, p=self.dropout, training=self.training)
-        e = incidence_matmul(self.lin_node(x), hg, "node_to_edge", to_edge, key=("hnhn.to_edge", alpha))
+        e = incidence_matmul(self.lin_node(x), hg, "node_to_edge", to_edge, key=("hnhn", "to_edge", alpha))
         if self.bias_edge is not None:
             e = e + self.bias_edge
         e = self.lin_edge(F.relu(e))
-        out = incidence_matmul(e, hg, "edge_to_node", to_node, key=("hnhn.to_node", beta))
+        out = incidence_matmul(e, hg, "edge_to_node", to_node, key=("hnhn", "to_node", beta))
         if self.bias_node is not None:
             out = out + self.bias_node
         return out

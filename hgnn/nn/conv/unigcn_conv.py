@@ -26,7 +26,7 @@ def unigcn_smoothing(x: Tensor, hg: Hypergraph, backend: str | None = None) -> T
         return inv_pow(dv, 0.5)[nodes] * inv_pow(mean_dv, 0.5)[edges] * hg.edge_weight[edges]
 
     e = node_to_edge(x, hg, "mean", backend=backend)
-    return incidence_matmul(e, hg, "edge_to_node", to_node, key="unigcn.to_node", backend=backend)
+    return incidence_matmul(e, hg, "edge_to_node", to_node, key=("unigcn", "to_node"), backend=backend)
 
 
 class UniGCNConv(HGNNConv):

@@ -2,6 +2,8 @@
 empty hyperedges and repeated incidences; gradients, back-ends, compile/export, bad input."""
 from __future__ import annotations
 
+import collections
+
 import pytest
 import torch
 
@@ -175,9 +177,57 @@ def test_normalisation_is_cached_on_the_hypergraph():
     conv = HGNNConv(5, 4)
     hg = make_hypergraph()
     conv(torch.randn(9, 5), hg)
-    cached = {k for k in hg._cache if isinstance(k, tuple)}
+    cached = hg.cached_keys()
     conv(torch.randn(9, 5), hg)
-    assert cached and cached == {k for k in hg._cache if isinstance(k, tuple)}
+    assert ("hgnn", "normalization") in cached and hg.cached_keys() == cached
+
+
+class CountingHypergraph(Hypergraph):
+    """A hypergraph that counts the builds of each entry kept with :meth:`Hypergraph.cache`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.builds = collections.Counter()
+
+    def cache(self, key, build):
+        def counted():
+            self.builds[key] += 1
+            return build()
+
+        return super().cache(key, counted)
+
+
+def _value_key(direction, key):
+    return ("propagate", "incidence_value", direction, key)
+
+
+# The normalisation each layer keeps on the hypergraph.
+NORMALISATION_KEYS = [
+    ("hgnn", "normalization"),
+    _value_key("edge_to_node", ("hgnnp", "to_node")),
+    _value_key("edge_to_node", ("unigcn", "to_node")),
+    _value_key("node_to_edge", ("hnhn", "to_edge", 0.0)),
+    _value_key("edge_to_node", ("hnhn", "to_node", 0.5)),
+]
+
+
+@pytest.mark.parametrize("backend", ["sparse", "native"])
+@pytest.mark.parametrize("make,key", list(zip(CONVS, NORMALISATION_KEYS)), ids=IDS)
+def test_normalisation_is_built_once_per_hypergraph_and_dtype(make, key, backend):
+    base = make_hypergraph()
+    hg = CountingHypergraph(base.hyperedge_index, num_nodes=9, edge_weight=base.edge_weight)
+    conv = make()
+    with use_backend(backend):
+        for dtype in (torch.float32, torch.float64) * 3:
+            conv.to(dtype)(torch.randn(9, 5, dtype=dtype), hg)
+    assert hg.builds[key] == 1
+    assert set(hg.builds.values()) == {1}, f"an entry was built twice: {hg.builds}"
+    operators = {k for k in hg.builds if k[1] == "incidence_csr"}
+    if backend == "sparse":  # one sparse operator per direction the layer normalises, per dtype
+        assert {k[-1][-1] for k in operators} == {torch.float32, torch.float64}
+        assert len(operators) % 2 == 0 and operators
+    else:
+        assert not operators
 
 
 @pytest.mark.parametrize("make", CONVS, ids=IDS)
