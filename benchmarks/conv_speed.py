@@ -15,8 +15,8 @@ hypergraph and one weight matrix are shared by every library in this process:
 * ``X @ Theta`` -- the dense linear map alone (forward + backward), the floor of any of them.
 
 ``dhg_ceiling`` = DHG / floor is the largest speed-up over DHG that *any* implementation computing
-``X @ Theta`` and its gradients could reach on that row: where it is below 5, the issue's "5x
-faster than DHG" cannot be met by anyone, however fast the sparse part.
+``X @ Theta`` and its gradients could reach on that row: where it is below 5, a "5x
+faster than DHG" target cannot be met by anyone, however fast the sparse part.
 
 ``--real`` replaces the random hypergraphs by the incidence structure of real datasets (read from
 ``$HGNN_DATA``; 128 random feature channels): their hyperedge sizes are

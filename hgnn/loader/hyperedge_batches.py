@@ -25,7 +25,7 @@ With ``max_edges_per_node = k`` (training only, the reference's ``--hedge_sampli
 in which the incidences of target hyperedges come first: so a target hyperedge is always kept,
 and a node's sample holds :math:`\max(k, \#\text{target incidences of } v)` incidences at most.
 In the reference (``zhengyijia/CoNHD``, ``utils/sampler.py`` ``HypergraphNeighborSampler`` with
-fan-outs ``{node->edge: -1, edge->node: 40}`` per hop, ``train.py`` lines 222-231) hyperedges
+fan-outs ``{node->edge: -1, edge->node: 40}`` per hop, ``train.py``) hyperedges
 are likewise expanded whole and each node draws 40 of its hyperedges (DGL ``sample_neighbors``),
 the target incidences being added back; the differences here: one draw per node per batch
 (the reference re-draws at every hop), and targets counted inside the 40. The sampled

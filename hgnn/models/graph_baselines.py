@@ -39,7 +39,7 @@ class GraphClassifier(nn.Module):
     \rceil` seeds). The head is ``in -> d -> d/2 -> C`` with ReLU and dropout.
 
     ``"gmt"`` is a simplification of the paper's model (PyG's aggregation: one head, no layer
-    norm, linear rather than GNN keys and values); on ENZYMES it stays at chance (README, Results).
+    norm, linear rather than GNN keys and values); on ENZYMES it stays at chance (``benchmarks/ehgnn/README.md``).
 
     Args:
         in_channels: node features.

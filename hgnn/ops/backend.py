@@ -106,10 +106,10 @@ def resolve(op: str, device: torch.device, backend: str | None = None) -> str:
         if name == "sparse" and op not in ("sum", "mean", "weighted_sum"):
             return "native"  # the sparse product only computes sums
         return name
-    # Measured with benchmarks/kernels.py (forward + backward, README table): on CPU the CSR
+    # Measured with benchmarks/kernels.py (forward + backward, benchmarks/kernels/README.md): on CPU the CSR
     # product beats gather + scatter ~8-12x for sums and means, and torch_scatter beats native
     # scatter_reduce by 1.1-1.3x for max/min. The same choice is made on CUDA, where it has not
-    # been measured yet (no GPU so far): the kernels are cuSPARSE and torch_scatter's CUDA ones.
+    # been measured: the kernels are cuSPARSE and torch_scatter's CUDA ones.
     if op in ("sum", "mean", "weighted_sum"):
         return "sparse"
     return "torch_scatter" if HAS_TORCH_SCATTER else "native"

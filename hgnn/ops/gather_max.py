@@ -7,10 +7,10 @@ from torch.autograd.function import once_differentiable
 
 #: Bytes of gathered messages per block on CPU: small enough that the block buffers stay in cache
 #: and are never page-faulted afresh, large enough that the per-block Python overhead is
-#: negligible (1-2 MiB measured best, ``benchmarks/NOTES.md`` section 5).
+#: negligible (1-2 MiB measured best, ``benchmarks/kernels/README.md``).
 BLOCK_BYTES = 2 * 2**20
 #: On CUDA there is no cache to fit and each block costs kernel launches: blocks are much larger
-#: (not measured yet: no GPU so far).
+#: (not measured on a GPU).
 CUDA_BLOCK_BYTES = 256 * 2**20
 
 
@@ -120,7 +120,7 @@ def gather_max(
     are gathered in cache-sized blocks into reused buffers and never stored: the backward
     re-gathers them. Extra memory is :math:`O(|\mathrm{out}|)` instead of several ``[nnz, F]``
     buffers, and on CPU forward + backward runs ~6x faster than gather + ``scatter_reduce`` or
-    ``torch_scatter.scatter_max`` at hypergraph sizes (``benchmarks/NOTES.md`` section 5).
+    ``torch_scatter.scatter_max`` at hypergraph sizes (``benchmarks/kernels/README.md``).
     Differentiable once (no double backward).
 
     Args:

@@ -26,7 +26,7 @@ def _spmm(a: Tensor, x: Tensor) -> Tensor:
 
     ``torch.sparse.mm`` zero-fills its output and then copies the product into it: two extra passes
     over ``[rows, F]`` that cost more than the product itself at hypergraph sizes (see
-    ``benchmarks/NOTES.md``). ``addmm_`` with ``beta=0`` ignores the (uninitialised) output's values.
+    ``benchmarks/kernels/README.md``). ``addmm_`` with ``beta=0`` ignores the (uninitialised) output's values.
     """
     if x.dim() != 2:
         return torch.sparse.mm(a, x)

@@ -9,18 +9,16 @@ are in the same split). Models are called as ``model(x, hg, pe) -> [nnz, C]`` lo
     report["summary"]["test_micro_f1"]        # {'mean': ..., 'std': ...} in percent
 
 The training follows the CoNHD reference (``zhengyijia/CoNHD``, ``train.py``): node features are a
-trainable embedding initialised from the standardised 44-d random-walk embedding (lines 262-279);
-Adam with lr from the script, ``eps=1e-4``, weight decay 1e-4 on every parameter (line 323);
-cross-entropy over the batch's target incidences (line 337); gradient norms clipped to 1 for the
-node embedding, the encoder and the readout *separately* (lines 78-80); ``ExponentialLR(0.99)``
-stepped once per epoch (lines 336, 408); at most 40 hyperedges sampled per node in the training
-neighbourhoods (line 222); validation every 5 epochs, keeping the weights of the best validation
-micro-F1 (accuracy; strictly better wins, lines 415-458) with patience 5 evaluations (the
-parser default, ``utils/args_parser.py`` line 19, lines 460-463); testing the kept weights on full
-neighbourhoods (lines 224, 253, 477-492). Our differences: validation also runs on full (exact)
-neighbourhoods (the reference reuses the sampled training loader there, line 249); the last epoch
-is always evaluated; the embedding of node 0 is trainable (the reference's ``padding_idx=0``
-freezes it, line 278).
+trainable embedding initialised from the standardised 44-d random-walk embedding; Adam with lr from
+the script, ``eps=1e-4``, weight decay 1e-4 on every parameter; cross-entropy over the batch's
+target incidences; gradient norms clipped to 1 for the node embedding, the encoder and the readout
+*separately*; ``ExponentialLR(0.99)`` stepped once per epoch; at most 40 hyperedges sampled per
+node in the training neighbourhoods; validation every 5 epochs, keeping the weights of the best
+validation micro-F1 (accuracy; strictly better wins) with patience 5 evaluations (the parser
+default); testing the kept weights on full neighbourhoods. Our differences: validation also runs
+on full (exact) neighbourhoods (the reference reuses the sampled training loader there); the last
+epoch is always evaluated; the embedding of node 0 is trainable (the reference's ``padding_idx=0``
+freezes it).
 """
 from __future__ import annotations
 

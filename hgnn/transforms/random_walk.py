@@ -9,20 +9,20 @@ skip-gram ``Word2Vec``. This module re-implements both halves in torch.
 
 **Reference settings** (read in ``zhengyijia/CoNHD`` at ``HEAD``; WHATsNet's copies agree):
 
-* ``preprocess/initialize_by_rw.py`` lines 26-30: ``p=2``, ``q=0.25``, ``walk_length=40``,
-  ``num_walks=10`` per node, ``window_size=10``; line 84: ``Word2Vec(vector_size=feat_dim,
+* ``preprocess/initialize_by_rw.py``: ``p=2``, ``q=0.25``, ``walk_length=40``,
+  ``num_walks=10`` per node, ``window_size=10``; ``Word2Vec(vector_size=feat_dim,
   window=10, min_count=0, sg=1, epochs=1)`` (so gensim's defaults ``negative=5``,
   ``ns_exponent=0.75``, ``sample=1e-3``, ``alpha=0.025 -> min_alpha=1e-4``); the input vectors
   ``wv`` are the features.
-* ``script/preprocess.sh`` lines 3-8: ``--feat_dim 44`` for every ENC dataset.
-* ``preprocess/random_walk_hyper.py``: the walk. Lines 20-21 ``weight_1st = 1.0``,
-  ``weight_degree = -0.5``; lines 131-144 first-order weights; lines 227-260 second-order (p, q)
-  weights; lines 374-396 the walk (a node with no neighbour repeats itself).
+* ``script/preprocess.sh``: ``--feat_dim 44`` for every ENC dataset.
+* ``preprocess/random_walk_hyper.py``: the walk, with ``weight_1st = 1.0`` and
+  ``weight_degree = -0.5``, first-order weights, second-order (p, q) weights (a node with no
+  neighbour repeats itself).
 * WHATsNet (``young917/EdgeDependentNodeLabel``): the same walk code (``initialize/
-  random_walk_hyper.py``), the same defaults (``utils.py`` lines 52-57) and the same ``Word2Vec``
-  call (``train.py`` line 385), with dimension 48, or 44 with positional orders (lines 362-364).
+  random_walk_hyper.py``), the same defaults (``utils.py``) and the same ``Word2Vec``
+  call (``train.py``), with dimension 48, or 44 with positional orders.
 * The features are standardised per column (``StandardScaler``) when loaded for training
-  (CoNHD ``train.py`` line 275, WHATsNet ``train.py`` line 393); this module returns the raw
+  (CoNHD's and WHATsNet's ``train.py``); this module returns the raw
   skip-gram vectors, like the reference's ``.npy`` files.
 
 These are :data:`REFERENCE_SETTINGS`. The reference walks 10 x 40 nodes from every node: on

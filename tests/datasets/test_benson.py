@@ -1,4 +1,4 @@
-"""Benson-lab sets: counts from shared/datasets/README.md section 3; AllSet-style features."""
+"""Benson-lab sets: counts from the `benson` card in datasets/README.md; AllSet-style features."""
 from __future__ import annotations
 
 import pytest

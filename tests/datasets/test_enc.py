@@ -1,4 +1,4 @@
-"""ENC (edge-dependent node classification) sets: counts from shared/datasets/enc/README.md."""
+"""ENC (edge-dependent node classification) sets: counts from the family `enc` card in datasets/README.md."""
 from __future__ import annotations
 
 import numpy as np

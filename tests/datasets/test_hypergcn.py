@@ -1,4 +1,4 @@
-"""HyperGCN co-citation / co-authorship sets: counts from shared/datasets/README.md section 1."""
+"""HyperGCN co-citation / co-authorship sets: counts from the `hypergcn` card in datasets/README.md."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""IMDB4k / IMDB-AW from MAGNN's files: counts from shared/datasets/README.md section 4."""
+"""IMDB4k / IMDB-AW from MAGNN's files: counts from the `imdb` card in datasets/README.md."""
 from __future__ import annotations
 
 import torch

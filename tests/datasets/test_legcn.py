@@ -1,4 +1,4 @@
-"""LEGCN/AllSet content/edges sets: counts from shared/datasets/README.md section 2."""
+"""LEGCN/AllSet content/edges sets: counts from the `legcn` card in datasets/README.md."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Graph classification: TU raw and GIN/DGCNN text sets; counts from shared/datasets/tu/README.md."""
+"""Graph classification: TU raw and GIN/DGCNN text sets; counts from the `tu` / `tu-gin` cards in datasets/README.md."""
 from __future__ import annotations
 
 import pytest
