@@ -1,4 +1,5 @@
-# The two commands of the README: `make demo` (the main job) and `make test` (the suite).
+# The two commands of the README: `make demo` (the main job) and `make test` (the suite);
+# `make docs` builds the documentation site into docs/_build/html.
 # Each creates or reuses .venv and installs what it needs first.
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,7 +15,7 @@ ifneq ($(strip $(HGNN_DATA)),)
 export HGNN_DATA
 endif
 
-.PHONY: demo test bench install clean
+.PHONY: demo test docs bench install clean
 
 $(BIN)/.installed: pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +37,15 @@ demo: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q
 
+# Sphinx (with furo and myst-parser) comes with the test extra; the docs extra alone is enough.
+$(BIN)/.docs-installed: $(BIN)/.installed
+	$(BIN)/python -m pip install -q -e ".[docs]"
+	touch $@
+
+# Offline, warnings as errors. Open docs/_build/html/index.html.
+docs: $(BIN)/.docs-installed
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+
 # The quick benchmarks (a few minutes); the long ones are run one by one:
 #   benchmarks/conv_speed.py (sweep, ~12 min), benchmarks/scale.py, benchmarks/node_classification.py (~1 h),
 #   benchmarks/enc.py (needs a GPU or hours), benchmarks/graph_classification.py, benchmarks/molhiv.py,
@@ -47,4 +57,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/dhg_parity.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build *.egg-info docs/_build

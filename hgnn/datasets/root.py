@@ -49,7 +49,7 @@ __all__ = [
 
 #: The source checkout this package lives in (``hgnn/datasets/root.py`` -> ``parents[2]``).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-#: The committed checksum file: ``{"files": {relpath: {"sha256", "size", "url"}}}``.
+#: The committed checksum file, ``{"files": {relpath: {"sha256", "size", "url"}}}``.
 CHECKSUMS_PATH = PROJECT_ROOT / "datasets" / "CHECKSUMS.json"
 ENV_VAR = "HGNN_DATA"
 _TIMEOUT_S = 60
