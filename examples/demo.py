@@ -2,6 +2,7 @@
 LightHGNN+), print accuracies and the measured inference speed-up.
 
     make demo            # or: python examples/demo.py [--epochs 200] [--seeds 3]
+    python examples/demo.py --quick      # one seed, 30 epochs: seconds
 
 Data: ``hgnn.datasets.load("cocitation-cora")`` (HyperGCN's files, from the ``HGNN_DATA``
 folders or the ``datasets/`` cache; ``make demo`` sets ``HGNN_DATA``). If no copy can be found, the demo says so loudly
@@ -61,15 +62,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Distil an HGNN into an MLP on co-citation Cora.")
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one seed, 30 epochs, one thread")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    if args.quick:
+        args.epochs, args.seeds = 30, 1
+        torch.set_num_threads(1)
 
     data, name = load_data()
     hg = prepare(data)
     print(f"data: {name}; {args.seeds} seeds x {args.epochs} epochs per model\n")
     runs, models = [], None
     for seed in range(args.seeds):
-        run, trained = distill_seed(hg, seed, baselines=("mlp", "hgnnp"), epochs=args.epochs)
+        run, trained = distill_seed(hg, seed, baselines=("mlp", "hgnnp"), epochs=args.epochs, progress=not args.quick)
         runs.append(run)
         models = models or trained
     sizes = runs[0]["split_sizes"]

@@ -4,6 +4,7 @@ edge-dependent node classification (CoNHD / an incidence scorer) on an ENC datas
     torchrun --nproc_per_node=2 examples/distributed_train.py --dataset cocitation-cora
     torchrun --nproc_per_node=2 examples/distributed_train.py --dataset enc-stackoverflowbiology --model conhd-unp
     torchrun --nnodes=2 --node_rank=R --master_addr=HOST --nproc_per_node=4 examples/distributed_train.py ...
+    python examples/distributed_train.py --quick      # one process, two epochs, a temporary checkpoint
 
 Every process loads the hypergraph and takes its share of the training targets
 (``hgnn.train.distributed``: a DistributedSampler over the training nodes, or over the training
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 from pathlib import Path
 
 import torch
@@ -79,7 +81,7 @@ class EncNet(nn.Module):
 def enc_task(args, device, cuda):
     """CoNHD (or an incidence scorer) on an ENC dataset, trained on shares of the training hyperedges."""
     from hgnn.datasets import load_hypergraph
-    from hgnn.train.enc import REFERENCE_CONFIGS, _num_hops, build_enc_model, enc_features, predict_enc
+    from hgnn.train.enc import REFERENCE_CONFIGS, build_enc_model, enc_features, predict_enc
     from hgnn.train.evaluator import f1_score
 
     name, hg = load_hypergraph(args.dataset)
@@ -99,7 +101,7 @@ def enc_task(args, device, cuda):
     pe = pe if conhd else None
     model = EncNet(x, net).to(device)
     pe_dev = None if pe is None else pe.to(device)
-    hops = _num_hops(net)
+    hops = net.num_layers if conhd else net.num_hops  # the exact receptive field, in hops
     train = hg.edge_data["train_mask"].nonzero().view(-1)
     loader = distributed_hyperedge_loader(hg, train, hops, args.batch_size or ref["batch_size"], seed=args.seed,
                                           max_edges_per_node=args.max_edges_per_node, labels=labels,
@@ -131,11 +133,20 @@ def main() -> None:
     parser.add_argument("--max-nodes-per-edge", type=int, default=10, help="node classification only")
     parser.add_argument("--hidden", type=int, default=None, help="ENC: width (default CoNHD 128, scorers 64)")
     parser.add_argument("--lr", type=float, default=None, help="default 0.01; ENC: the reference's")
-    parser.add_argument("--checkpoint", type=Path, default=Path("distributed_hgnn.pt"))
+    parser.add_argument("--checkpoint", type=Path, default=None,
+                        help="default distributed_hgnn.pt; with --quick, a file in a temporary folder")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--stop-after", type=int, default=None,
                         help="exit after this many epochs of this run (to try resuming)")
+    parser.add_argument("--quick", action="store_true", help="two epochs: a check that all runs")
     args = parser.parse_args()
+    tmp = None
+    if args.quick:
+        args.epochs = 2
+        if args.checkpoint is None:
+            tmp = tempfile.TemporaryDirectory()
+            args.checkpoint = Path(tmp.name) / "distributed_hgnn.pt"
+    args.checkpoint = args.checkpoint or Path("distributed_hgnn.pt")
     enc = args.dataset.startswith("enc-")
     if args.max_edges_per_node is None:
         args.max_edges_per_node = 40 if enc else 10
@@ -203,6 +214,8 @@ def main() -> None:
     # reference, gloo's destructor could wait on its worker thread under the GIL and hang the exit.
     del ddp
     dist.destroy_process_group()
+    if tmp is not None:
+        tmp.cleanup()
 
 
 if __name__ == "__main__":

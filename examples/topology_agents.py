@@ -1,12 +1,14 @@
 """Demonstration 3 of the topology VAE: frozen expert classifiers as agents (minutes on a CPU).
 
     python examples/topology_agents.py [--seeds 3] [--slots 1 3] [--costs 0 0.002 0.005 0.01 0.02] [--plot agents.png]
+    python examples/topology_agents.py --quick      # one short run: seconds, writes nothing
 
 Eight MLPs, each trained on its own eighth of Cora's word columns, are the agents; for every query
 (a paper's words) the VAE picks who shares messages, trained by REINFORCE on correctness minus a
 cost per message (``hgnn.train.topology_agents``). Compared with all-to-all, no communication (the
-best expert alone) and random groups of as many agents, on easy and hard queries. Writes
-``benchmarks/results/topology_vae.json`` (key ``agents``) and prints a table per cost.
+best expert alone) and random groups of as many agents, on easy and hard queries. Updates
+``benchmarks/results/topology_vae.json`` (key ``agents``; ``--out`` for another file) and prints a
+table per cost.
 """
 from __future__ import annotations
 
@@ -30,21 +32,30 @@ def main() -> None:
     parser.add_argument("--slots", type=int, nargs="+", default=[1, 3], help="hyperedge slots K of the VAE")
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--plot", type=Path, default=None, help="PNG: accuracy against messages per query")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="the results JSON to update (default: benchmarks/results/topology_vae.json; "
+                             "with --quick, none unless given)")
+    parser.add_argument("--quick", action="store_true", help="one seed, one cost, 100 steps")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.quick:
+        args.seeds, args.steps, args.slots, args.costs = 1, 100, [1], [0.01]
+    out = args.out or (None if args.quick else OUT)
     results = {}  # "K=<slots> cost=<cost>" -> runs and summary
     for slots in args.slots:
         for cost in args.costs:
-            runs = [run_agents(args.dataset, cost=cost, num_slots=slots, steps=args.steps, seed=s)
+            runs = [run_agents(args.dataset, cost=cost, num_slots=slots, steps=args.steps, seed=s,
+                               progress=not args.quick)
                     for s in range(args.seeds)]
             results[f"K={slots} cost={cost}"] = {"slots": slots, "cost": cost, "runs": runs,
                                                  "summary": summarize_agents(runs)}
-    saved = json.loads(OUT.read_text()) if OUT.exists() else {}
-    settings = {"dataset": args.dataset, "seeds": args.seeds, "steps": args.steps, "experts": 8, "slots": args.slots,
-                "costs": args.costs, "machine": "cpu, 1 thread"}
-    saved["agents"] = {"settings": settings, "results": results}
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    write_json(OUT, saved)
+    if out is not None:
+        saved = json.loads(out.read_text()) if out.exists() else {}
+        settings = {"dataset": args.dataset, "seeds": args.seeds, "steps": args.steps, "experts": 8,
+                    "slots": args.slots, "costs": args.costs, "machine": "cpu, 1 thread"}
+        saved["agents"] = {"settings": settings, "results": results}
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_json(out, saved)
     print("\n| slots, cost per message | method | accuracy all (%) | messages | accuracy easy | messages easy | "
           "accuracy hard | messages hard |")
     print("|---|---|---|---|---|---|---|---|")
@@ -68,7 +79,8 @@ def main() -> None:
             part = [r for r in results.values() if r["slots"] == slots]
             pts = [(r["summary"]["learned"]["all"]["messages"]["mean"],
                     r["summary"]["learned"]["all"]["accuracy"]["mean"], r["cost"]) for r in part]
-            ax.plot([m for m, _, _ in pts], [a for _, a, _ in pts], style, label=f"learned, K={slots} (cost per message)")
+            ax.plot([m for m, _, _ in pts], [a for _, a, _ in pts], style,
+                    label=f"learned, K={slots} (cost per message)")
             for m, a, cost in pts:
                 ax.annotate(f"{cost:g}", (m, a), textcoords="offset points", xytext=(4, -10), fontsize=7)
         first = results[first_key]["summary"]

@@ -179,11 +179,12 @@ def score(hg: Hypergraph, split, seed: int, epochs: int = 200) -> float:
 
 def run_repair(dataset: str = "cocitation-cora", *, fraction: float = 0.5, steps: int = 300, lr: float = 1e-2,
                beta: float = 1e-4, sparsity: float = 0.0, seed: int = 0, root: str | None = None,
-               progress: bool = True) -> dict[str, Any]:
+               progress: bool = True, score_epochs: int = 200) -> dict[str, Any]:
     """Corrupt ``dataset`` (seed ``seed``), learn the repair for ``steps`` Adam steps and score the
-    clean, corrupted, empty, prior-only and learned hypergraphs by :func:`score` on HyperGCN split
-    ``seed % 10``. Returns accuracies, incidence and hyperedge counts, the share of kept incidences
-    that are real (not added by the corruption) and the learned :math:`a, b, c`."""
+    clean, corrupted, empty, prior-only and learned hypergraphs by :func:`score` (``score_epochs``
+    epochs each) on HyperGCN split ``seed % 10``. Returns accuracies, incidence and hyperedge counts,
+    the share of kept incidences that are real (not added by the corruption) and the learned
+    :math:`a, b, c`."""
     from hgnn.datasets import load
 
     clean = load(dataset, root=root)
@@ -219,7 +220,7 @@ def run_repair(dataset: str = "cocitation-cora", *, fraction: float = 0.5, steps
               "prior only": keep_incidences(bad, prior_keep, clean),
               "no hyperedges": Hypergraph(torch.empty(2, 0, dtype=torch.long), num_nodes=clean.num_nodes,
                                           num_edges=0, x=clean.x, y=clean.y, node_data=dict(clean.node_data))}
-    acc = {name: score(g, split, seed) for name, g in graphs.items()}
+    acc = {name: score(g, split, seed, score_epochs) for name, g in graphs.items()}
     return {"dataset": dataset, "fraction": fraction, "seed": seed, "steps": steps, "accuracy": acc,
             "recovered": (acc["learned"] - acc["corrupted"]) / (acc["clean"] - acc["corrupted"]),
             "incidences": {name: g.num_incidences for name, g in graphs.items()},
