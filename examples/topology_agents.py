@@ -5,7 +5,7 @@
 
 Eight MLPs, each trained on its own eighth of Cora's word columns, are the agents; for every query
 (a paper's words) the VAE picks who shares messages, trained by REINFORCE on correctness minus a
-cost per message (``hgnn.train.topology_agents``). Compared with all-to-all, no communication (the
+cost per message (``hgnn.topology.agents``). Compared with all-to-all, no communication (the
 best expert alone) and random groups of as many agents, on easy and hard queries. Updates
 ``benchmarks/results/topology_vae.json`` (key ``agents``; ``--out`` for another file) and prints a
 table per cost.
@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from hgnn.io import atomic_path, write_json
-from hgnn.train.topology_agents import run_agents, summarize_agents
+from hgnn.topology.agents import run_agents, summarize_agents
 
 OUT = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "topology_vae.json"
 

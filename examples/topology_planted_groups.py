@@ -4,7 +4,7 @@
     python examples/topology_planted_groups.py --quick      # one short run: seconds, writes nothing
 
 24 agents, fresh private vectors every episode; an agent in a hidden group must predict the sign of
-its group's sum, an agent alone the sign of its own value (``hgnn.train.topology``). For each
+its group's sum, an agent alone the sign of its own value (``hgnn.topology.planted``). For each
 difficulty (easy: 2 groups of 2, medium: 4 of 3, hard: 6 of 4) the VAE learns a hypergraph end to end
 from the task loss plus a cost per expected incidence; it is compared, thresholded, with no
 communication, one complete hyperedge, random hypergraphs with as many incidences, and kNN on the
@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from hgnn.io import atomic_path, write_json
-from hgnn.train.topology import DIFFICULTIES, planted_groups, run_planted, summarize_planted
+from hgnn.topology.planted import DIFFICULTIES, planted_groups, run_planted, summarize_planted
 
 OUT = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "topology_vae.json"
 

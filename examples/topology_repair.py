@@ -4,7 +4,7 @@
     python examples/topology_repair.py --quick      # one short run: seconds, writes nothing
 
 Cora (HyperGCN co-citation) loses half of its hyperedges to random ones of the same sizes; the
-repair model (``hgnn.train.topology_repair.AnchorRepair``: VAE latents and feature similarity score
+repair model (``hgnn.topology.AnchorRepair``: VAE latents and feature similarity score
 every incidence of the corrupted hypergraph) is trained end to end with an HGNN classifier and keeps
 the incidences with P > 1/2. Each hypergraph is then scored by a fresh HGNN. Updates
 ``benchmarks/results/topology_vae.json`` (key ``repair``; ``--out`` for another file) and prints a table.
@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from hgnn.io import atomic_path, write_json
-from hgnn.train.topology_repair import run_repair, summarize_repair
+from hgnn.topology.repair import run_repair, summarize_repair
 
 OUT = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "topology_vae.json"
 

@@ -3,7 +3,6 @@ from hgnn.nn.conv import CoNHDConv, EHGNNConv, HGNNConv, HGNNPConv, HNHNConv, Un
 from hgnn.nn.ehgnn import EHGNN
 from hgnn.nn.mlp import MLP
 from hgnn.nn.pool import HyperCluster, HyperDrop
-from hgnn.nn.topology_vae import HypergraphTopologyVAE, TopologyOutput, TopologySample
 
 __all__ = ["CoNHDConv", "EHGNN", "EHGNNConv", "HGNNConv", "HGNNPConv", "HNHNConv", "HyperCluster", "HyperDrop",
-           "HypergraphTopologyVAE", "MLP", "TopologyOutput", "TopologySample", "UniGCNConv"]
+           "MLP", "UniGCNConv"]

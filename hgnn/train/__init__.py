@@ -12,9 +12,6 @@
 * :mod:`~hgnn.train.graph`: graph classification by 10-fold cross-validation (EHGNN and baselines);
 * :mod:`~hgnn.train.hyperdrop_node`: deep GCN node classification with and without HyperDrop;
 * :mod:`~hgnn.train.molhiv`: ogbg-molhiv (HyperDrop against the edge-featured GCN, OGB's ROC-AUC);
-* :mod:`~hgnn.train.topology`, :mod:`~hgnn.train.topology_repair`, :mod:`~hgnn.train.topology_agents`:
-  the three demonstrations of the topology VAE (planted groups, repairing a corrupted hypergraph,
-  frozen experts as agents); imported by module, not re-exported here.
 """
 from hgnn.train.evaluator import METRICS, Evaluator, accuracy, confusion_matrix, f1_score, macro_f1, micro_f1
 from hgnn.train.experiment import MODELS, build_model, prepare, run_node_classification, summarize

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from hgnn.train.topology_agents import decide, expert_agreement, summarize_agents, train_experts, train_router
+from hgnn.topology.agents import decide, expert_agreement, summarize_agents, train_experts, train_router
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

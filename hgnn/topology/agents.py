@@ -3,7 +3,7 @@ r"""Demonstration 3 of the topology VAE: agents without LLMs.
 The agents are :math:`A` frozen expert classifiers, each an MLP trained on its own disjoint slice
 of the features of a real dataset (:func:`train_experts`), so each one knows about the queries
 whose evidence falls in its slice. For every query :math:`q` (a node's raw feature row),
-:class:`~hgnn.nn.HypergraphTopologyVAE` (agents as nodes with one-hot identities, the query as
+:class:`~hgnn.topology.HypergraphTopologyVAE` (agents as nodes with one-hot identities, the query as
 its task embedding, :math:`K` hyperedge slots) chooses who shares messages; one round of
 hypergraph convolution runs over the agents' class distributions :math:`o_j(q) \in \Delta^C` and
 a decision node, member of every hyperedge, reads it (:func:`decide`):
@@ -30,7 +30,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from hgnn.nn import MLP
-from hgnn.nn.topology_vae import HypergraphTopologyVAE
+from hgnn.topology.vae import HypergraphTopologyVAE
 from hgnn.train.experiment import summarize
 from hgnn.train.trainer import seed_everything
 

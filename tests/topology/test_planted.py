@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from hgnn.train.topology import (DIFFICULTIES, co_membership_f1, communicate, episodes, knn_incidence, planted_groups,
+from hgnn.topology.planted import (DIFFICULTIES, co_membership_f1, communicate, episodes, knn_incidence, planted_groups,
                                  train_fixed)
 
 pytestmark = pytest.mark.usefixtures("one_thread")

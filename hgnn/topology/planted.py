@@ -12,7 +12,7 @@ hypergraph :math:`H \in \{0,1\}^{N \times K}` in one round,
     \qquad \hat y_i = \mathrm{MLP}([v_i \Vert m_i]),
 
 and every incidence costs. The right hypergraph is the hidden groups, and it gets sparser as the task
-gets easier; :class:`~hgnn.nn.HypergraphTopologyVAE` has to find it from the task loss alone.
+gets easier; :class:`~hgnn.topology.HypergraphTopologyVAE` has to find it from the task loss alone.
 """
 from __future__ import annotations
 
@@ -25,10 +25,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from hgnn.nn.topology_vae import HypergraphTopologyVAE, TopologyOutput
+from hgnn.topology.vae import HypergraphTopologyVAE, TopologyOutput
 from hgnn.train.trainer import seed_everything
 
 #: Difficulty -> (number of groups, group size) for 24 agents.
+__all__ = ["DIFFICULTIES", "Decider", "PlantedResult", "co_membership_f1", "communicate", "episodes",
+           "knn_incidence", "planted_groups", "run_planted", "summarize_planted", "train_fixed"]
+
 DIFFICULTIES = {"easy": (2, 2), "medium": (4, 3), "hard": (6, 4)}
 
 

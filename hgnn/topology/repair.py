@@ -11,7 +11,7 @@ incidences of the corrupted (anchor) hypergraph to keep: for every anchor incide
 with :math:`s^x` the leave-one-out cosine of the input features (:func:`leave_one_out_cosine`: is
 :math:`v` like the other members of :math:`e`?), :math:`s^z` the same on the VAE latents :math:`z`,
 bars standardising over the incidences, and :math:`a, b, c` learned. The encoder of
-:class:`~hgnn.nn.HypergraphTopologyVAE` reads the features alone (the anchor is what is being
+:class:`~hgnn.topology.HypergraphTopologyVAE` reads the features alone (the anchor is what is being
 repaired, so it must not smooth the latents), and a linear head on :math:`z` classifies the nodes,
 so the latents are shaped by the task. A two-layer HGNN classifier runs on the soft incidence
 matrix :math:`P` (:func:`soft_hgnn_operator`), and everything is trained on
@@ -34,7 +34,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from hgnn.models import HGNN
-from hgnn.nn.topology_vae import HypergraphTopologyVAE, gaussian_kl
+from hgnn.topology.vae import HypergraphTopologyVAE, gaussian_kl
 from hgnn.structure import Hypergraph, node_to_edge
 from hgnn.train.experiment import prepare, summarize
 from hgnn.train.splits import split_of_seed
@@ -131,7 +131,7 @@ class SoftHGNN(nn.Module):
 class AnchorRepair(nn.Module):
     r"""Deletion-only topology learning on a noisy anchor hypergraph (module docstring):
     :math:`\ell_i = a \bar s^x_i + b \bar s^z_i + c` for every anchor incidence, from a
-    :class:`~hgnn.nn.HypergraphTopologyVAE` encoder over the features alone and a node-class head on
+    :class:`~hgnn.topology.HypergraphTopologyVAE` encoder over the features alone and a node-class head on
     its latents.
 
     Args:

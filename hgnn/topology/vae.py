@@ -202,7 +202,7 @@ class HypergraphTopologyVAE(nn.Module):
         r"""The encoder alone: :math:`(\mu, \log\sigma^2, z)`, each ``[B, N', D]`` (the task node's
         row last when ``query`` is given; :math:`z = \mu` in eval mode), for decoders other than the
         slot decoder, e.g. one scoring the incidences of a given hypergraph
-        (:class:`hgnn.train.topology_repair.AnchorRepair`)."""
+        (:class:`hgnn.topology.AnchorRepair`)."""
         check_features(x, self.in_channels)
         n = x.size(0)
         if n == 0:

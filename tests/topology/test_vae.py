@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from hgnn import Hypergraph
-from hgnn.nn import HypergraphTopologyVAE
+from hgnn.topology import HypergraphTopologyVAE
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -121,7 +121,7 @@ def test_bad_inputs():
 
 
 def test_encode_is_the_forward_pass_encoder_and_kl_is_gaussian():
-    from hgnn.nn.topology_vae import gaussian_kl
+    from hgnn.topology.vae import gaussian_kl
 
     torch.manual_seed(0)
     vae = HypergraphTopologyVAE(3, 4, hidden_channels=8, latent_channels=5).eval()

@@ -3,7 +3,7 @@ import torch
 
 from hgnn import Hypergraph
 from hgnn.nn.conv import hgnn_smoothing
-from hgnn.train.topology_repair import (AnchorRepair, corrupt, keep_incidences, leave_one_out_cosine,
+from hgnn.topology.repair import (AnchorRepair, corrupt, keep_incidences, leave_one_out_cosine,
                                         soft_hgnn_operator, summarize_repair)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
