@@ -10,8 +10,6 @@
   resume exactly (weights, optimizer, scheduler, epoch, RNG states);
 * :mod:`~hgnn.train.enc`: edge-dependent node classification (CoNHD and baselines);
 * :mod:`~hgnn.train.graph`: graph classification by 10-fold cross-validation (EHGNN and baselines);
-* :mod:`~hgnn.train.hyperdrop_node`: deep GCN node classification with and without HyperDrop;
-* :mod:`~hgnn.train.molhiv`: ogbg-molhiv (HyperDrop against the edge-featured GCN, OGB's ROC-AUC);
 """
 from hgnn.train.evaluator import METRICS, Evaluator, accuracy, confusion_matrix, f1_score, macro_f1, micro_f1
 from hgnn.train.experiment import MODELS, build_model, prepare, run_node_classification, summarize
@@ -36,12 +34,6 @@ from hgnn.train.graph import (GRAPH_MODELS, GraphFitResult, build_graph_model, f
 
 __all__ += ["GRAPH_MODELS", "GraphFitResult", "build_graph_model", "fit_graph_classifier", "fold_split",
             "run_graph_classification"]
-from hgnn.train.molhiv import MOL_MODELS, run_molhiv
-
-__all__ += ["MOL_MODELS", "run_molhiv"]
-from hgnn.train.hyperdrop_node import run_node_hyperdrop
-
-__all__ += ["run_node_hyperdrop"]
 from hgnn.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 
 __all__ += ["load_checkpoint", "rng_state", "save_checkpoint", "set_rng_state"]
