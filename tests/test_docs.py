@@ -183,7 +183,7 @@ def test_every_public_name_is_documented(site):
         "public names missing from the API pages; a new package needs a page docs/api/<package>.rst "
         "holding '.. hgnn-api:: <package>', listed in docs/api/index.rst")
     # The packages' exports carry the import path users type.
-    for name in ("hgnn.structure.Hypergraph", "hgnn.nn.conv.HGNNConv", "hgnn.nn.EHGNN", "hgnn.ops.scatter",
+    for name in ("hgnn.structure.Hypergraph", "hgnn.nn.conv.HGNNConv", "hgnn.models.EHGNN", "hgnn.ops.scatter",
                  "hgnn.train.fit", "hgnn.distill.LightHGNNLoss", "hgnn.datasets.load", "hgnn.train.MODELS"):
         assert name in inventory, name
 

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import GCNConv, global_add_pool, global_max_pool, global_mean_pool
 
-from hgnn.models.mol import CategoricalEncoder, EdgeGCNConv
+from hgnn.nn.mol import CategoricalEncoder, EdgeGCNConv
 from hgnn.nn.conv._utils import check_features, check_int
 from hgnn.nn.conv.ehgnn_conv import EHGNNConv
 from hgnn.nn.pool.hyperdrop import HyperDrop
@@ -104,9 +104,9 @@ class HyperDropNet(nn.Module):
 class HyperDropMolNet(nn.Module):
     r"""HyperDrop for OGB molecules: the reference's ``Model_HyperDrop_OGB`` (Jo et al., NeurIPS 2021).
 
-    As :class:`HyperDropNet`, with atoms and bonds embedded by :class:`~hgnn.models.mol.CategoricalEncoder`
+    As :class:`HyperDropNet`, with atoms and bonds embedded by :class:`~hgnn.nn.CategoricalEncoder`
     (:math:`X_0`, :math:`E_1` in :math:`\mathbb{R}^d`) and the node layers
-    :class:`~hgnn.models.mol.EdgeGCNConv` (bond features enter the messages; HyperDrop's clamped
+    :class:`~hgnn.nn.EdgeGCNConv` (bond features enter the messages; HyperDrop's clamped
     scores are their edge weights). The head outputs ``num_tasks`` logits for ``BCEWithLogitsLoss``.
 
     Args:

@@ -3,7 +3,8 @@ import torch
 from torch_geometric.nn import HypergraphConv
 
 from hgnn import Hypergraph
-from hgnn.nn import EHGNN, EHGNNConv
+from hgnn.models import EHGNN
+from hgnn.nn import EHGNNConv
 from hgnn.transforms import dual_hypergraph
 
 F64 = torch.float64

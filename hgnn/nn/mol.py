@@ -1,4 +1,4 @@
-"""Molecule building blocks for OGB-style graphs (integer atom / bond features)."""
+"""Molecule layers for OGB-style graphs (integer atom / bond features): embeddings and a bond-aware GCN."""
 from __future__ import annotations
 
 from typing import Sequence

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from hgnn.models import CategoricalEncoder, EdgeGCNConv, HyperDropMolNet
+from hgnn.models import HyperDropMolNet
+from hgnn.nn import CategoricalEncoder, EdgeGCNConv
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
