@@ -29,9 +29,8 @@ def dense_h(hg: Hypergraph) -> torch.Tensor:
 
 
 def pinv(d: torch.Tensor, p: float = 1.0) -> torch.Tensor:
-    out = d.pow(-p)
-    out[d == 0] = 0
-    return out
+    """``d ** -p`` with ``0 ** -p := 0``, differentiable where ``d > 0`` (no NaN gradient at 0)."""
+    return torch.where(d > 0, torch.where(d > 0, d, 1).pow(-p), torch.zeros_like(d))
 
 
 def linear(conv, x):

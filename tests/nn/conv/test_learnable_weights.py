@@ -12,7 +12,7 @@ from hgnn.nn import EHGNNConv, HGNNConv, HGNNPConv, HNHNConv, UniGCNConv
 from hgnn.ops import HAS_TORCH_SCATTER, use_backend
 from hgnn.structure import edge_to_node, incidence_matmul, node_to_edge
 
-from tests.nn.conv.test_convs import make_hypergraph, randomize_bias, reference
+from tests.nn.conv.test_convs import make_hypergraph, pinv, randomize_bias, reference
 from tests.structure._hg_reference import reference_aggregate
 
 BACKENDS = ["auto", "sparse", "native"] + (["torch_scatter"] if HAS_TORCH_SCATTER else [])
@@ -25,33 +25,17 @@ CONVS = {
 }
 
 
-def safe_pow(d, p=1.0):
-    """``d ** -p`` with ``0 ** -p := 0``, differentiable where ``d > 0`` (no NaN gradient at 0)."""
-    return torch.where(d > 0, torch.where(d > 0, d, 1).pow(-p), torch.zeros_like(d))
-
-
 def dense(conv, x, hg):
     """The papers' matrix formulas, dense, differentiable in x, the weights and the parameters."""
-    if isinstance(conv, HNHNConv):  # hyperedge weights unused
+    if not isinstance(conv, EHGNNConv):
         return reference(conv, x, hg)
+    # EHGNN: HGNN+'s operator, the bias after the propagation
     h = torch.zeros(hg.num_nodes, hg.num_edges, dtype=torch.float64)
     h.index_put_(tuple(hg.hyperedge_index), torch.ones(hg.num_incidences, dtype=torch.float64), accumulate=True)
     w = hg.edge_weight
-    dv, de = h @ w, h.sum(0)
-    z = x @ conv.lin.weight.t()
-    if isinstance(conv, EHGNNConv):
-        out = torch.diag(safe_pow(dv)) @ h @ torch.diag(w * safe_pow(de)) @ h.t() @ z
-        return out if conv.bias is None else out + conv.bias
-    z = z + conv.lin.bias
-    if isinstance(conv, UniGCNConv):
-        de_tilde = safe_pow(de) * (h.t() @ dv)
-        op = torch.diag(safe_pow(dv, 0.5)) @ h @ torch.diag(safe_pow(de_tilde, 0.5) * w * safe_pow(de)) @ h.t()
-    elif isinstance(conv, HGNNPConv):
-        op = torch.diag(safe_pow(dv)) @ h @ torch.diag(w * safe_pow(de)) @ h.t()
-    else:
-        s = torch.diag(safe_pow(dv, 0.5))
-        op = s @ h @ torch.diag(w * safe_pow(de)) @ h.t() @ s
-    return op @ z
+    op = torch.diag(pinv(h @ w)) @ h @ torch.diag(w * pinv(h.sum(0))) @ h.t()
+    out = op @ (x @ conv.lin.weight.t())
+    return out if conv.bias is None else out + conv.bias
 
 
 def grads_of(conv, x, w, hg, probe, backend=None):
