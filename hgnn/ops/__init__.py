@@ -14,7 +14,8 @@ from hgnn.ops.backend import (
 from hgnn.ops.elementwise import inv_pow
 from hgnn.ops.gather_max import gather_max
 from hgnn.ops.scatter import REDUCTIONS, gather_scatter, scatter, scatter_softmax
-from hgnn.ops.spmm import LOW_PRECISION, SPARSE_DTYPES, csr_matmul, csr_matrix
+from hgnn.ops.precision import LOW_PRECISION, accumulate_in_float32
+from hgnn.ops.spmm import SPARSE_DTYPES, csr_matmul, csr_matrix
 
 __all__ = [
     "BACKENDS",
@@ -22,6 +23,7 @@ __all__ = [
     "LOW_PRECISION",
     "REDUCTIONS",
     "SPARSE_DTYPES",
+    "accumulate_in_float32",
     "csr_matmul",
     "csr_matrix",
     "gather_max",

@@ -9,7 +9,7 @@ from torch import Tensor
 
 from hgnn.ops import backend as _backend
 from hgnn.ops.gather_max import gather_max
-from hgnn.ops.spmm import LOW_PRECISION
+from hgnn.ops.precision import LOW_PRECISION, accumulate_in_float32
 
 REDUCTIONS = ("sum", "mean", "max", "min")
 
@@ -75,6 +75,7 @@ def scatter(
     )
 
 
+@accumulate_in_float32
 def scatter_softmax(src: Tensor, index: Tensor, dim_size: int, backend: str | None = None) -> Tensor:
     r"""Softmax of ``src`` within each group of ``index``.
 
@@ -95,8 +96,6 @@ def scatter_softmax(src: Tensor, index: Tensor, dim_size: int, backend: str | No
     """
     if src.numel() == 0:
         return src.clone()
-    if src.dtype in LOW_PRECISION:
-        return scatter_softmax(src.float(), index, dim_size, backend).to(src.dtype)
     group_max = scatter(src.detach(), index, dim_size, "max", backend)
     exp = (src - group_max.index_select(0, index)).exp()
     denom = scatter(exp, index, dim_size, "sum", backend)

@@ -5,8 +5,6 @@ import torch
 from torch import Tensor
 
 SPARSE_DTYPES = (torch.float32, torch.float64)
-#: Floating types whose sums are accumulated in float32 (they overflow or round badly on their own).
-LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 
 def csr_matrix(crow: Tensor, col: Tensor, value: Tensor, shape: tuple[int, int]) -> Tensor:

@@ -4,13 +4,12 @@ from hgnn.structure.batch import batch, unbatch
 from hgnn.structure.convert import from_networkx, from_pyg, to_networkx, to_pyg
 from hgnn.structure.dual import dual
 from hgnn.structure.expansion import clique_expansion, star_expansion
-from hgnn.structure.propagate import AGGREGATIONS, accumulate_in_float32, edge_to_node, incidence_matmul, node_to_edge
+from hgnn.structure.propagate import AGGREGATIONS, edge_to_node, incidence_matmul, node_to_edge
 from hgnn.structure.subgraph import add_self_loops, receptive_field, remove_empty, subhypergraph
 
 __all__ = [
     "AGGREGATIONS",
     "Hypergraph",
-    "accumulate_in_float32",
     "add_self_loops",
     "receptive_field",
     "as_hypergraph",

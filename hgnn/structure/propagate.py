@@ -14,30 +14,12 @@ from typing import Any, Callable
 import torch
 from torch import Tensor
 
-from hgnn.ops import LOW_PRECISION, SPARSE_DTYPES, csr_matmul, gather_scatter, inv_pow, resolve, scatter, scatter_softmax
+from hgnn.ops import (SPARSE_DTYPES, accumulate_in_float32, csr_matmul, gather_scatter, inv_pow, resolve, scatter,
+                      scatter_softmax)
 from hgnn.structure.hypergraph import Hypergraph, check_cache_key
 
 AGGREGATIONS = ("sum", "mean", "max", "min", "softmax")
 DIRECTIONS = ("node_to_edge", "edge_to_node")
-
-
-def accumulate_in_float32(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
-    r"""Run a propagation ``fn(x, hg, ...)`` in ``float32`` when ``x`` is ``float16`` / ``bfloat16``.
-
-    The result is rounded back to ``x``'s dtype once, at the end; the intermediate hyperedge rows
-    and their gradients never are, so a hyperedge with :math:`10^5` members does not overflow
-    ``float16`` (whose largest value is 65504) in the forward or the backward pass. Autocast is
-    off inside, so its lower-precision products do not undo this. Other dtypes pass through.
-    """
-
-    @functools.wraps(fn)
-    def wrapper(x: Tensor, hg: Hypergraph, *args: Any, **kwargs: Any) -> Tensor:
-        if isinstance(x, Tensor) and x.dtype in LOW_PRECISION:
-            with torch.autocast(device_type=x.device.type, enabled=False):
-                return fn(x.float(), hg, *args, **kwargs).to(x.dtype)
-        return fn(x, hg, *args, **kwargs)
-
-    return wrapper
 
 
 def _endpoints(hg: Hypergraph, direction: str) -> tuple[Tensor, Tensor, int, int]:
@@ -55,6 +37,7 @@ def _check_input(x: Tensor, rows: int, name: str, what: str) -> None:
         raise ValueError(f"{name} must have {rows} rows (one per {what}), got shape {list(x.shape)}")
 
 
+@accumulate_in_float32
 def incidence_matmul(
     x: Tensor,
     hg: Hypergraph,
@@ -101,11 +84,6 @@ def incidence_matmul(
         check_cache_key(key)
     src, dst, num_src, num_dst = _endpoints(hg, direction)
     _check_input(x, num_src, "x", "node" if direction == "node_to_edge" else "hyperedge")
-    if x.dtype in LOW_PRECISION:
-        # Sums over large groups overflow float16 (and lose bfloat16's few mantissa bits): accumulate
-        # in float32 and round once. The backward pass, through the same casts, is float32 too.
-        with torch.autocast(device_type=x.device.type, enabled=False):
-            return incidence_matmul(x.float(), hg, direction, value, key, backend).to(x.dtype)
     name = resolve("weighted_sum", x.device, backend)
     dtype = x.dtype
     sparse = name == "sparse" and dtype in SPARSE_DTYPES and x.device == hg.device

@@ -217,8 +217,8 @@ def get_split(hg: Hypergraph, protocol: str = "auto", index: int = 0, **kwargs) 
     if protocol in PROTOCOLS and protocol != "official":
         fixed = num_splits(hg, protocol)
         if index < 0 or (fixed is not None and index >= fixed):
-            valid = f"0..{fixed - 1}" if fixed is not None else "any integer >= 0"
-            raise ValueError(f"split index {index} is not a split of protocol {protocol!r}; valid: {valid}")
+            valid = "0 or more" if fixed is None else f"0..{fixed - 1}" if fixed > 1 else "0"
+            raise ValueError(f"split {index} is not a split of protocol {protocol!r}; valid split ids: {valid}")
     if protocol == "hypergcn":
         return hypergcn_split(hg, index, **kwargs)
     if protocol == "random":

@@ -7,8 +7,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from hgnn.nn.conv._utils import check_features
-from hgnn.ops import inv_pow
-from hgnn.structure import Hypergraph, accumulate_in_float32, as_hypergraph, incidence_matmul
+from hgnn.ops import accumulate_in_float32, inv_pow
+from hgnn.structure import Hypergraph, as_hypergraph, incidence_matmul
 
 
 def hgnn_normalization(hg: Hypergraph) -> tuple[Tensor, Tensor]:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from hgnn.ops import inv_pow
+from hgnn.ops import accumulate_in_float32, inv_pow
 from hgnn.nn.conv.hgnn_conv import HGNNConv
-from hgnn.structure import Hypergraph, accumulate_in_float32, incidence_matmul, node_to_edge
+from hgnn.structure import Hypergraph, incidence_matmul, node_to_edge
 
 
 @accumulate_in_float32
