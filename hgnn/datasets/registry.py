@@ -5,6 +5,7 @@ The built-in families register themselves when :mod:`hgnn.datasets` is imported.
 """
 from __future__ import annotations
 
+import difflib
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,13 +131,15 @@ def get_spec(name: str) -> DatasetSpec:
     """The :class:`DatasetSpec` of ``name``.
 
     Raises:
-        ValueError: unknown name; the message lists every registered name.
+        ValueError: unknown name; the message suggests the closest registered names and lists
+            them all.
     """
     _ensure_builtins()
     key = normalize_name(name)
     if key not in _REGISTRY:
-        names = ", ".join(sorted(_REGISTRY))
-        raise ValueError(f"unknown dataset {name!r}. Available datasets: {names}")
+        close = difflib.get_close_matches(key, list(_REGISTRY), n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+        raise ValueError(f"unknown dataset {name!r}; {hint}available datasets: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[key]
 
 

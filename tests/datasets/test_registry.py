@@ -35,6 +35,14 @@ def test_unknown_name_lists_available():
         datasets.load("cocitation-coraa")
     msg = str(info.value)
     assert "cocitation-coraa" in msg and "cocitation-cora" in msg and "walmart-trips" in msg
+    assert "did you mean 'cocitation-cora'" in msg
+
+
+def test_unknown_name_is_reported_even_when_a_data_folder_is_missing(monkeypatch):
+    """The suggestion needs the registry only, not the data roots."""
+    monkeypatch.setenv("HGNN_DATA", "/does/not/exist")
+    with pytest.raises(ValueError, match="unknown dataset 'zooo'; did you mean 'zoo'"):
+        datasets.get_spec("zooo")
 
 
 def test_name_normalization():
