@@ -6,82 +6,29 @@ node ``hyperedge_index[0, i]`` belongs to hyperedge ``hyperedge_index[1, i]``. T
 matrix :math:`H \in \mathbb{R}^{N \times M}` is never built; :math:`H_{ve}` is the number of columns
 equal to :math:`(v, e)` (a node may appear twice in one hyperedge, e.g. with two edge-dependent
 labels).
+
+The class holds the data and its public methods; the work is done by functions elsewhere in this
+package: the constructor's checks in :mod:`hgnn.structure.fields`, degrees, sorted orders and CSR
+operators in :mod:`hgnn.structure.incidence`, the memo behind :meth:`Hypergraph.cache` in
+:mod:`hgnn.structure.memo` and the pytree registration in :mod:`hgnn.structure.pytree`.
 """
 from __future__ import annotations
 
-import operator
-import warnings
 from typing import Any, Callable, Iterable, Sequence
 
 import torch
-import torch.utils._pytree as pytree
 from torch import Tensor
 
-from hgnn.ops import csr_matrix
-from hgnn.structure.validate import (
-    check_index,
-    check_rows,
-    check_same_device,
-    check_size,
-    check_weight,
+from hgnn.structure.fields import check_fields, describe, edge_list_index, extra, replaced_fields
+from hgnn.structure.incidence import (
+    check_direction,
+    degree,
+    edge_to_node_permutation,
+    incidence_csr_pair,
+    sort_index,
 )
-
-_LEVELS = ("node", "edge", "incidence")
-#: The constructor's fields, the names :meth:`Hypergraph.replace` accepts.
-_FIELDS = (
-    "hyperedge_index", "num_nodes", "num_edges", "edge_weight", "x", "edge_attr", "incidence_attr", "y",
-    "node_data", "edge_data", "incidence_data",
-)
-#: Cache entries that depend on the incidence alone, never on the hyperedge weights.
-_STRUCTURE_KEYS = frozenset(
-    ("hypergraph", name)
-    for name in ("unit_weight", "node_degree", "edge_degree", "edge_order", "node_order", "edge_to_node_order")
-)
-_MISSING = object()
-
-
-def check_cache_key(key: Any) -> None:
-    """Raise ``TypeError`` unless ``key`` is a namespaced cache key ``(owner, name, *params)``.
-
-    See :meth:`Hypergraph.cache` for the convention.
-    """
-    if not (isinstance(key, tuple) and len(key) >= 2 and isinstance(key[0], str) and isinstance(key[1], str)):
-        raise TypeError(
-            f"cache keys are tuples (owner, name, *params) whose first two items are strings, e.g. "
-            f"('hgnn', 'normalization') or ('hnhn', 'to_edge', alpha); got {key!r}"
-        )
-
-
-def _degree(index: Tensor, size: int, weight: Tensor | None = None, dtype=torch.float32) -> Tensor:
-    """Count (or sum ``weight`` over) the occurrences of each id in ``index``; ``[size]``."""
-    src = torch.ones(index.numel(), dtype=dtype, device=index.device) if weight is None else weight
-    return torch.zeros(size, dtype=src.dtype, device=index.device).index_add_(0, index, src)
-
-
-def _sort(index: Tensor, size: int) -> tuple[Tensor, Tensor]:
-    """Stable sort of ``index``: ``(perm, ptr)`` with ``index[perm]`` non-decreasing and CSR ``ptr``."""
-    perm = torch.sort(index, stable=True).indices
-    ptr = torch.zeros(size + 1, dtype=torch.long, device=index.device)
-    torch.cumsum(torch.bincount(index, minlength=size), 0, out=ptr[1:])
-    return perm, ptr
-
-
-def _node_id(value: Any, edge: int) -> int:
-    """``value`` as a Python int if it is an integer (int, NumPy / torch integer scalar); else
-    ``TypeError``. Floats are refused, never truncated: ``1.7`` is not node 1."""
-    if isinstance(value, bool) or (isinstance(value, Tensor) and value.dtype == torch.bool):
-        raise TypeError(f"edges[{edge}] holds the boolean {value!r}; node ids must be integers")
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise TypeError(
-            f"edges[{edge}] holds {value!r} ({type(value).__name__}); node ids must be integers "
-            "(floats are not truncated: convert them with int() if that is what you mean)"
-        ) from None
-
-
-def _map_dict(data: dict[str, Tensor], fn) -> dict[str, Tensor]:
-    return {key: fn(value) for key, value in data.items()}
+from hgnn.structure.memo import check_cache_key, map_hypergraph, memoize
+from hgnn.structure.pytree import register as register_pytree
 
 
 class Hypergraph:
@@ -139,36 +86,10 @@ class Hypergraph:
         edge_data = dict(edge_data or {})
         incidence_data = dict(incidence_data or {})
         if validate:
-            hyperedge_index = check_index(hyperedge_index)
-            num_nodes = self._infer_size(num_nodes, hyperedge_index[0], "num_nodes", x=x, y=y)
-            num_edges = self._infer_size(
-                num_edges, hyperedge_index[1], "num_edges", edge_weight=edge_weight, edge_attr=edge_attr
+            hyperedge_index, num_nodes, num_edges = check_fields(
+                hyperedge_index, num_nodes, num_edges, edge_weight, x, edge_attr, incidence_attr, y,
+                node_data, edge_data, incidence_data,
             )
-            self._check_ids(hyperedge_index, num_nodes, num_edges)
-            nnz = hyperedge_index.size(1)
-            if edge_weight is not None:
-                check_weight(edge_weight, num_edges, "edge_weight", "hyperedge")
-            for value, rows, name, what in (
-                (x, num_nodes, "x", "node"),
-                (y, num_nodes, "y", "node"),
-                (edge_attr, num_edges, "edge_attr", "hyperedge"),
-                (incidence_attr, nnz, "incidence_attr", "incidence (column of hyperedge_index)"),
-            ):
-                if value is not None:
-                    check_rows(value, rows, name, what)
-            for data, rows, level in (
-                (node_data, num_nodes, "node"),
-                (edge_data, num_edges, "edge"),
-                (incidence_data, nnz, "incidence"),
-            ):
-                for key, value in data.items():
-                    if not isinstance(key, str) or not key.isidentifier():
-                        raise ValueError(f"{level}_data keys must be identifiers, got {key!r}")
-                    check_rows(value, rows, f"{level}_data[{key!r}]", level)
-            named = {"x": x, "y": y, "edge_weight": edge_weight, "edge_attr": edge_attr}
-            named["incidence_attr"] = incidence_attr
-            named.update({f"{lvl}_data[{k!r}]": v for lvl, d in zip(_LEVELS, (node_data, edge_data, incidence_data)) for k, v in d.items()})
-            check_same_device(named, hyperedge_index.device)
         elif num_nodes is None or num_edges is None:
             raise ValueError("validate=False needs explicit num_nodes and num_edges")
         self.hyperedge_index: Tensor = hyperedge_index
@@ -185,31 +106,6 @@ class Hypergraph:
         self._cache: dict[Any, Any] = {}
 
     # ------------------------------------------------------------------ construction helpers
-    @staticmethod
-    def _infer_size(size: Any, ids: Tensor, name: str, **rows_from: Tensor | None) -> int:
-        if size is not None:
-            return check_size(size, name)
-        for value in rows_from.values():
-            if isinstance(value, Tensor) and value.dim() > 0:
-                return value.size(0)
-        return int(ids.max()) + 1 if ids.numel() else 0
-
-    @staticmethod
-    def _check_ids(index: Tensor, num_nodes: int, num_edges: int) -> None:
-        if index.numel() == 0 or torch.compiler.is_compiling():
-            return
-        max_node, max_edge = (int(v) for v in index.max(dim=1).values)
-        if max_node >= num_nodes:
-            raise ValueError(
-                f"hyperedge_index has node id {max_node} but num_nodes={num_nodes}; "
-                f"node ids must be < num_nodes (pass a larger num_nodes or fix the ids)"
-            )
-        if max_edge >= num_edges:
-            raise ValueError(
-                f"hyperedge_index has hyperedge id {max_edge} but num_edges={num_edges}; "
-                f"hyperedge ids must be < num_edges (pass a larger num_edges or fix the ids)"
-            )
-
     @classmethod
     def from_edge_list(
         cls,
@@ -229,11 +125,8 @@ class Hypergraph:
             device: where to build the tensors.
             **kwargs: passed to :class:`Hypergraph` (``x``, ``edge_weight``, ...).
         """
-        edges = [list(e) for e in edges]
-        nodes = [_node_id(v, j) for j, members in enumerate(edges) for v in members]
-        edge_ids = [j for j, members in enumerate(edges) for _ in members]
-        index = torch.tensor([nodes, edge_ids], dtype=torch.long, device=device).view(2, -1)
-        kwargs.setdefault("num_edges", len(edges))
+        index, num_edges = edge_list_index(edges, device)
+        kwargs.setdefault("num_edges", num_edges)
         return cls(index, num_nodes=num_nodes, **kwargs)
 
     def to_edge_list(self) -> list[list[int]]:
@@ -252,6 +145,7 @@ class Hypergraph:
 
     @property
     def device(self) -> torch.device:
+        """The device of ``hyperedge_index``, where every tensor of the hypergraph lives."""
         return self.hyperedge_index.device
 
     @property
@@ -268,28 +162,10 @@ class Hypergraph:
 
     def __getattr__(self, name: str) -> Tensor:
         # Only called when normal lookup fails: expose node/edge/incidence extras as attributes.
-        if not name.startswith("_"):
-            for level in _LEVELS:
-                data = self.__dict__.get(f"{level}_data")
-                if data is not None and name in data:
-                    return data[name]
-        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+        return extra(self, name)
 
     def __repr__(self) -> str:
-        parts = [f"num_nodes={self.num_nodes}", f"num_edges={self.num_edges}", f"nnz={self.num_incidences}"]
-        for name in ("x", "y", "edge_attr", "incidence_attr"):
-            value = getattr(self, name)
-            if value is not None:
-                parts.append(f"{name}={list(value.shape)}")
-        if self.is_weighted:
-            parts.append("edge_weight")
-        for level in _LEVELS:
-            prefix = "" if level == "node" else f"{level}_data."
-            for key, value in getattr(self, f"{level}_data").items():
-                parts.append(f"{prefix}{key}={list(value.shape)}")
-        if self.device.type != "cpu":
-            parts.append(f"device={self.device}")
-        return f"{type(self).__name__}({', '.join(parts)})"
+        return describe(self)
 
     @property
     def has_learnable_weight(self) -> bool:
@@ -343,13 +219,7 @@ class Hypergraph:
             >>> ("mylayer", "sizes") in hg.cached_keys()
             True
         """
-        value = self._cache.get(key, _MISSING)
-        if value is _MISSING:
-            check_cache_key(key)
-            value = build()
-            if key in _STRUCTURE_KEYS or not self.has_learnable_weight:
-                self._cache[key] = value
-        return value
+        return memoize(self._cache, key, build, structure_only=self.has_learnable_weight)
 
     def cached_keys(self) -> frozenset:
         """The keys of the values kept by :meth:`cache` now (a snapshot, for inspection)."""
@@ -383,25 +253,7 @@ class Hypergraph:
             >>> hg.replace(x=torch.ones(3, 4))
             Hypergraph(num_nodes=3, num_edges=2, nnz=4, x=[3, 4])
         """
-        unknown = sorted(set(fields).difference(_FIELDS))
-        if unknown:
-            raise TypeError(
-                f"replace() got unknown field(s) {', '.join(map(repr, unknown))}; the fields are {', '.join(_FIELDS)}"
-            )
-        current = dict(
-            hyperedge_index=self.hyperedge_index,
-            num_nodes=self.num_nodes,
-            num_edges=self.num_edges,
-            edge_weight=self._edge_weight,
-            x=self.x,
-            edge_attr=self.edge_attr,
-            incidence_attr=self.incidence_attr,
-            y=self.y,
-            node_data=self.node_data,
-            edge_data=self.edge_data,
-            incidence_data=self.incidence_data,
-        )
-        current.update(fields)
+        current = replaced_fields(self, fields)
         return type(self)(**current, validate=validate)
 
     # ------------------------------------------------------------------ cached degrees and orders
@@ -411,15 +263,15 @@ class Hypergraph:
         if weighted and self.is_weighted:
             return self.cache(
                 ("hypergraph", "weighted_node_degree"),
-                lambda: _degree(
+                lambda: degree(
                     self.hyperedge_index[0], self.num_nodes, self.edge_weight[self.hyperedge_index[1]]
                 ),
             )
-        return self.cache(("hypergraph", "node_degree"), lambda: _degree(self.hyperedge_index[0], self.num_nodes))
+        return self.cache(("hypergraph", "node_degree"), lambda: degree(self.hyperedge_index[0], self.num_nodes))
 
     def edge_degree(self) -> Tensor:
         r"""``[M]`` hyperedge degrees (sizes): :math:`\delta(e) = \sum_v H_{ve}` (the :math:`D_e`)."""
-        return self.cache(("hypergraph", "edge_degree"), lambda: _degree(self.hyperedge_index[1], self.num_edges))
+        return self.cache(("hypergraph", "edge_degree"), lambda: degree(self.hyperedge_index[1], self.num_edges))
 
     def edge_order(self) -> tuple[Tensor, Tensor]:
         r"""Incidences sorted by hyperedge: ``(perm, ptr)``.
@@ -428,25 +280,20 @@ class Hypergraph:
         non-decreasing (stable: ties keep column order); ``ptr`` ``[M + 1]`` is the CSR row pointer,
         hyperedge ``e``'s incidences being ``perm[ptr[e]:ptr[e + 1]]``.
         """
-        return self.cache(("hypergraph", "edge_order"), lambda: _sort(self.hyperedge_index[1], self.num_edges))
+        return self.cache(("hypergraph", "edge_order"), lambda: sort_index(self.hyperedge_index[1], self.num_edges))
 
     def node_order(self) -> tuple[Tensor, Tensor]:
         """Incidences sorted by node: ``(perm, ptr)`` with ``ptr`` of length ``N + 1``
         (see :meth:`edge_order`)."""
-        return self.cache(("hypergraph", "node_order"), lambda: _sort(self.hyperedge_index[0], self.num_nodes))
+        return self.cache(("hypergraph", "node_order"), lambda: sort_index(self.hyperedge_index[0], self.num_nodes))
 
     def edge_to_node_order(self) -> Tensor:
         """``[nnz]`` permutation ``p`` with ``edge_perm[p] == node_perm``: it re-orders a tensor laid
         out in hyperedge-sorted order into node-sorted order."""
-
-        def build() -> Tensor:
-            edge_perm, _ = self.edge_order()
-            node_perm, _ = self.node_order()
-            rank = torch.empty_like(edge_perm)
-            rank[edge_perm] = torch.arange(edge_perm.numel(), device=self.device)
-            return rank[node_perm]
-
-        return self.cache(("hypergraph", "edge_to_node_order"), build)
+        return self.cache(
+            ("hypergraph", "edge_to_node_order"),
+            lambda: edge_to_node_permutation(self.edge_order()[0], self.node_order()[0]),
+        )
 
     def incidence_csr(
         self, direction: str, value: Tensor | Callable[[], Tensor] | None = None, key: Any = None
@@ -470,22 +317,12 @@ class Hypergraph:
             ValueError: an unknown ``direction``.
             TypeError: a ``key`` that is not ``(owner, name, *params)``.
         """
-        if direction not in ("node_to_edge", "edge_to_node"):
-            raise ValueError(f"direction must be 'node_to_edge' or 'edge_to_node', got {direction!r}")
+        check_direction(direction)
 
         def build() -> tuple[Tensor, Tensor]:
             vals = value() if callable(value) else value
-            if vals is None:
-                vals = torch.ones(self.num_incidences, device=self.device)
-            edge_perm, edge_ptr = self.edge_order()
-            node_perm, node_ptr = self.node_order()
-            nodes, edges = self.hyperedge_index
-            n, m = self.num_nodes, self.num_edges
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*[Ss]parse.*")
-                by_edge = csr_matrix(edge_ptr, nodes[edge_perm], vals[edge_perm], (m, n))
-                by_node = csr_matrix(node_ptr, edges[node_perm], vals[node_perm], (n, m))
-            return (by_edge, by_node) if direction == "node_to_edge" else (by_node, by_edge)
+            size = (self.num_nodes, self.num_edges)
+            return incidence_csr_pair(self.hyperedge_index, size, self.edge_order(), self.node_order(), vals, direction)
 
         if key is None:
             return build()
@@ -493,46 +330,24 @@ class Hypergraph:
         return self.cache(("hypergraph", "incidence_csr", direction, key), build)
 
     # ------------------------------------------------------------------ moving
-    def _apply(self, fn) -> "Hypergraph":
-        """A copy with ``fn`` applied to every tensor, cached ones included."""
-        def move(value: Any) -> Any:
-            if isinstance(value, Tensor):
-                return fn(value)
-            if isinstance(value, tuple):
-                return tuple(move(v) for v in value)
-            return value
-
-        out = self.replace(
-            hyperedge_index=move(self.hyperedge_index),
-            edge_weight=move(self._edge_weight),
-            x=move(self.x),
-            edge_attr=move(self.edge_attr),
-            incidence_attr=move(self.incidence_attr),
-            y=move(self.y),
-            node_data=_map_dict(self.node_data, move),
-            edge_data=_map_dict(self.edge_data, move),
-            incidence_data=_map_dict(self.incidence_data, move),
-            validate=False,
-        )
-        out._cache = {key: move(value) for key, value in self._cache.items()}
-        return out
-
     def to(self, device: torch.device | str, non_blocking: bool = False) -> "Hypergraph":
         """Return a copy with every tensor (cached ones included) on ``device``."""
         device = torch.device(device)
         if device == self.device:
             return self
-        return self._apply(lambda t: t.to(device, non_blocking=non_blocking))
+        return map_hypergraph(self, lambda t: t.to(device, non_blocking=non_blocking))
 
     def pin_memory(self) -> "Hypergraph":
         """A copy with every tensor in page-locked memory, for fast asynchronous copies to a GPU
         (what ``torch.utils.data.DataLoader(pin_memory=True)`` calls on each batch)."""
-        return self._apply(lambda t: t.pin_memory())
+        return map_hypergraph(self, lambda t: t.pin_memory())
 
     def cpu(self) -> "Hypergraph":
+        """``to("cpu")``."""
         return self.to("cpu")
 
     def cuda(self, device: int | None = None) -> "Hypergraph":
+        """``to("cuda")``, or ``to(f"cuda:{device}")`` for a device index."""
         return self.to("cuda" if device is None else f"cuda:{device}")
 
     # ------------------------------------------------------------------ operators
@@ -666,42 +481,5 @@ def as_hypergraph(hg: Hypergraph | Tensor, num_nodes: int, num_edges: int | None
     raise TypeError(f"hg must be a Hypergraph or a [2, nnz] hyperedge_index tensor, got {type(hg).__name__}")
 
 
-_PYTREE_FIELDS = ("hyperedge_index", "_edge_weight", "x", "edge_attr", "incidence_attr", "y")
-
-
-def _flatten_with_keys(hg: Hypergraph):
-    keys = tuple((level, tuple(getattr(hg, f"{level}_data"))) for level in _LEVELS)
-    children = [(pytree.GetAttrKey(n), getattr(hg, n)) for n in _PYTREE_FIELDS]
-    for level, level_keys in keys:
-        data = getattr(hg, f"{level}_data")
-        children.extend((pytree.GetAttrKey(f"{level}_data.{k}"), data[k]) for k in level_keys)
-    return children, (hg.num_nodes, hg.num_edges, keys)
-
-
-def _flatten(hg: Hypergraph):
-    children, context = _flatten_with_keys(hg)
-    return [child for _, child in children], context
-
-
-def _unflatten(children, context) -> Hypergraph:
-    num_nodes, num_edges, keys = context
-    index, weight, x, edge_attr, incidence_attr, y, *rest = children
-    data: dict[str, dict[str, Tensor]] = {}
-    it = iter(rest)
-    for level, level_keys in keys:
-        data[level] = {k: next(it) for k in level_keys}
-    return Hypergraph(
-        index, num_nodes, num_edges, weight, x, edge_attr, incidence_attr, y,
-        data["node"], data["edge"], data["incidence"], validate=False,
-    )
-
-
-# A pytree node, so that torch.export / torch.compile take a Hypergraph as a model input
-# (its tensors become graph inputs; sizes are static; caches are rebuilt in the trace).
-pytree.register_pytree_node(
-    Hypergraph,
-    _flatten,
-    _unflatten,
-    serialized_type_name="hgnn.Hypergraph",
-    flatten_with_keys_fn=_flatten_with_keys,
-)
+# A pytree node, so that torch.export / torch.compile take a Hypergraph as a model input.
+register_pytree(Hypergraph)

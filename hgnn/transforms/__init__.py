@@ -7,8 +7,11 @@
 * :func:`dual_hypergraph` / :func:`graph_from_dual` / :class:`DHT`: the Dual Hypergraph
   Transformation of a graph (edges become nodes, nodes become hyperedges) and its inverse, the
   input of EHGNN (Jo et al., NeurIPS 2021).
+* :func:`prepare`: the node-classification preprocessing (L1-normalised bag-of-words features,
+  self loops for isolated nodes).
 """
 from hgnn.transforms.dht import DHT, DualGraph, dual_hypergraph, graph_from_dual, reference_dual
+from hgnn.transforms.prepare import is_bag_of_words, prepare
 from hgnn.transforms.random_walk import (
     DEFAULTS,
     REFERENCE_SETTINGS,
@@ -28,4 +31,6 @@ __all__ = [
     "hypergraph_random_walks",
     "random_walk_embedding",
     "skipgram_embedding",
+    "is_bag_of_words",
+    "prepare",
 ]

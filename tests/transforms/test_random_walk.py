@@ -7,7 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import hgnn.transforms.hypergraph_walks as walks_module
 import hgnn.transforms.random_walk as rw
+import hgnn.transforms.skipgram as sg
 from hgnn import Hypergraph
 from hgnn.transforms import (
     DEFAULTS,
@@ -125,7 +127,7 @@ def test_transition_law_matches_the_reference(p, q, beta):
 def test_pair_table_and_scan_give_the_same_walks(monkeypatch):
     hg = _random_hypergraph(5)
     table = hypergraph_random_walks(hg, 10, 3, p=2.0, q=0.25, seed=1, degree_exponent=-0.5)
-    monkeypatch.setattr(rw, "_MAX_PAIRS", 0)  # force the per-hyperedge scans
+    monkeypatch.setattr(walks_module, "_MAX_PAIRS", 0)  # force the per-hyperedge scans
     assert torch.equal(table, hypergraph_random_walks(hg, 10, 3, p=2.0, q=0.25, seed=1, degree_exponent=-0.5))
 
 
@@ -179,7 +181,7 @@ def test_sgns_gradients_and_lazy_adam_match_autograd_sparse_adam():
     emb_out = torch.nn.Embedding(n, d, sparse=True, _weight=z_out.clone())
     opt = torch.optim.SparseAdam([emb_in.weight, emb_out.weight], lr=0.1)
     mine_in, mine_out = z_in.clone(), z_out.clone()
-    adam_in, adam_out = rw._LazyAdam(mine_in), rw._LazyAdam(mine_out)
+    adam_in, adam_out = sg._LazyAdam(mine_in), sg._LazyAdam(mine_out)
     for _ in range(3):
         z = emb_in(centres)
         pos = (z[pair_centre] * emb_out(contexts)).sum(-1)
@@ -189,7 +191,7 @@ def test_sgns_gradients_and_lazy_adam_match_autograd_sparse_adam():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        my_loss, g_c, g_x, g_n = rw._sgns_grads(mine_in, mine_out, centres, pair_centre, contexts, noise)
+        my_loss, g_c, g_x, g_n = sg._sgns_grads(mine_in, mine_out, centres, pair_centre, contexts, noise)
         torch.testing.assert_close(my_loss, loss.detach())
         adam_in.step(centres, g_c, 0.1)
         adam_out.step(torch.cat([contexts, noise.reshape(-1)]), torch.cat([g_x, g_n.reshape(-1, d)]), 0.1)
@@ -200,7 +202,7 @@ def test_sgns_gradients_and_lazy_adam_match_autograd_sparse_adam():
 def test_compact_drops_tokens_and_left_aligns():
     walks = torch.tensor([[1, 2, 3, 4], [5, 6, 7, 8]])
     keep = torch.tensor([[True, False, True, False], [False, False, False, True]])
-    assert rw._compact(walks, keep).tolist() == [[1, 3, -1, -1], [8, -1, -1, -1]]
+    assert sg._compact(walks, keep).tolist() == [[1, 3, -1, -1], [8, -1, -1, -1]]
 
 
 # ------------------------------------------------------------------------------------- the cache
