@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from hgnn import Hypergraph
 from hgnn.distill import distill_seed, measure_speedup
-from hgnn.train import prepare
+from hgnn.transforms import prepare
 
 NAMES = {"mlp": "MLP (labels only)", "hgnnp": "HGNN+", "hgnn": "HGNN (teacher)", "lighthgnn": "LightHGNN (MLP)",
          "lighthgnn+": "LightHGNN+ (MLP)"}

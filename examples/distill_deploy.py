@@ -29,7 +29,8 @@ import torch
 from hgnn.datasets import load
 from hgnn.distill import (check_onnx, distill, export_onnx, mlp_student, observed_hypergraph, onnx_session,
                           production_split, train_teacher)
-from hgnn.train import accuracy, prepare, split_of_seed
+from hgnn.train import accuracy, split_of_seed
+from hgnn.transforms import prepare
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ edge-dependent node classification (CoNHD / an incidence scorer) on an ENC datas
     python examples/distributed_train.py --quick      # one process, two epochs, a temporary checkpoint
 
 Every process loads the hypergraph and takes its share of the training targets
-(``hgnn.train.distributed``: a DistributedSampler over the training nodes, or over the training
+(``hgnn.loader.distributed``: a DistributedSampler over the training nodes, or over the training
 hyperedges for ENC), trains on sampled ``NodeLoader`` / ``HyperedgeLoader`` batches, and
 DistributedDataParallel averages the gradients (gloo on CPU, NCCL on GPUs). Run without torchrun
 (``python examples/distributed_train.py ...``) it trains as a single process.
@@ -36,14 +36,15 @@ from torch.nn.parallel import DistributedDataParallel
 from hgnn.datasets import load
 from hgnn.io import check_output_path
 from hgnn.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from hgnn.train.distributed import distributed_hyperedge_loader, distributed_node_loader
+from hgnn.loader.distributed import distributed_hyperedge_loader, distributed_node_loader
 
 
 def node_task(args, device, cuda):
     """HGNN on a node-classification hypergraph: ``(module, loader, step_loss, evaluate)``."""
     from hgnn.models import HGNN
-    from hgnn.train import get_split, prepare
-    from hgnn.train.minibatch import predict_minibatch
+    from hgnn.train import get_split
+    from hgnn.transforms import prepare
+    from hgnn.train import predict_minibatch
 
     hg = prepare(load(args.dataset))
     split = get_split(hg, "hypergcn", args.split)
@@ -73,7 +74,7 @@ class EncNet(nn.Module):
         self.net = net
 
     def forward(self, batch, pe):
-        from hgnn.train.enc import batch_logits
+        from hgnn.tasks.edge_dependent import batch_logits
 
         return batch_logits(self.net, self.emb(batch.node_ids), batch, pe)
 
@@ -81,29 +82,30 @@ class EncNet(nn.Module):
 def enc_task(args, device, cuda):
     """CoNHD (or an incidence scorer) on an ENC dataset, trained on shares of the training hyperedges."""
     from hgnn.datasets import load_hypergraph
-    from hgnn.train.enc import REFERENCE_CONFIGS, build_enc_model, enc_features, predict_enc
+    from hgnn.tasks.edge_dependent import build_edge_dependent_model, edge_dependent_features, predict_edge_dependent
     from hgnn.train.evaluator import f1_score
 
     name, hg = load_hypergraph(args.dataset)
     if dist.get_rank() == 0:
-        x, pe = enc_features(hg, name)  # rank 0 computes (and caches) the random-walk features first
+        x, pe = edge_dependent_features(hg, name)  # rank 0 computes (and caches) the random-walk features first
     dist.barrier()
     if dist.get_rank() != 0:
-        x, pe = enc_features(hg, name)
-    ref = REFERENCE_CONFIGS.get(name, REFERENCE_CONFIGS["enc-emaileu"])
+        x, pe = edge_dependent_features(hg, name)
     labels = hg.incidence_data["y"].long()
     num_classes = int(labels.max()) + 1
     conhd = args.model.startswith("conhd")
     torch.manual_seed(args.seed)
-    kwargs = (dict(num_layers=ref["num_layers"], hidden_channels=args.hidden or 128, dropout=0.7,
-                   input_dropout=ref["input_dropout"]) if conhd else dict(hidden_channels=args.hidden or 64))
-    net = build_enc_model(args.model, x.size(1), num_classes, pe_channels=pe.size(1) if conhd else 0, **kwargs)
+    # CoNHD: one diffusion step, width 128, dropout 0.7 (the CoNHD reference's Email-Eu settings)
+    kwargs = (dict(num_layers=1, hidden_channels=args.hidden or 128, dropout=0.7, input_dropout=0.0) if conhd
+              else dict(hidden_channels=args.hidden or 64))
+    net = build_edge_dependent_model(args.model, x.size(1), num_classes, pe_channels=pe.size(1) if conhd else 0,
+                                     **kwargs)
     pe = pe if conhd else None
     model = EncNet(x, net).to(device)
     pe_dev = None if pe is None else pe.to(device)
     hops = net.num_layers if conhd else net.num_hops  # the exact receptive field, in hops
     train = hg.edge_data["train_mask"].nonzero().view(-1)
-    loader = distributed_hyperedge_loader(hg, train, hops, args.batch_size or ref["batch_size"], seed=args.seed,
+    loader = distributed_hyperedge_loader(hg, train, hops, args.batch_size or 128, seed=args.seed,
                                           max_edges_per_node=args.max_edges_per_node, labels=labels,
                                           pin_memory=cuda)
     hg_dev, labels_dev = hg.to(device), labels.to(device)
@@ -115,10 +117,11 @@ def enc_task(args, device, cuda):
     def evaluate(part):
         model.eval()
         edges = hg_dev.edge_data[f"{part}_mask"].nonzero().view(-1)
-        ids, logits = predict_enc(net, hg_dev, model.emb.weight, pe_dev, edges, hops, 4 * loader.batch_size)
+        ids, logits = predict_edge_dependent(net, hg_dev, model.emb.weight, pe_dev, edges, hops,
+                                             4 * loader.batch_size)
         return f1_score(labels_dev[ids], logits, "micro", num_classes)
 
-    return model, loader, step_loss, evaluate, dict(lr=args.lr or ref["lr"], weight_decay=1e-4, eps=1e-4)
+    return model, loader, step_loss, evaluate, dict(lr=args.lr or 1e-3, weight_decay=1e-4, eps=1e-4)
 
 
 def main() -> None:
@@ -128,11 +131,11 @@ def main() -> None:
     parser.add_argument("--split", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=None,
-                        help="targets per step and rank (default 32 nodes; ENC: the reference's hyperedges)")
+                        help="targets per step and rank (default 32 nodes; ENC: 128 hyperedges)")
     parser.add_argument("--max-edges-per-node", type=int, default=None, help="default 10; ENC 40 (the reference's)")
     parser.add_argument("--max-nodes-per-edge", type=int, default=10, help="node classification only")
     parser.add_argument("--hidden", type=int, default=None, help="ENC: width (default CoNHD 128, scorers 64)")
-    parser.add_argument("--lr", type=float, default=None, help="default 0.01; ENC: the reference's")
+    parser.add_argument("--lr", type=float, default=None, help="default 0.01; ENC: 0.001")
     parser.add_argument("--checkpoint", type=Path, default=None,
                         help="default distributed_hgnn.pt; with --quick, a file in a temporary folder")
     parser.add_argument("--seed", type=int, default=0)

@@ -20,7 +20,6 @@ The weights of the best validation epoch are tested.
 from __future__ import annotations
 
 import argparse
-import copy
 
 import torch
 import torch.nn.functional as F
@@ -29,7 +28,7 @@ from torch_geometric.data import Batch
 
 from hgnn.datasets import load
 from hgnn.nn import MLP, EHGNNConv
-from hgnn.train import accuracy
+from hgnn.train import accuracy, fit_loop
 from hgnn.transforms import dual_hypergraph
 
 
@@ -49,22 +48,18 @@ class DualNet(nn.Module):
 
 
 def train(model, x, dual, y, masks, epochs: int) -> float:
-    """Full-batch Adam on the training bonds; the test accuracy of the best validation epoch."""
+    """Full-batch Adam on the training bonds (``hgnn.train.fit_loop``: one step per epoch on the
+    whole dual); the test accuracy of the best validation epoch."""
     train_mask, val_mask, test_mask = masks
     opt = torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=5e-4)
-    best_val, best_state = -1.0, None
-    for _ in range(epochs):
-        model.train()
-        opt.zero_grad()
-        F.cross_entropy(model(x, dual)[train_mask], y[train_mask]).backward()
-        opt.step()
-        model.eval()
-        with torch.no_grad():
-            val = accuracy(y[val_mask], model(x, dual)[val_mask])
-        if val > best_val:
-            best_val, best_state = val, copy.deepcopy(model.state_dict())
-    model.load_state_dict(best_state)
-    model.eval()
+
+    def step(_) -> torch.Tensor:
+        return F.cross_entropy(model(x, dual)[train_mask], y[train_mask])
+
+    def evaluate() -> dict[str, float]:
+        return {"val_acc": accuracy(y[val_mask], model(x, dual)[val_mask])}
+
+    fit_loop(model, opt, [None], step, epochs=epochs, evaluate=evaluate, monitor="val_acc")  # keeps the best
     with torch.no_grad():
         return accuracy(y[test_mask], model(x, dual)[test_mask])
 

@@ -12,10 +12,11 @@ hyperedges, so a node classifier cannot solve it. CoNHD (Zheng & Worring, CIKM 2
 and within nodes; it is compared with an incidence scorer on MLP node embeddings, which sees each
 hyperedge's members but no message passing (``hgnn.models.IncidenceScorer``).
 
-Node features are a random-walk embedding of the hypergraph (``hgnn.train.enc_features``, as the
-CoNHD and WHATsNet papers use; the positional encoding ranks each node's centralities within its
-hyperedge). ``hgnn.train.fit_enc`` trains on mini-batches of training hyperedges with their
-sampled neighbourhoods and keeps the epoch of best validation micro-F1. ``--edges K`` keeps a
+Node features are a random-walk embedding of the hypergraph
+(``hgnn.tasks.edge_dependent.edge_dependent_features``, as the CoNHD and WHATsNet papers use; the
+positional encoding ranks each node's centralities within its hyperedge).
+``hgnn.tasks.edge_dependent.fit_edge_dependent`` trains on mini-batches of training hyperedges with
+their sampled neighbourhoods and keeps the epoch of best validation micro-F1. ``--edges K`` keeps a
 random sample of K hyperedges (with their split), to fit a CPU budget.
 """
 from __future__ import annotations
@@ -26,7 +27,7 @@ import torch
 
 from hgnn.datasets import load
 from hgnn.models import CoNHD, IncidenceScorer
-from hgnn.train import enc_features, fit_enc
+from hgnn.tasks.edge_dependent import edge_dependent_features, fit_edge_dependent
 
 
 def sample_hyperedges(hg, k: int, seed: int = 0):
@@ -61,7 +62,7 @@ def main() -> None:
     if not whole:
         hg = sample_hyperedges(hg, args.edges, args.seed)
     # The embedding of a whole dataset is cached beside the data; a sample's is computed on each run.
-    x, pe = enc_features(hg, args.dataset, cache=whole, **walk)
+    x, pe = edge_dependent_features(hg, args.dataset, cache=whole, **walk)
     labels = hg.incidence_data["y"]
     num_classes = int(labels.max()) + 1
     parts = {p: int(hg.edge_data[f"{p}_mask"].sum()) for p in ("train", "val", "test")}
@@ -80,8 +81,8 @@ def main() -> None:
             model_pe = pe
         else:  # an MLP embeds each node, a small MLP scores (node, mean of its hyperedge's members)
             model, model_pe = IncidenceScorer(x.size(1), num_classes, encoder="mlp", hidden_channels=64), None
-        result = fit_enc(model.to(device), hg, x, model_pe, epochs=args.epochs, batch_size=args.batch_size,
-                         seed=args.seed, progress=not args.quick, desc=name)
+        result = fit_edge_dependent(model.to(device), hg, x, model_pe, epochs=args.epochs,
+                                    batch_size=args.batch_size, seed=args.seed, progress=not args.quick, desc=name)
         print(f"{name:22s} test micro-F1 {100 * result.test['micro_f1']:.1f}  macro-F1 "
               f"{100 * result.test['macro_f1']:.1f}  (best epoch {result.best_epoch}, "
               f"{result.epoch_s:.1f} s / epoch)")

@@ -1,11 +1,12 @@
 """Graph classification with EHGNN's HyperDrop on MUTAG: one fold, end to end, in about two minutes.
 
-    python examples/graph_classification.py [--dataset gin-mutag] [--fold 0] [--epochs 500]
+    python examples/graph_classification.py [--dataset gin-mutag] [--fold 0] [--epochs 500] [--ratio 0.9]
     python examples/graph_classification.py --quick      # 10 epochs: seconds
 
 The graph's edges become the nodes of its dual hypergraph (``hgnn.transforms.dual_hypergraph``);
 EHGNN convolutions learn edge representations there, and HyperDrop keeps the best-scored edges of
-each graph for the next GCN layer. Compared with a plain GCN on the same fold and settings.
+each graph for the next GCN layer (``--ratio``: the fraction kept; 0.9 is EHGNN's setting for
+MUTAG). Compared with a plain GCN on the same fold and settings.
 """
 from __future__ import annotations
 
@@ -14,8 +15,7 @@ import argparse
 import torch
 
 from hgnn import datasets
-from hgnn.train.graph import (REFERENCE_RATIOS, build_graph_model, fit_graph_classifier, fold_split,
-                              with_edge_features)
+from hgnn.tasks.graph_classification import build_graph_model, fit_graph_classifier, fold_split, with_edge_features
 
 
 def main() -> None:
@@ -23,6 +23,7 @@ def main() -> None:
     parser.add_argument("--dataset", default="gin-mutag")
     parser.add_argument("--fold", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=500)
+    parser.add_argument("--ratio", type=float, default=0.9, help="HyperDrop's edge keep ratio (EHGNN's for MUTAG)")
     parser.add_argument("--quick", action="store_true", help="10 epochs on one thread")
     args = parser.parse_args()
     if args.quick:
@@ -37,7 +38,7 @@ def main() -> None:
     for name in ("gcn", "hyperdrop"):
         torch.manual_seed(0)
         model = build_graph_model(name, data.num_node_features, edge_channels, data.num_classes,
-                                  ratio=REFERENCE_RATIOS.get(args.dataset, 0.8))
+                                  ratio=args.ratio)
         res = fit_graph_classifier(model, [graphs[i] for i in train], [graphs[i] for i in val],
                                    [graphs[i] for i in test], epochs=args.epochs, progress=not args.quick,
                                    desc=name)

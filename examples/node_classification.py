@@ -24,7 +24,8 @@ from torch import nn
 
 from hgnn.datasets import load
 from hgnn.nn import MLP, HGNNConv, HGNNPConv, HNHNConv, UniGCNConv
-from hgnn.train import accuracy, get_split, prepare
+from hgnn.train import accuracy, get_split
+from hgnn.transforms import prepare
 
 CONVS = {"hgnn": HGNNConv, "hgnnp": HGNNPConv, "unigcn": UniGCNConv, "hnhn": HNHNConv}
 

@@ -6,7 +6,7 @@
     hgnn datasets [--root DIR]
     hgnn train --model hgnn --dataset cocitation-cora [--seeds 5] [--epochs 200] [--out results.json]
                [--plot curves.png] [--protocol auto|hypergcn|random|per-class|official] ...
-    hgnn train --task enc --model conhd --dataset stackoverflowbiology [--operator unp] ...
+    hgnn train --task edge-dependent --model conhd --dataset stackoverflowbiology [--operator unp] ...
     hgnn distill --teacher hgnn --dataset cocitation-cora [--plus] [--setting production]
                  [--export student.onnx] [--save student.pt] [--program student.pt2] [--out report.json]
 
@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 
 from hgnn.io import atomic_path, check_output_path, write_json
 
-__all__ = ["main", "build_parser", "format_table", "format_enc_table", "format_distill"]
+__all__ = ["main", "build_parser", "format_table", "format_edge_dependent_table", "format_distill"]
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -145,8 +145,8 @@ def _datasets(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_enc_table(reports: Sequence[dict]) -> str:
-    """A Markdown table of :func:`~hgnn.train.enc.run_enc` reports (micro-/macro-F1, %)."""
+def format_edge_dependent_table(reports: Sequence[dict]) -> str:
+    """A Markdown table of :func:`~hgnn.tasks.edge_dependent.run_edge_dependent` reports (micro-/macro-F1, %)."""
     lines = ["| model | dataset | seeds | test micro-F1 | test macro-F1 | s / epoch |", "|---|---|---|---|---|---|"]
     for r in reports:
         s = r["summary"]
@@ -165,20 +165,20 @@ def _plot_path(args: argparse.Namespace, model: str, dataset: str) -> Path:
 
 
 #: ``hgnn train`` options that only one task reads: giving one to the other task is refused.
-_TASK_OPTIONS = {"node": ("weight_decay", "protocol", "split", "features", "plot"), "enc": ("operator",)}
+_TASK_OPTIONS = {"node": ("weight_decay", "protocol", "split", "features", "plot"), "edge-dependent": ("operator",)}
 
 
 def _check_train(args: argparse.Namespace) -> None:
     """Everything ``hgnn train`` can check before loading data: names, options, outputs, extras."""
-    from hgnn.train import MODELS
-    from hgnn.train.enc import ENC_MODELS
+    from hgnn.tasks import MODELS
+    from hgnn.tasks.edge_dependent import EDGE_DEPENDENT_MODELS
 
-    other = "enc" if args.task == "node" else "node"
+    other = "edge-dependent" if args.task == "node" else "node"
     for key in _TASK_OPTIONS[other]:
         if getattr(args, key) is not None:
             raise _Refused(f"--{key.replace('_', '-')} is an option of --task {other}, not of --task {args.task}")
-    if args.task == "enc":
-        _check_models(args.model, ENC_MODELS, "enc")
+    if args.task == "edge-dependent":
+        _check_models(args.model, EDGE_DEPENDENT_MODELS, "edge-dependent")
         args.dataset = [d if d.startswith("enc-") else f"enc-{d}" for d in args.dataset]
     else:
         _check_models(args.model, sorted(MODELS), "node", lambda m: m.lower().replace("+", "p"))
@@ -192,16 +192,18 @@ def _check_train(args: argparse.Namespace) -> None:
         _check_extra(("matplotlib",), "--plot", "plot")
 
 
-def _run_enc(args: argparse.Namespace, model: str, dataset: str, on_seed: Callable[[dict], None]) -> dict:
-    from hgnn.train.enc import run_enc
+def _run_edge_dependent(args: argparse.Namespace, model: str, dataset: str,
+                        on_seed: Callable[[dict], None]) -> dict:
+    from hgnn.tasks.edge_dependent import run_edge_dependent
 
     given = {k: getattr(args, k) for k in ("lr", "hidden", "dropout", "patience") if getattr(args, k) is not None}
-    return run_enc(model, dataset, seeds=args.seeds, epochs=args.epochs, operator=args.operator or "isab",
-                   device=args.device, root=args.root, progress=not args.no_progress, on_seed=on_seed, **given)
+    return run_edge_dependent(model, dataset, seeds=args.seeds, epochs=args.epochs, operator=args.operator or "isab",
+                              device=args.device, root=args.root, progress=not args.no_progress, on_seed=on_seed,
+                              **given)
 
 
 def _run_node(args: argparse.Namespace, model: str, dataset: str, on_seed: Callable[[dict], None]) -> dict:
-    from hgnn.train import run_node_classification
+    from hgnn.tasks import run_node_classification
 
     dataset_kwargs = {"features": args.features} if args.features else {}
     return run_node_classification(
@@ -226,7 +228,7 @@ def _train(args: argparse.Namespace) -> int:
     try:
         for dataset in args.dataset:
             for model in args.model:
-                run = _run_enc if args.task == "enc" else _run_node
+                run = _run_edge_dependent if args.task == "edge-dependent" else _run_node
                 report = run(args, model, dataset, on_seed)
                 reports.append(report)
                 if args.plot:
@@ -244,7 +246,7 @@ def _train(args: argparse.Namespace) -> int:
             where = f"{finished} seed(s) had finished; pass --out to keep finished seeds"
         print(f"hgnn train: interrupted; {where}", file=sys.stderr)
         return 130
-    print((format_enc_table if args.task == "enc" else format_table)(reports))
+    print((format_edge_dependent_table if args.task == "edge-dependent" else format_table)(reports))
     if args.out:
         print(f"results: {_write(args.out, reports, complete=True)}", file=sys.stderr)
     return 0
@@ -286,7 +288,7 @@ def _distill(args: argparse.Namespace) -> int:
 
     from hgnn.datasets import load
     from hgnn.distill import distill_seed, measure_speedup, method_name, save_student
-    from hgnn.train import prepare
+    from hgnn.transforms import prepare
 
     _check_distill(args)
     full = prepare(load(args.dataset, root=args.root)).to(args.device)
@@ -343,8 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
     Options must be spelt out (no prefix matching: ``--seed`` is not ``--seeds``) and numbers are
     range-checked as they are parsed; each sub-command's errors print that sub-command's usage.
     """
-    from hgnn.train import MODELS, PROTOCOLS
-    from hgnn.train.enc import ENC_MODELS
+    from hgnn.tasks import MODELS
+    from hgnn.train import PROTOCOLS
+    from hgnn.tasks.edge_dependent import EDGE_DEPENDENT_MODELS
 
     parser = argparse.ArgumentParser(prog="hgnn", description="Hypergraph neural networks for PyTorch.",
                                      allow_abbrev=False)
@@ -356,21 +359,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("train", help="node classification: train, evaluate, print a table",
                         formatter_class=_HelpFormatter, allow_abbrev=False)
-    tr.add_argument("--task", default="node", choices=("node", "enc"),
+    tr.add_argument("--task", default="node", choices=("node", "edge-dependent"),
                     help="node classification, or edge-dependent node classification (one label per incidence)")
     tr.add_argument("--model", nargs="+", default=["hgnn"], metavar="MODEL",
-                    help=f"node: {', '.join(sorted(MODELS))}; enc: {', '.join(ENC_MODELS)}")
+                    help=f"node: {', '.join(sorted(MODELS))}; edge-dependent: {', '.join(EDGE_DEPENDENT_MODELS)}")
     tr.add_argument("--dataset", nargs="+", default=["cocitation-cora"], help="registry names (hgnn datasets)")
     tr.add_argument("--seeds", type=positive_int, default=5, help="runs; seed s also picks split s")
     tr.add_argument("--epochs", type=positive_int, default=200)
     tr.add_argument("--lr", type=positive_float, default=None,
-                    help="learning rate (node: 0.01; enc: the reference configuration's)")
+                    help="learning rate (node: 0.01; edge-dependent: 0.001)")
     tr.add_argument("--weight-decay", type=non_negative_float, default=None, help="node: 5e-4")
-    tr.add_argument("--hidden", type=positive_int, default=None, help="hidden width (node: 32; enc: 128 CoNHD, 64)")
+    tr.add_argument("--hidden", type=positive_int, default=None,
+                    help="hidden width (node: 32; edge-dependent: 128 CoNHD, 64)")
     tr.add_argument("--dropout", type=probability, default=None,
-                    help="dropout in [0, 1) (node: 0.5; enc: 0.7 CoNHD, 0.5)")
+                    help="dropout in [0, 1) (node: 0.5; edge-dependent: 0.7 CoNHD, 0.5)")
     tr.add_argument("--patience", type=positive_int, default=None,
-                    help="early-stopping patience in epochs (node: none; enc: 5 evaluations)")
+                    help="early-stopping patience in epochs (node: none; edge-dependent: 5 evaluations)")
     tr.add_argument("--protocol", default=None, choices=("auto",) + PROTOCOLS,
                     help="node; auto (default): official masks, else HyperGCN's splits, else random 50/25/25")
     tr.add_argument("--split", type=non_negative_int, default=None,
@@ -378,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--features", default=None, choices=("random-projection", "random-walk"),
                     help="synthetic features for sets shipped without them (cocitation-pubmed, coauthorship-dblp)")
     tr.add_argument("--operator", default=None, choices=("unp", "isab", "sab"),
-                    help="CoNHD's set operator (enc; isab when not given)")
+                    help="CoNHD's set operator (edge-dependent; isab when not given)")
     tr.add_argument("--device", default="cpu")
     tr.add_argument("--root", default=None, help="data root")
     tr.add_argument("--out", default=None, help="write the full results (every run, curves) as JSON here")

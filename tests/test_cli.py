@@ -120,30 +120,31 @@ def test_train_unknown_model_returns_2(capsys):
     assert "unknown model(s) ['gat']" in err and "hgnn" in err
 
 
-def test_train_enc_unknown_model_returns_2(capsys):
-    assert main(["train", "--task", "enc", "--model", "gat", "--dataset", "emaileu"]) == 2
+def test_train_edge_dependent_unknown_model_returns_2(capsys):
+    assert main(["train", "--task", "edge-dependent", "--model", "gat", "--dataset", "emaileu"]) == 2
     err = capsys.readouterr().err
-    assert "--task enc: unknown model(s) ['gat']" in err and "conhd" in err
+    assert "--task edge-dependent: unknown model(s) ['gat']" in err and "conhd" in err
 
 
-def test_train_enc_runs_and_writes_json(tmp_path, capsys, monkeypatch):
-    """--task enc dispatches to run_enc with the enc- prefix added and prints the F1 table."""
-    import hgnn.train.enc as enc
+def test_train_edge_dependent_runs_and_writes_json(tmp_path, capsys, monkeypatch):
+    """--task edge-dependent dispatches to run_edge_dependent with the enc- prefix added to the
+    dataset names and prints the F1 table."""
+    import hgnn.tasks.edge_dependent as edge_dependent
 
     calls = []
 
-    def fake_run_enc(model, dataset, **kwargs):
+    def fake_run(model, dataset, **kwargs):
         calls.append((model, dataset, kwargs["operator"], kwargs["seeds"], kwargs.get("lr"), kwargs.get("hidden")))
         return {"model": model, "dataset": dataset, "runs": [{}, {}],
                 "summary": {"test_micro_f1": {"mean": 70.0, "std": 1.0},
                             "test_macro_f1": {"mean": 60.0, "std": 2.0}, "epoch_s": 3.5}}
 
-    monkeypatch.setattr(enc, "run_enc", fake_run_enc)
-    code = main(["train", "--task", "enc", "--model", "conhd", "mlp", "--dataset", "stackoverflowbiology",
+    monkeypatch.setattr(edge_dependent, "run_edge_dependent", fake_run)
+    code = main(["train", "--task", "edge-dependent", "--model", "conhd", "mlp", "--dataset", "stackoverflowbiology",
                  "--operator", "unp", "--seeds", "2", "--lr", "0.002", "--out", str(tmp_path / "enc.json"),
                  "--no-progress"])
     assert code == 0
-    # --lr reaches run_enc; --hidden was not given, so run_enc keeps its own default
+    # --lr reaches run_edge_dependent; --hidden was not given, so it keeps its own default
     assert calls == [("conhd", "enc-stackoverflowbiology", "unp", 2, 0.002, None),
                      ("mlp", "enc-stackoverflowbiology", "unp", 2, 0.002, None)]
     out = capsys.readouterr().out
@@ -232,13 +233,13 @@ def no_training(monkeypatch):
     """Make any training or data loading fail the test: what must be refused is refused before them."""
     import hgnn.datasets
     import hgnn.distill
-    import hgnn.train
-    import hgnn.train.enc
+    import hgnn.tasks
+    import hgnn.tasks.edge_dependent
 
     def refuse(*args, **kwargs):
         raise AssertionError("training or data loading started")
 
-    for module, name in ((hgnn.train, "run_node_classification"), (hgnn.train.enc, "run_enc"),
+    for module, name in ((hgnn.tasks, "run_node_classification"), (hgnn.tasks.edge_dependent, "run_edge_dependent"),
                          (hgnn.distill, "distill_seed"), (hgnn.datasets, "load")):
         monkeypatch.setattr(module, name, refuse)
 
@@ -280,7 +281,7 @@ def test_unknown_dataset_suggests_close_names(capsys, no_training):
     assert main(["train", "--dataset", "cocitation-cor", "--no-progress"]) == 2
     line = _one_error_line(capsys.readouterr().err)
     assert "unknown dataset 'cocitation-cor'" in line and "did you mean 'cocitation-cora'" in line
-    assert main(["train", "--task", "enc", "--dataset", "emaileuu", "--no-progress"]) == 2
+    assert main(["train", "--task", "edge-dependent", "--dataset", "emaileuu", "--no-progress"]) == 2
     assert "did you mean 'enc-emaileu'" in _one_error_line(capsys.readouterr().err)
     assert main(["distill", "--dataset", "zooo", "--no-progress"]) == 2
     assert "did you mean 'zoo'" in _one_error_line(capsys.readouterr().err, "distill")
@@ -289,13 +290,14 @@ def test_unknown_dataset_suggests_close_names(capsys, no_training):
 def test_unknown_model_suggests_close_names(capsys, no_training):
     assert main(["train", "--model", "hgnn", "unigcm", "--no-progress"]) == 2
     assert "unknown model(s) ['unigcm']; did you mean 'unigcn'" in _one_error_line(capsys.readouterr().err)
-    assert main(["train", "--task", "enc", "--model", "whatnet", "--no-progress"]) == 2
+    assert main(["train", "--task", "edge-dependent", "--model", "whatnet", "--no-progress"]) == 2
     assert "did you mean 'whatsnet'" in _one_error_line(capsys.readouterr().err)
 
 
 @pytest.mark.parametrize("argv, option", [
-    (["--task", "enc", "--plot", "c.png"], "--plot"), (["--task", "enc", "--split", "2"], "--split"),
-    (["--task", "enc", "--protocol", "random"], "--protocol"), (["--operator", "unp"], "--operator"),
+    (["--task", "edge-dependent", "--plot", "c.png"], "--plot"),
+    (["--task", "edge-dependent", "--split", "2"], "--split"),
+    (["--task", "edge-dependent", "--protocol", "random"], "--protocol"), (["--operator", "unp"], "--operator"),
 ])
 def test_an_option_of_the_other_task_is_refused(argv, option, capsys, no_training):
     assert main(["train", "--dataset", "zoo"] + argv + ["--no-progress"]) == 2
@@ -340,13 +342,13 @@ def test_failed_out_write_keeps_the_previous_file(monkeypatch, tmp_path, capsys)
     resource = pytest.importorskip("resource")
     import signal
 
-    import hgnn.train
+    import hgnn.tasks
 
     out = tmp_path / "r.json"
     previous = json.dumps({"complete": True, "results": ["the previous run"]})
     out.write_text(previous)
     # a report whose JSON is far larger than the limit below
-    monkeypatch.setattr(hgnn.train, "run_node_classification",
+    monkeypatch.setattr(hgnn.tasks, "run_node_classification",
                         lambda model, dataset, **kwargs: _fake_report(model, epochs=2000))
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # a write past the limit fails with EFBIG
@@ -386,7 +388,7 @@ def _main_interrupted(argv: list[str]) -> int:
 
 def test_interrupted_node_run_keeps_finished_seeds(monkeypatch, tmp_path, capsys):
     import hgnn.datasets
-    import hgnn.train.experiment as experiment
+    import hgnn.tasks.node_classification as experiment
     from hgnn import Hypergraph
 
     gen = torch.Generator().manual_seed(0)
@@ -409,9 +411,9 @@ def test_interrupted_node_run_keeps_finished_seeds(monkeypatch, tmp_path, capsys
     assert len(report["runs"][0]["history"]["loss"]) == 2
 
 
-def test_interrupted_enc_run_keeps_finished_seeds(monkeypatch, tmp_path, capsys):
+def test_interrupted_edge_dependent_run_keeps_finished_seeds(monkeypatch, tmp_path, capsys):
     import hgnn.datasets
-    import hgnn.train.enc as enc
+    import hgnn.tasks.edge_dependent.run as edge_dependent_run
     from hgnn import Hypergraph
 
     gen = torch.Generator().manual_seed(0)
@@ -421,11 +423,12 @@ def test_interrupted_enc_run_keeps_finished_seeds(monkeypatch, tmp_path, capsys)
     hg = Hypergraph(hg.hyperedge_index, num_nodes=20, incidence_data={"y": torch.arange(hg.num_incidences) % 2},
                     edge_data={"train_mask": masks == 0, "val_mask": masks == 1, "test_mask": masks == 2})
     monkeypatch.setattr(hgnn.datasets, "load_hypergraph", lambda name, root=None, **kw: (name, hg))
-    monkeypatch.setattr(enc, "enc_features", lambda hg, name=None: (torch.randn(20, 4, generator=gen), None))
-    _interrupt_on_call(monkeypatch, enc, "fit_enc", call=2)
+    monkeypatch.setattr(edge_dependent_run, "edge_dependent_features",
+                        lambda hg, name=None: (torch.randn(20, 4, generator=gen), None))
+    _interrupt_on_call(monkeypatch, edge_dependent_run, "fit_edge_dependent", call=2)
     out = tmp_path / "enc.json"
-    code = _main_interrupted(["train", "--task", "enc", "--model", "mlp", "--dataset", "emaileu", "--seeds", "3",
-                              "--epochs", "1", "--hidden", "8", "--out", str(out), "--no-progress"])
+    code = _main_interrupted(["train", "--task", "edge-dependent", "--model", "mlp", "--dataset", "emaileu",
+                              "--seeds", "3", "--epochs", "1", "--hidden", "8", "--out", str(out), "--no-progress"])
     assert code == 130
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"1 finished seed(s) are in {out}" in err
@@ -435,12 +438,12 @@ def test_interrupted_enc_run_keeps_finished_seeds(monkeypatch, tmp_path, capsys)
 
 
 def test_interrupt_without_out_says_nothing_was_kept(monkeypatch, capsys):
-    import hgnn.train
+    import hgnn.tasks
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(hgnn.train, "run_node_classification", interrupted)
+    monkeypatch.setattr(hgnn.tasks, "run_node_classification", interrupted)
     assert _main_interrupted(["train", "--dataset", "zoo", "--no-progress"]) == 130
     assert "pass --out to keep finished seeds" in _one_line(capsys.readouterr().err)
 

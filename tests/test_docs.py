@@ -184,7 +184,8 @@ def test_every_public_name_is_documented(site):
         "holding '.. hgnn-api:: <package>', listed in docs/api/index.rst")
     # The packages' exports carry the import path users type.
     for name in ("hgnn.structure.Hypergraph", "hgnn.nn.conv.HGNNConv", "hgnn.models.EHGNN", "hgnn.ops.scatter",
-                 "hgnn.train.fit", "hgnn.distill.LightHGNNLoss", "hgnn.datasets.load", "hgnn.train.MODELS"):
+                 "hgnn.train.fit", "hgnn.distill.LightHGNNLoss", "hgnn.datasets.load", "hgnn.tasks.MODELS",
+                 "hgnn.train.fit_loop"):
         assert name in inventory, name
 
 

@@ -25,7 +25,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-TOPOLOGY_RESULTS = ROOT / "benchmarks" / "results" / "topology_vae.json"
+TOPOLOGY_RESULTS = ROOT / "benchmarks" / "topology_vae" / "results" / "topology_vae.json"
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 TIMEOUT_S = 240  # one script; quick mode takes 5 to 30 s on a 2-core machine
 
@@ -91,6 +91,7 @@ def check_graph_classification(run: Run) -> None:
 def check_topology_planted_groups(run: Run) -> None:
     for difficulty in ("easy", "medium", "hard"):
         run.number(rf"^\| {difficulty} \((\d+)\) \| learned \|")
+        assert run.number(rf"^\| {difficulty} \(\d+\) \| hidden groups \| [\d.]+ \| [\d.]+ \| ([\d.]+) \|") == 1.0
 
 
 def check_topology_repair(run: Run) -> None:
@@ -102,8 +103,9 @@ def check_topology_repair(run: Run) -> None:
 
 
 def check_topology_agents(run: Run) -> None:
-    for method in ("learned", "all-to-all", r"no communication \(best expert\)", r"random \(same agents\)"):
-        run.number(rf"\| {method} \| ([\d.]+)")
+    for method in ("learned", "all-to-all", r"no communication \(best expert\)"):
+        run.number(rf"^\| {method} \| ([\d.]+)")
+    assert run.number(r"^\| all-to-all \| [\d.]+ \| ([\d.]+)") == 8.0, "all-to-all: one message per expert"
 
 
 def check_distributed_train(run: Run) -> None:
@@ -172,7 +174,7 @@ def runs(request):
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         yield {script: pool.submit(run_quick, script) for script in runnable}
     results_after = TOPOLOGY_RESULTS.stat().st_mtime_ns if TOPOLOGY_RESULTS.exists() else None
-    assert results_after == results_before, "a --quick run rewrote benchmarks/results/topology_vae.json"
+    assert results_after == results_before, "a --quick run rewrote benchmarks/topology_vae/results/topology_vae.json"
 
 
 def test_every_example_has_a_case():

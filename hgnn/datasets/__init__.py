@@ -10,17 +10,18 @@ Quick start::
 
 Families (one module each): :mod:`~hgnn.datasets.hypergcn` (co-citation / co-authorship),
 :mod:`~hgnn.datasets.legcn` (zoo, Mushroom, NTU2012, 20newsW100), :mod:`~hgnn.datasets.benson`
-(house/senate committees, walmart-trips), :mod:`~hgnn.datasets.imdb` (IMDB4k), :mod:`~hgnn.datasets.enc`
-(edge-dependent node labels) and :mod:`~hgnn.datasets.tu` (graph classification). Files are found
-as described in :mod:`hgnn.datasets.root`; every file is checked against ``datasets/CHECKSUMS.json``.
-Dataset cards: ``datasets/README.md``.
+(house/senate committees, walmart-trips), :mod:`~hgnn.datasets.imdb` (IMDB4k),
+:mod:`~hgnn.datasets.edge_dependent` (edge-dependent node labels: the ``enc-*`` sets) and
+:mod:`~hgnn.datasets.tu` (graph classification). Files are found as described in
+:mod:`hgnn.datasets.root`; every file is checked against ``datasets/CHECKSUMS.json``. Dataset
+cards: ``datasets/README.md``.
 """
 from hgnn.datasets.registry import DatasetInfo, DatasetSpec, available, get_spec, load, load_hypergraph, register
 from hgnn.datasets.root import ChecksumError
 from hgnn.datasets.safe_pickle import RestrictedUnpickler, safe_load
-from hgnn.datasets import benson, enc, hypergcn, imdb, legcn, molhiv, tu  # noqa: F401  (register built-ins)
+from hgnn.datasets import benson, edge_dependent, hypergcn, imdb, legcn, molhiv, tu  # noqa: F401  (register built-ins)
 from hgnn.datasets.benson import load_benson
-from hgnn.datasets.enc import load_enc
+from hgnn.datasets.edge_dependent import load_enc
 from hgnn.datasets.hypergcn import load_hypergcn
 from hgnn.datasets.imdb import load_imdb
 from hgnn.datasets.legcn import load_legcn

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["DatasetSpec", "DatasetInfo", "register", "load", "load_hypergraph", "available", "get_spec",
            "normalize_name"]
 
-_BUILTIN_FAMILIES = ("hypergcn", "legcn", "benson", "imdb", "enc", "tu", "molhiv")
+_BUILTIN_FAMILIES = ("hypergcn", "legcn", "benson", "imdb", "edge_dependent", "tu", "molhiv")
 
 
 @dataclass(frozen=True)

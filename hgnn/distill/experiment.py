@@ -26,10 +26,9 @@ from hgnn.distill.lighthgnn import distill, mlp_student
 from hgnn.distill.production import ProductionSplit, observed_hypergraph, production_split
 from hgnn.distill.topology_score import topology_score
 from hgnn.structure import Hypergraph
-from hgnn.train.evaluator import accuracy
-from hgnn.train.experiment import build_model, prepare
-from hgnn.train.splits import Split, split_of_seed
-from hgnn.train.trainer import fit, seed_everything
+from hgnn.tasks import build_model
+from hgnn.train import Split, accuracy, fit, seed_everything, split_of_seed
+from hgnn.transforms import prepare
 
 __all__ = ["SETTINGS", "distill_seed", "method_name", "run_distillation", "train_teacher"]
 

@@ -32,7 +32,7 @@ from hgnn.nn import MLP
 from hgnn.structure import Hypergraph
 from hgnn.train.evaluator import Evaluator
 from hgnn.train.splits import Split
-from hgnn.train.trainer import FitResult, fit
+from hgnn.train import FitResult, fit
 
 __all__ = ["LightHGNNLoss", "distill", "mlp_student", "teacher_logits"]
 

@@ -7,6 +7,8 @@ from hgnn.loader.hyperedge_batches import (
     sample_node_incidences,
 )
 from hgnn.loader.node_batches import NodeBatch, NodeLoader, node_neighborhood
+from hgnn.loader.distributed import distributed_hyperedge_loader, distributed_node_loader
 
 __all__ = ["HyperedgeBatch", "HyperedgeBatchSampler", "HyperedgeLoader", "NodeBatch", "NodeLoader",
+           "distributed_hyperedge_loader", "distributed_node_loader",
            "hyperedge_neighborhood", "node_neighborhood", "sample_node_incidences"]

@@ -82,7 +82,7 @@ class HyperedgeBatch:
             :math:`R_t` among the sub-hypergraph's incidences (``levels[0]`` all of them,
             ``levels[L]`` equal to ``target_index``). Step :math:`t + 1` of a diffusion only needs
             its inputs on :math:`R_t` and its outputs on :math:`R_{t+1}` (see
-            :func:`hgnn.train.enc.conhd_layered_logits`).
+            :func:`hgnn.tasks.edge_dependent.conhd_layered_logits`).
     """
 
     hg: Hypergraph

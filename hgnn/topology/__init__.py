@@ -1,4 +1,4 @@
-r"""Learning a hypergraph's topology: a VAE over incidences and the tasks it is shown on.
+r"""Learning a hypergraph's topology: a VAE over incidences and the structure learners built on it.
 
 Follows HyperAgent (Zhang et al., arXiv 2510.10611, 2025): an encoder reads the nodes (agents, vertices) and proposes, per query,
 which of :math:`K` hyperedge slots each node joins; a sparsity cost on the incidences trades
@@ -6,24 +6,29 @@ messages for accuracy, and a hypergraph convolution over the sampled incidence c
 
 * :mod:`~hgnn.topology.vae`: :class:`HypergraphTopologyVAE` (encoder, discrete incidence samplers,
   decoder, KL and sparsity terms) and :func:`gaussian_kl`;
-* :mod:`~hgnn.topology.planted`: recovering planted communication groups from the task loss alone;
+* :mod:`~hgnn.topology.planted`: the planted-groups task (:func:`planted_groups`, :func:`episodes`,
+  :class:`Decider`) and :func:`train_planted`, which recovers the groups from the task loss alone;
 * :mod:`~hgnn.topology.repair`: repairing a corrupted hypergraph (:class:`AnchorRepair` scores every
-  incidence from feature and latent similarity, :class:`SoftHGNN` trains through soft incidences);
-* :mod:`~hgnn.topology.agents`: frozen experts as agents, a router that picks who speaks per query.
+  incidence from feature and latent similarity, :class:`SoftHGNN` trains through soft incidences,
+  :func:`train_repair` trains both);
+* :mod:`~hgnn.topology.agents`: frozen experts as agents (:func:`train_experts`) and
+  :func:`train_router`, a router that picks who speaks per query.
 
-Floor: beside :mod:`hgnn.train` (it uses the layers, models, datasets and the trainer).
+Every structure learner trains on :func:`hgnn.train.fit_loop`. The full comparisons against
+baselines that the benchmark README reports are reproduction scripts in ``benchmarks/topology_vae/``.
+
+Floor: above :mod:`hgnn.train` (it uses the layers, models and the training engine).
 """
-from hgnn.topology.agents import decide, expert_agreement, run_agents, summarize_agents, train_experts, train_router
-from hgnn.topology.planted import (DIFFICULTIES, Decider, PlantedResult, co_membership_f1, communicate, episodes,
-                                   knn_incidence, planted_groups, run_planted, summarize_planted, train_fixed)
-from hgnn.topology.repair import (AnchorRepair, SoftHGNN, corrupt, keep_incidences, leave_one_out_cosine, run_repair,
-                                  score, soft_hgnn_operator, summarize_repair)
+from hgnn.topology.agents import decide, expert_agreement, train_experts, train_router
+from hgnn.topology.planted import (DIFFICULTIES, RELAXATIONS, Decider, co_membership_f1, communicate, episodes,
+                                   knn_incidence, planted_groups, train_fixed, train_planted)
+from hgnn.topology.repair import (AnchorRepair, SoftHGNN, corrupt, feature_prior, keep_incidences,
+                                  leave_one_out_cosine, soft_hgnn_operator, train_repair)
 from hgnn.topology.vae import HypergraphTopologyVAE, TopologyOutput, TopologySample, gaussian_kl
 
 __all__ = [
-    "AnchorRepair", "DIFFICULTIES", "Decider", "HypergraphTopologyVAE", "PlantedResult", "SoftHGNN", "TopologyOutput",
+    "AnchorRepair", "DIFFICULTIES", "Decider", "HypergraphTopologyVAE", "RELAXATIONS", "SoftHGNN", "TopologyOutput",
     "TopologySample", "co_membership_f1", "communicate", "corrupt", "decide", "episodes", "expert_agreement",
-    "gaussian_kl", "keep_incidences", "knn_incidence", "leave_one_out_cosine", "planted_groups", "run_agents",
-    "run_planted", "run_repair", "score", "soft_hgnn_operator", "summarize_agents", "summarize_planted",
-    "summarize_repair", "train_experts", "train_fixed",
+    "feature_prior", "gaussian_kl", "keep_incidences", "knn_incidence", "leave_one_out_cosine", "planted_groups",
+    "soft_hgnn_operator", "train_experts", "train_fixed", "train_planted", "train_repair", "train_router",
 ]

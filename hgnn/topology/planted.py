@@ -1,4 +1,4 @@
-r"""Demonstration 1 of the topology VAE: recover planted communication groups.
+r"""Planted communication groups: a task whose right hypergraph is known, and its structure learner.
 
 :math:`N` agents each hold a private vector :math:`v_i \in \mathbb R^d`, fresh every episode. A hidden
 set of disjoint groups decides what each agent must predict: an agent in group :math:`G` must say
@@ -12,27 +12,35 @@ hypergraph :math:`H \in \{0,1\}^{N \times K}` in one round,
     \qquad \hat y_i = \mathrm{MLP}([v_i \Vert m_i]),
 
 and every incidence costs. The right hypergraph is the hidden groups, and it gets sparser as the task
-gets easier; :class:`~hgnn.topology.HypergraphTopologyVAE` has to find it from the task loss alone.
+gets easier; :func:`train_planted` has :class:`~hgnn.topology.HypergraphTopologyVAE` find it from
+the task loss alone, and :func:`train_fixed` scores any hypergraph by a decider trained on it.
 """
 from __future__ import annotations
 
-import statistics
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from hgnn.topology.vae import HypergraphTopologyVAE, TopologyOutput
-from hgnn.train.trainer import seed_everything
+from hgnn.train import fit_loop, seed_everything
 
-#: Difficulty -> (number of groups, group size) for 24 agents.
-__all__ = ["DIFFICULTIES", "Decider", "PlantedResult", "co_membership_f1", "communicate", "episodes",
-           "knn_incidence", "planted_groups", "run_planted", "summarize_planted", "train_fixed"]
+__all__ = ["DIFFICULTIES", "RELAXATIONS", "Decider", "co_membership_f1", "communicate", "episodes", "knn_incidence",
+           "planted_groups", "train_fixed", "train_planted"]
 
+#: Difficulty -> (number of groups, group size), for 24 agents.
 DIFFICULTIES = {"easy": (2, 2), "medium": (4, 3), "hard": (6, 4)}
+#: How :func:`train_planted` passes the incidence probabilities to the task.
+RELAXATIONS = ("soft", "gumbel", "hard-concrete", "reinforce")
+
+#: ``v -> incidence``: the communication hypergraph of a batch of episodes, ``[B or 1, N, K]``.
+IncidenceFn = Callable[[Tensor], Tensor]
+
+
+def _check_steps(steps: int) -> None:
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be an int >= 1 (the number of training batches), got {steps!r}")
 
 
 def planted_groups(num_agents: int, num_groups: int, group_size: int, seed: int = 0) -> Tensor:
@@ -65,13 +73,19 @@ def communicate(v: Tensor, incidence: Tensor) -> Tensor:
 
 
 class Decider(nn.Module):
-    """Each agent's decision from its own vector and its message: ``MLP([v || m]) -> 2`` logits."""
+    """Each agent's decision from its own vector and its message: ``MLP([v || m]) -> 2`` logits.
+
+    Shapes:
+        - **v** ``[B, N, d]``, **incidence** ``[B or 1, N, K]``
+        - **output** ``[B, N, 2]``
+    """
 
     def __init__(self, dim: int, hidden: int = 32) -> None:
         super().__init__()
         self.net = nn.Sequential(nn.Linear(2 * dim, hidden), nn.ReLU(), nn.Linear(hidden, 2))
 
     def forward(self, v: Tensor, incidence: Tensor) -> Tensor:
+        """Logits ``[B, N, 2]`` from ``[v || communicate(v, incidence)]``."""
         return self.net(torch.cat([v, communicate(v, incidence)], dim=-1))
 
 
@@ -87,14 +101,8 @@ def co_membership_f1(pred: Tensor, true: Tensor) -> float:
     return 1.0 if tp + fp + fn == 0 else 2 * tp / (2 * tp + fp + fn)
 
 
-@dataclass
-class PlantedResult:
-    accuracy: float
-    incidences: float
-    f1: float
-
-
-def _evaluate(decider: Decider, incidence_fn, groups: Tensor, dim: int, seed: int, batches: int = 20) -> float:
+def _evaluate(decider: Decider, incidence_fn: IncidenceFn, groups: Tensor, dim: int, seed: int,
+              batches: int = 20) -> float:
     gen = torch.Generator().manual_seed(seed)
     correct = total = 0
     with torch.no_grad():
@@ -106,18 +114,24 @@ def _evaluate(decider: Decider, incidence_fn, groups: Tensor, dim: int, seed: in
     return correct / total
 
 
-def train_fixed(groups: Tensor, incidence_fn, dim: int, steps: int, seed: int) -> float:
-    """Train a :class:`Decider` on a fixed communication rule and return its test accuracy."""
+def train_fixed(groups: Tensor, incidence_fn: IncidenceFn, dim: int, steps: int, seed: int) -> float:
+    """Train a :class:`Decider` for ``steps`` Adam steps (lr 0.01) of 256 fresh episodes on the
+    communication hypergraph ``incidence_fn(v)`` ``[B or 1, N, K]`` and return its accuracy on 20
+    held-out batches of 256 episodes (seed ``seed + 10000``)."""
+    _check_steps(steps)
     torch.manual_seed(seed)
     decider = Decider(dim)
     opt = torch.optim.Adam(decider.parameters(), lr=1e-2)
     gen = torch.Generator().manual_seed(seed)
-    for _ in range(steps):
-        v, y = episodes(groups, 256, dim, gen)
-        loss = F.cross_entropy(decider(v, incidence_fn(v)).flatten(0, 1), y.flatten())
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+
+    def draw(epoch: int) -> list[tuple[Tensor, Tensor]]:
+        return [episodes(groups, 256, dim, gen)]
+
+    def step(batch: tuple[Tensor, Tensor]) -> Tensor:
+        v, y = batch
+        return F.cross_entropy(decider(v, incidence_fn(v)).flatten(0, 1), y.flatten())
+
+    fit_loop(decider, opt, draw, step, epochs=steps)
     return _evaluate(decider, incidence_fn, groups, dim, seed + 10_000)
 
 
@@ -128,73 +142,71 @@ def knn_incidence(v: Tensor, k: int) -> Tensor:
     return torch.zeros(v.shape[:2] + (v.size(1),)).scatter_(2, idx, 1.0).transpose(1, 2)
 
 
-def run_planted(difficulty: str = "easy", *, num_agents: int = 24, dim: int = 4, num_slots: int = 12,
-                steps: int = 1500, sparsity: float = 1e-4, beta: float = 1e-4, relaxation: str = "soft",
-                tau: float = 1.0, lr: float = 3e-2, init_bias: float = 0.0, latent: int = 64, seed: int = 0,
-                progress: bool = True) -> dict[str, Any]:
-    """Learn the topology end to end (``relaxation``: the incidence probabilities themselves
-    (``"soft"``), Gumbel straight-through samples, or REINFORCE on per-episode Bernoulli samples;
-    task cross-entropy + ``sparsity`` x expected incidences + ``beta`` x KL), threshold it at 0.5, and
-    compare it with no communication, one complete hyperedge, random hypergraphs of the same number
-    of incidences and a kNN hypergraph on the private vectors, each scored by a decider trained on
-    that hypergraph alone."""
-    if difficulty not in DIFFICULTIES:
-        raise ValueError(f"difficulty must be one of {sorted(DIFFICULTIES)}, got {difficulty!r}")
+def train_planted(groups: Tensor, *, dim: int = 4, num_slots: int = 12, steps: int = 1500, batch_size: int = 256,
+                  sparsity: float = 1e-4, beta: float = 1e-4, relaxation: str = "soft", tau: float = 1.0,
+                  lr: float = 3e-2, init_bias: float = 0.0, latent: int = 64, seed: int = 0,
+                  progress: bool = False) -> tuple[HypergraphTopologyVAE, Decider, Tensor]:
+    r"""Learn the communication hypergraph of the planted-groups task end to end.
+
+    A :class:`~hgnn.topology.HypergraphTopologyVAE` over the agents' one-hot identities proposes
+    :math:`P` ``[N, K]``, and a :class:`Decider` is trained with it, both by Adam on ``batch_size``
+    fresh episodes a step, minimising
+
+    .. math::
+        \mathcal L = \mathrm{CE}\big(\mathrm{Decider}(v, H)\big) + \lambda_s \textstyle\sum P
+        + \beta\,\mathrm{KL},
+
+    with :math:`H` per ``relaxation``: ``"soft"`` (the probabilities themselves), ``"gumbel"`` or
+    ``"hard-concrete"`` (straight-through samples), or ``"reinforce"`` (one Bernoulli hypergraph per
+    episode, the cross-entropy of its own decisions plus :math:`\lambda_s` per incidence as the
+    negative utility of :meth:`~hgnn.topology.HypergraphTopologyVAE.reinforce_loss`).
+
+    Args:
+        groups: ``[N, G]`` the hidden groups (:func:`planted_groups`), which set the targets only.
+        dim: :math:`d`, the private vectors' size.
+        num_slots: :math:`K`. latent: the VAE's latent width (its hidden width is twice that).
+        steps: Adam steps. sparsity: :math:`\lambda_s`. beta: :math:`\beta`. tau: decoder temperature.
+        init_bias: the initial slot bias :math:`c_k` (negative: start sparse).
+        seed: seeds torch and the episodes.
+
+    Returns:
+        The VAE and the decider (eval mode) and the learned hypergraph ``[N, K]``: the incidences with
+        :math:`P > 1/2`, slots with fewer than two members emptied (a lone member hears nothing).
+    """
+    if relaxation not in RELAXATIONS:
+        raise ValueError(f"relaxation must be one of {RELAXATIONS}, got {relaxation!r}")
+    _check_steps(steps)
+    if groups.dim() != 2:
+        raise ValueError(f"groups must be a [num_agents, num_groups] membership matrix, got {list(groups.shape)}")
     seed_everything(seed)
-    groups = planted_groups(num_agents, *DIFFICULTIES[difficulty], seed=seed)
-    ids = torch.eye(num_agents)
-    vae = HypergraphTopologyVAE(num_agents, num_slots, hidden_channels=2 * latent, latent_channels=latent, tau=tau)
+    ids = torch.eye(groups.size(0))
+    vae = HypergraphTopologyVAE(groups.size(0), num_slots, hidden_channels=2 * latent, latent_channels=latent,
+                                tau=tau)
     with torch.no_grad():
         vae.slot_bias.fill_(init_bias)
     decider = Decider(dim)
     opt = torch.optim.Adam(list(vae.parameters()) + list(decider.parameters()), lr=lr)
     gen = torch.Generator().manual_seed(seed)
-    for _ in tqdm(range(steps), desc=f"planted {difficulty}", disable=not progress, leave=False):
+
+    def draw(epoch: int) -> list[tuple[Tensor, Tensor]]:
+        return [episodes(groups, batch_size, dim, gen)]
+
+    def step(batch: tuple[Tensor, Tensor]) -> Tensor:
+        v, y = batch
         out = vae(ids)
-        v, y = episodes(groups, 256, dim, gen)
         if relaxation == "reinforce":  # one Bernoulli hypergraph per episode, scored by its own utility
-            batch = TopologyOutput(out.prob.expand(256, -1, -1), out.logits.expand(256, -1, -1), out.mu, out.logvar,
-                                   out.z)
-            sample = vae.discretize(batch, "bernoulli", generator=gen)
+            many = TopologyOutput(out.prob.expand(v.size(0), -1, -1), out.logits.expand(v.size(0), -1, -1), out.mu,
+                                  out.logvar, out.z)
+            sample = vae.discretize(many, "bernoulli", generator=gen)
             ce = F.cross_entropy(decider(v, sample.incidence).transpose(1, 2), y, reduction="none").mean(1)
             utility = -ce.detach() - sparsity * sample.incidence.flatten(1).sum(1)
-            loss = ce.mean() + vae.reinforce_loss(sample.log_prob, utility) + beta * vae.kl_loss(out)
-        else:
-            h = out.prob if relaxation == "soft" else vae.discretize(out, relaxation, generator=gen).incidence
-            task = F.cross_entropy(decider(v, h).flatten(0, 1), y.flatten())
-            loss = task + sparsity * vae.sparsity_loss(out) + beta * vae.kl_loss(out)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    vae.eval()
+            return ce.mean() + vae.reinforce_loss(sample.log_prob, utility) + beta * vae.kl_loss(out)
+        h = out.prob if relaxation == "soft" else vae.discretize(out, relaxation, generator=gen).incidence
+        task = F.cross_entropy(decider(v, h).flatten(0, 1), y.flatten())
+        return task + sparsity * vae.sparsity_loss(out) + beta * vae.kl_loss(out)
+
+    fit_loop(nn.ModuleList([vae, decider]), opt, draw, step, epochs=steps, progress=progress,
+             desc=f"planted groups, seed {seed}")
     with torch.no_grad():
-        learned = vae.discretize(vae(ids), "threshold").incidence  # [1, N, K]
-    learned = learned * (learned.sum(1, keepdim=True) >= 2)  # singleton slots carry nothing: drop them
-    cost = float(learned.sum())
-    steps_fixed = max(steps // 2, 1)
-    # every hypergraph, the learned one included, is scored by a decider trained on it alone
-    results = {"learned": PlantedResult(train_fixed(groups, lambda v: learned, dim, steps_fixed, seed), cost,
-                                        co_membership_f1(learned[0], groups))}
-    none = torch.zeros(1, num_agents, 1)
-    complete = torch.ones(1, num_agents, 1)
-    rgen = torch.Generator().manual_seed(seed + 1)
-    flat = torch.zeros(num_agents * num_slots)
-    flat[torch.randperm(flat.numel(), generator=rgen)[: int(cost)]] = 1.0
-    random_h = flat.view(1, num_agents, num_slots)
-    k = DIFFICULTIES[difficulty][1] - 1
-    for name, fn, c, h in [("none", lambda v: none, 0.0, none[0]),
-                           ("complete", lambda v: complete, float(num_agents), complete[0]),
-                           ("random (same cost)", lambda v: random_h, cost, random_h[0]),
-                           ("kNN on private vectors", lambda v: knn_incidence(v, k), float(num_agents * (k + 1)), None)]:
-        acc = train_fixed(groups, fn, dim, steps_fixed, seed)
-        results[name] = PlantedResult(acc, c, float("nan") if h is None else co_membership_f1(h, groups))
-    return {"difficulty": difficulty, "groups": DIFFICULTIES[difficulty], "hidden_incidences": float(groups.sum()),
-            "learned_incidence": learned[0].tolist(),
-            "results": {name: vars(r) for name, r in results.items()}}
-
-
-def summarize_planted(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    """Mean over seeds of each method's accuracy, incidences and F1."""
-    methods = runs[0]["results"].keys()
-    return {m: {key: statistics.fmean(r["results"][m][key] for r in runs) for key in ("accuracy", "incidences", "f1")}
-            for m in methods}
+        learned = vae.discretize(vae(ids), "threshold").incidence[0]  # [N, K]
+    return vae, decider, learned * (learned.sum(0, keepdim=True) >= 2)

@@ -1,4 +1,4 @@
-r"""Demonstration 2 of the topology VAE: repair a corrupted hypergraph for node classification.
+r"""Repairing a corrupted hypergraph for node classification: a deletion-only structure learner.
 
 Half of a hypergraph's hyperedges are removed and as many random ones (same sizes, random members)
 added (:func:`corrupt`). :class:`AnchorRepair` learns, end to end with an HGNN classifier, which
@@ -10,38 +10,32 @@ incidences of the corrupted (anchor) hypergraph to keep: for every anchor incide
 
 with :math:`s^x` the leave-one-out cosine of the input features (:func:`leave_one_out_cosine`: is
 :math:`v` like the other members of :math:`e`?), :math:`s^z` the same on the VAE latents :math:`z`,
-bars standardising over the incidences, and :math:`a, b, c` learned. The encoder of
-:class:`~hgnn.topology.HypergraphTopologyVAE` reads the features alone (the anchor is what is being
-repaired, so it must not smooth the latents), and a linear head on :math:`z` classifies the nodes,
-so the latents are shaped by the task. A two-layer HGNN classifier runs on the soft incidence
-matrix :math:`P` (:func:`soft_hgnn_operator`), and everything is trained on
+bars standardising over the incidences (:func:`feature_prior` is :math:`\bar s^x`), and
+:math:`a, b, c` learned. The encoder of :class:`~hgnn.topology.HypergraphTopologyVAE` reads the
+features alone (the anchor is what is being repaired, so it must not smooth the latents), and a
+linear head on :math:`z` classifies the nodes, so the latents are shaped by the task. A two-layer
+HGNN classifier runs on the soft incidence matrix :math:`P` (:func:`soft_hgnn_operator`), and
+everything is trained on (:func:`train_repair`)
 
 .. math::
     \mathcal L = \mathrm{CE}(\mathrm{HGNN}_P(X)) + \mathrm{CE}(W z) + \beta\,\mathrm{KL} + \lambda_s \textstyle\sum_i P_i .
 
-The learned hypergraph keeps the incidences with :math:`P_i > 1/2` (hyperedges left with fewer than
-two members dropped) and is scored, like the clean and the corrupted ones, by a fresh HGNN
-(:func:`score`). The decoder is deletion-only: hyperedges lost to the corruption are not proposed
-again. Ablation: the feature prior alone (:math:`b = 0`, no training) keeping as many incidences.
+The learned hypergraph keeps the incidences with :math:`P_i > 1/2` (:func:`keep_incidences` drops
+the hyperedges left with fewer than two members). The decoder is deletion-only: hyperedges lost to
+the corruption are not proposed again.
 """
 from __future__ import annotations
-
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
-from hgnn.models import HGNN
-from hgnn.topology.vae import HypergraphTopologyVAE, gaussian_kl
 from hgnn.structure import Hypergraph, node_to_edge
-from hgnn.train.experiment import prepare, summarize
-from hgnn.train.splits import split_of_seed
-from hgnn.train.trainer import fit, seed_everything
+from hgnn.topology.vae import HypergraphTopologyVAE, gaussian_kl
+from hgnn.train import fit_loop, seed_everything
 
-__all__ = ["AnchorRepair", "SoftHGNN", "corrupt", "keep_incidences", "leave_one_out_cosine", "run_repair",
-           "score", "soft_hgnn_operator", "summarize_repair"]
+__all__ = ["AnchorRepair", "SoftHGNN", "corrupt", "feature_prior", "keep_incidences", "leave_one_out_cosine",
+           "soft_hgnn_operator", "train_repair"]
 
 
 def corrupt(hg: Hypergraph, fraction: float = 0.5, seed: int = 0) -> Hypergraph:
@@ -92,6 +86,13 @@ def _standardize(s: Tensor) -> Tensor:
     return (s - s.mean()) / s.std().clamp(min=1e-6)
 
 
+def feature_prior(x: Tensor, anchor: Hypergraph) -> Tensor:
+    r""":math:`\bar s^x`: the :func:`leave_one_out_cosine` of the features ``x`` ``[N, F]`` over the
+    incidences of ``anchor``, standardised to mean 0 and standard deviation 1: ``[nnz]``. Alone, it
+    ranks the incidences without training (keep the top ones)."""
+    return _standardize(leave_one_out_cosine(x, anchor))
+
+
 def keep_incidences(hg: Hypergraph, keep: Tensor, like: Hypergraph | None = None) -> Hypergraph:
     """The sub-hypergraph of the incidences where ``keep`` (``[nnz]`` bool) holds; hyperedges left
     with fewer than two members are dropped and the rest renumbered. Node data from ``like``
@@ -124,6 +125,7 @@ class SoftHGNN(nn.Module):
         self.lin1, self.lin2, self.dropout = nn.Linear(in_channels, hidden), nn.Linear(hidden, num_classes), dropout
 
     def forward(self, x: Tensor, p: Tensor) -> Tensor:
+        """Class logits ``[N, C]`` of ``x`` ``[N, F]`` over the soft incidence ``p`` ``[N, M]``."""
         h = F.relu(soft_hgnn_operator(p, self.lin1(F.dropout(x, self.dropout, self.training))))
         return soft_hgnn_operator(p, self.lin2(F.dropout(h, self.dropout, self.training)))
 
@@ -140,7 +142,8 @@ class AnchorRepair(nn.Module):
         hidden_channels, latent_channels: the VAE encoder's sizes.
 
     Shapes:
-        - **x** ``[N, F]``, **anchor** (``N`` nodes), **prior** ``[nnz]`` (:math:`\bar s^x`, computed once)
+        - **x** ``[N, F]``, **anchor** (``N`` nodes), **prior** ``[nnz]`` (:math:`\bar s^x`:
+          :func:`feature_prior`, computed once)
         - **output**: incidence logits ``[nnz]``, :math:`\mu`, :math:`\log\sigma^2` ``[1, N, D]`` and
           node-class logits ``[N, C]``.
     """
@@ -162,6 +165,7 @@ class AnchorRepair(nn.Module):
             self.mix.copy_(torch.tensor([1.0, 1.0, 0.0]))
 
     def forward(self, x: Tensor, anchor: Hypergraph, prior: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        r"""Incidence logits, :math:`\mu`, :math:`\log\sigma^2` and node-class logits (class docstring)."""
         if prior.shape != (anchor.num_incidences,):
             raise ValueError(f"prior must be [nnz={anchor.num_incidences}], got {list(prior.shape)}")
         mu, logvar, z = self.vae.encode(x)
@@ -170,71 +174,50 @@ class AnchorRepair(nn.Module):
         return a * prior + b * latent + c, mu, logvar, self.head(z[0])
 
 
-def score(hg: Hypergraph, split, seed: int, epochs: int = 200) -> float:
-    """Test accuracy of a fresh two-layer HGNN trained on ``hg`` (best validation epoch)."""
+def train_repair(anchor: Hypergraph, x: Tensor, y: Tensor, train_idx: Tensor, *, steps: int = 300,
+                 lr: float = 1e-2, weight_decay: float = 5e-4, beta: float = 1e-4, sparsity: float = 0.0,
+                 seed: int = 0, progress: bool = False) -> tuple[AnchorRepair, SoftHGNN, Tensor]:
+    r"""Learn which incidences of ``anchor`` to keep (module docstring): an :class:`AnchorRepair`
+    and a :class:`SoftHGNN` on its soft incidences, trained together for ``steps`` full-batch Adam
+    steps on the labels of ``train_idx``.
+
+    Args:
+        anchor: the noisy hypergraph (``N`` nodes).
+        x: ``[N, F]`` node features (preprocessed as the classifier wants them).
+        y: ``[N]`` node labels.
+        train_idx: the training nodes (indices or a bool mask).
+        steps: Adam steps. lr, weight_decay: Adam's.
+        beta: :math:`\beta` of the KL term. sparsity: :math:`\lambda_s`, the cost per expected incidence.
+        seed: seeds the initialisation and the dropout.
+
+    Returns:
+        The repair model and the classifier (eval mode) and the bool mask ``[nnz]`` of the kept
+        incidences (:math:`P_i > 1/2`); :func:`keep_incidences` turns it into the learned hypergraph.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be an int >= 1 (the number of Adam steps), got {steps!r}")
+    if x.dim() != 2 or x.size(0) != anchor.num_nodes:
+        raise ValueError(f"x must be [num_nodes={anchor.num_nodes}, F], got {list(x.shape)}")
+    if y.shape != (anchor.num_nodes,):
+        raise ValueError(f"y must be [num_nodes={anchor.num_nodes}] labels, got {list(y.shape)}")
+    prior = feature_prior(x, anchor)
+    num_classes = int(y.max()) + 1
     seed_everything(seed)
-    hg = prepare(hg)
-    return fit(HGNN(hg.x.size(1), int(hg.y.max()) + 1), hg, split, epochs=epochs, progress=False).test["acc"]
+    model = AnchorRepair(x.size(1), num_classes)
+    clf = SoftHGNN(x.size(1), num_classes)
+    opt = torch.optim.Adam(list(model.parameters()) + list(clf.parameters()), lr=lr, weight_decay=weight_decay)
+    nodes, edges = anchor.hyperedge_index
 
-
-def run_repair(dataset: str = "cocitation-cora", *, fraction: float = 0.5, steps: int = 300, lr: float = 1e-2,
-               beta: float = 1e-4, sparsity: float = 0.0, seed: int = 0, root: str | None = None,
-               progress: bool = True, score_epochs: int = 200) -> dict[str, Any]:
-    """Corrupt ``dataset`` (seed ``seed``), learn the repair for ``steps`` Adam steps and score the
-    clean, corrupted, empty, prior-only and learned hypergraphs by :func:`score` (``score_epochs``
-    epochs each) on HyperGCN split ``seed % 10``. Returns accuracies, incidence and hyperedge counts,
-    the share of kept incidences that are real (not added by the corruption) and the learned
-    :math:`a, b, c`."""
-    from hgnn.datasets import load
-
-    clean = load(dataset, root=root)
-    split = split_of_seed(clean, "hypergcn", seed)
-    bad = corrupt(clean, fraction, seed)
-    real = bad.hyperedge_index[1] < clean.num_edges - int(round(fraction * clean.num_edges))
-    x, y = prepare(bad).x, clean.y
-    prior = _standardize(leave_one_out_cosine(x, bad))
-    seed_everything(seed)
-    model = AnchorRepair(x.size(1), int(y.max()) + 1)
-    clf = SoftHGNN(x.size(1), int(y.max()) + 1)
-    opt = torch.optim.Adam(list(model.parameters()) + list(clf.parameters()), lr=lr, weight_decay=5e-4)
-    nodes, edges = bad.hyperedge_index
-    for _ in tqdm(range(steps), desc=f"repair seed {seed}", disable=not progress, leave=False):
-        model.train()
-        clf.train()
-        logits, mu, logvar, node_logits = model(x, bad, prior)
+    def step(batch: None) -> Tensor:
+        logits, mu, logvar, node_logits = model(x, anchor, prior)
         prob = torch.sigmoid(logits)
-        dense = prob.new_zeros(bad.num_nodes, bad.num_edges).index_put((nodes, edges), prob, accumulate=True)
-        loss = (F.cross_entropy(clf(x, dense)[split.train], y[split.train])
-                + F.cross_entropy(node_logits[split.train], y[split.train])
+        dense = prob.new_zeros(anchor.num_nodes, anchor.num_edges).index_put((nodes, edges), prob, accumulate=True)
+        return (F.cross_entropy(clf(x, dense)[train_idx], y[train_idx])
+                + F.cross_entropy(node_logits[train_idx], y[train_idx])
                 + beta * gaussian_kl(mu, logvar) + sparsity * prob.sum())
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    model.eval()
+
+    fit_loop(nn.ModuleList([model, clf]), opt, [None], step, epochs=steps, progress=progress,
+             desc=f"repair, seed {seed}")
     with torch.no_grad():
-        logits = model(x, bad, prior)[0]
-    keep = logits > 0
-    prior_keep = torch.zeros_like(keep)
-    prior_keep[prior.topk(int(keep.sum())).indices] = True
-    graphs = {"clean": clean, "corrupted": bad, "learned": keep_incidences(bad, keep, clean),
-              "prior only": keep_incidences(bad, prior_keep, clean),
-              "no hyperedges": Hypergraph(torch.empty(2, 0, dtype=torch.long), num_nodes=clean.num_nodes,
-                                          num_edges=0, x=clean.x, y=clean.y, node_data=dict(clean.node_data))}
-    acc = {name: score(g, split, seed, score_epochs) for name, g in graphs.items()}
-    return {"dataset": dataset, "fraction": fraction, "seed": seed, "steps": steps, "accuracy": acc,
-            "recovered": (acc["learned"] - acc["corrupted"]) / (acc["clean"] - acc["corrupted"]),
-            "incidences": {name: g.num_incidences for name, g in graphs.items()},
-            "hyperedges": {name: g.num_edges for name, g in graphs.items()},
-            "real_share": {"corrupted": real.float().mean().item(), "learned": real[keep].float().mean().item(),
-                           "prior only": real[prior_keep].float().mean().item()},
-            "mix": dict(zip("abc", model.mix.tolist()))}
-
-
-def summarize_repair(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    """Mean and std over runs of each hypergraph's accuracy (%) and incidences, and of the
-    recovered share of the accuracy lost to corruption."""
-    out = {name: {"accuracy": summarize([r["accuracy"][name] for r in runs]),
-                  "incidences": summarize([r["incidences"][name] for r in runs], scale=1.0)}
-           for name in runs[0]["accuracy"]}
-    out["recovered"] = summarize([r["recovered"] for r in runs], scale=1.0)
-    return out
+        keep = model(x, anchor, prior)[0] > 0
+    return model, clf, keep

@@ -1,35 +1,33 @@
-"""A small full-batch trainer for node classification with early stopping on validation."""
+r"""Node classification on the training engine: full-graph (:func:`fit`) and mini-batch
+(:func:`fit_minibatch`) training with early stopping on validation.
+
+Both are :func:`hgnn.train.engine.fit_loop` with node batches plugged in: :func:`fit` takes one
+step per epoch on the whole hypergraph, :func:`fit_minibatch` one step per
+:class:`~hgnn.loader.NodeLoader` batch of training nodes (sampled neighbourhoods) and evaluates on
+exact batches (:func:`~hgnn.loader.node_neighborhood` without caps), so its memory is bounded by
+the batch, not the hypergraph. A step minimises the cross-entropy of its target nodes,
+
+.. math::
+    \mathcal L_B = -\frac{1}{|B|} \sum_{v \in B} \log \mathrm{softmax}\big(f_\theta(X_{S(B)}, H_{S(B)})_v\big)_{y_v},
+
+with :math:`S(B)` the whole hypergraph (full graph) or the batch's sampled neighbourhood.
+"""
 from __future__ import annotations
 
-import copy
-import random
-import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
+from hgnn.loader import NodeLoader
 from hgnn.structure import Hypergraph
+from hgnn.train.engine import fit_loop
 from hgnn.train.evaluator import METRICS, Evaluator
 from hgnn.train.splits import Split
 
-__all__ = ["BestEpochTracker", "FitResult", "fit", "seed_everything"]
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python's ``random``, NumPy (when installed) and torch (CPU and every CUDA device)."""
-    random.seed(seed)
-    try:
-        import numpy as np
-
-        np.random.seed(seed % 2**32)
-    except ImportError:  # pragma: no cover - numpy is a dependency
-        pass
-    torch.manual_seed(seed)
-
+__all__ = ["FitResult", "fit", "fit_minibatch", "predict_minibatch"]
 
 @dataclass
 class FitResult:
@@ -39,8 +37,8 @@ class FitResult:
         best_epoch: the epoch (0-based) whose weights were kept: the best validation score.
         epochs_run: epochs actually trained (fewer than asked when early stopping fired).
         train, val, test: every evaluator metric at ``best_epoch`` on each part of the split.
-        history: per-epoch ``loss`` (training cross-entropy, in train mode), ``val_loss``, and the
-            main metric as ``train_<metric>`` / ``val_<metric>`` (eval mode).
+        history: per-epoch ``loss`` (training cross-entropy, in train mode), ``val_loss``, and the main metric as ``train_<metric>`` / ``val_<metric>``
+            (eval mode; :func:`fit_minibatch` takes ``train_<metric>`` from the training batches).
         seconds: wall time of the training loop (evaluation included).
     """
 
@@ -83,7 +81,7 @@ def _check_split(split: Split, n: int, device: torch.device) -> None:
 
 def _check_fit_inputs(hg: Hypergraph, x: Tensor | None, y: Tensor | None, split: Split, epochs: int,
                       patience: int | None) -> tuple[Tensor, Tensor, Split]:
-    """The argument checks :func:`fit` and :func:`hgnn.train.minibatch.fit_minibatch` share:
+    """The argument checks :func:`fit` and :func:`fit_minibatch` share:
     returns ``x`` and ``y`` (default ``hg.x`` / ``hg.y``) and ``split`` as a :class:`Split`."""
     if not isinstance(hg, Hypergraph):
         raise TypeError(f"hg must be a Hypergraph, got {type(hg).__name__}")
@@ -112,28 +110,18 @@ def _check_fit_inputs(hg: Hypergraph, x: Tensor | None, y: Tensor | None, split:
     return x, y, split
 
 
-class BestEpochTracker:
-    """Per-epoch history and the weights of the best validation epoch (strictly better wins, so the
-    earliest of equal scores is kept), with early stopping after ``patience`` epochs without
-    improvement. Shared by :func:`fit` and :func:`hgnn.train.minibatch.fit_minibatch`."""
 
-    def __init__(self, metric: str, patience: int | None = None) -> None:
-        self.metric, self.patience = metric, patience
-        self.history: dict[str, list[float]] = {"loss": [], "val_loss": [], f"train_{metric}": [],
-                                                f"val_{metric}": []}
-        self.best_score, self.best_epoch, self.best_state = -float("inf"), -1, None
 
-    def update(self, model: nn.Module, epoch: int, loss: float, val_loss: float, train_score: float,
-               val_score: float) -> bool:
-        """Record one epoch; keep ``model``'s weights when ``val_score`` is the best so far. Returns
-        whether to stop (patience exhausted)."""
-        for key, value in (("loss", loss), ("val_loss", val_loss), (f"train_{self.metric}", train_score),
-                           (f"val_{self.metric}", val_score)):
-            self.history[key].append(value)
-        if val_score > self.best_score:
-            self.best_score, self.best_epoch = val_score, epoch
-            self.best_state = copy.deepcopy(model.state_dict())
-        return self.patience is not None and epoch - self.best_epoch >= self.patience
+def _curves(history: dict[str, list[float]]) -> dict[str, list[float]]:
+    """The per-epoch curves of a node fit (every epoch is evaluated, so ``eval_epoch`` says nothing;
+    timings are in ``FitResult.seconds``)."""
+    return {k: v for k, v in history.items() if k not in ("epoch_s", "eval_epoch")}
+
+
+def _final_parts(evaluator: Evaluator, y: Tensor, split: Split, predict: Callable[[Tensor], Tensor]
+                 ) -> dict[str, dict[str, float]]:
+    return {name: evaluator.eval({"y_true": y[mask].to(logits.device), "y_pred": logits})
+            for name, mask in zip(("train", "val", "test"), split) for logits in [predict(mask)]}
 
 
 def fit(
@@ -150,6 +138,8 @@ def fit(
     evaluator: Evaluator | None = None,
     optimizer: torch.optim.Optimizer | None = None,
     loss_fn: Callable[[Tensor], Tensor] | None = None,
+    checkpoint: str | None = None,
+    resume: bool = False,
     progress: bool = True,
     desc: str | None = None,
 ) -> FitResult:
@@ -178,50 +168,124 @@ def fit(
         lr, weight_decay: Adam's settings (ignored when ``optimizer`` is given).
         patience: early-stopping patience in epochs (``None``: train all epochs).
         evaluator: metrics (default: accuracy, macro-F1, micro-F1; accuracy selects).
+        optimizer: replaces Adam.
         loss_fn: ``logits [N, C] -> scalar`` training objective (default: cross-entropy on
             ``split.train``).
+        checkpoint, resume: a file to checkpoint every epoch to, and whether to continue from it
+            (:func:`~hgnn.train.engine.fit_loop`).
         progress: show a tqdm bar with the running validation score.
         desc: the bar's label.
     """
     x, y, split = _check_fit_inputs(hg, x, y, split, epochs, patience)
     evaluator = evaluator or Evaluator()
-    main_metric = METRICS[evaluator.main]
+    main, metric = evaluator.main, METRICS[evaluator.main]
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     y_train, y_val = y[split.train], y[split.val]
 
-    tracker = BestEpochTracker(evaluator.main, patience)
-    start = time.perf_counter()
-    bar = tqdm(range(epochs), desc=desc, leave=False, disable=not progress, dynamic_ncols=True)
-    for epoch in bar:
-        model.train()
-        optimizer.zero_grad()
+    def step(_: Any) -> Tensor:
         logits = model(x, hg)
-        loss = F.cross_entropy(logits[split.train], y_train) if loss_fn is None else loss_fn(logits)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"the training loss became {loss.item()} at epoch {epoch}; lower the "
-                                     "learning rate or check the features")
-        loss.backward()
-        optimizer.step()
+        return F.cross_entropy(logits[split.train], y_train) if loss_fn is None else loss_fn(logits)
 
-        model.eval()
-        with torch.no_grad():
-            logits = model(x, hg)
-        val_logits = logits[split.val]
-        score = main_metric(y_val, val_logits)
-        stop = tracker.update(model, epoch, loss.item(), F.cross_entropy(val_logits, y_val).item(),
-                              main_metric(y_train, logits[split.train]), score)
-        bar.set_postfix(loss=f"{loss.item():.3f}", val=f"{score:.3f}", best=f"{tracker.best_score:.3f}",
-                        refresh=False)
-        if stop:
-            break
-    seconds = time.perf_counter() - start
-    bar.close()
+    def evaluate() -> dict[str, float]:
+        logits = model(x, hg)
+        val = logits[split.val]
+        return {"val_loss": F.cross_entropy(val, y_val).item(), f"train_{main}": metric(y_train, logits[split.train]),
+                f"val_{main}": metric(y_val, val)}
 
-    model.load_state_dict(tracker.best_state)
-    model.eval()
+    log = fit_loop(model, optimizer, [None], step, epochs=epochs, evaluate=evaluate, monitor=f"val_{main}",
+                   patience=patience, checkpoint=checkpoint, resume=resume, progress=progress, desc=desc)
     with torch.no_grad():
         logits = model(x, hg)
-    parts = {name: evaluator.eval({"y_true": y[mask], "y_pred": logits[mask]})
-             for name, mask in zip(("train", "val", "test"), split)}
-    return FitResult(best_epoch=tracker.best_epoch, epochs_run=len(tracker.history["loss"]),
-                     history=tracker.history, seconds=seconds, **parts)
+    parts = _final_parts(evaluator, y, split, lambda mask: logits[mask])
+    return FitResult(best_epoch=log.best_epoch, epochs_run=log.epochs_run, history=_curves(log.history),
+                     seconds=log.seconds, **parts)
+
+
+@torch.no_grad()
+def predict_minibatch(model: nn.Module, hg: Hypergraph, nodes: Tensor, num_layers: int, batch_size: int = 4096,
+                      device: torch.device | str | None = None) -> Tensor:
+    """Logits ``[len(nodes), C]`` of ``model`` (eval mode) at ``nodes`` (ids or a bool mask), from
+    exact batches: the same values as a full-graph pass for HGNN / HGNN+
+    (:func:`~hgnn.loader.node_neighborhood`)."""
+    model.eval()
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    nodes = torch.as_tensor(nodes)
+    if nodes.dtype == torch.bool:
+        nodes = nodes.nonzero().view(-1)
+    out = []
+    for batch in NodeLoader(hg, nodes, num_layers, batch_size=batch_size, shuffle=False):
+        batch = batch.to(device)
+        out.append(model(batch.hg.x, batch.hg)[batch.target_index])
+    return torch.cat(out)
+
+
+def fit_minibatch(
+    model: nn.Module,
+    hg: Hypergraph,
+    split: Split,
+    *,
+    num_layers: int = 2,
+    batch_size: int = 512,
+    max_edges_per_node: int | None = 10,
+    max_nodes_per_edge: int | None = 10,
+    epochs: int = 200,
+    lr: float = 0.01,
+    weight_decay: float = 5e-4,
+    patience: int | None = None,
+    eval_batch_size: int = 4096,
+    num_workers: int = 0,
+    evaluator: Evaluator | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    desc: str | None = None,
+) -> FitResult:
+    r"""Train ``model(x, hg) -> [N, C]`` on sampled mini-batches of the training nodes and keep the
+    best validation epoch (module docstring).
+
+    Args:
+        model: an ``num_layers``-layer node model (on the device it should train on; the
+            hypergraph stays on the CPU and batches are moved to the model's device).
+        hg: the full hypergraph with ``x`` and ``y``.
+        split: boolean ``[N]`` masks.
+        num_layers: the model's layers (the neighbourhood depth).
+        batch_size: training targets per step.
+        max_edges_per_node, max_nodes_per_edge: sampling caps per hop (``None``: no cap).
+        epochs, lr, weight_decay, patience, evaluator: as :func:`fit`.
+        eval_batch_size: targets per exact evaluation batch.
+        num_workers: worker processes building the training batches.
+        seed: seeds the shuffling and the neighbour sampling.
+    """
+    _, y, split = _check_fit_inputs(hg, None, None, split, epochs, patience)
+    device = next(model.parameters()).device
+    evaluator = evaluator or Evaluator()
+    main, metric = evaluator.main, METRICS[evaluator.main]
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    torch.manual_seed(seed)
+    loader = NodeLoader(hg, split.train, num_layers, batch_size=batch_size, shuffle=True,
+                        max_edges_per_node=max_edges_per_node, max_nodes_per_edge=max_nodes_per_edge,
+                        num_workers=num_workers, generator=torch.Generator().manual_seed(seed),
+                        pin_memory=device.type == "cuda")
+    y_val = y[split.val].to(device)
+    seen = {"targets": [], "logits": []}  # this epoch's training predictions, for train_<metric>
+
+    def step(batch: Any) -> tuple[Tensor, int]:
+        batch = batch.to(device, non_blocking=True)
+        logits = model(batch.hg.x, batch.hg)[batch.target_index]
+        seen["targets"].append(batch.y)
+        seen["logits"].append(logits.detach())
+        return F.cross_entropy(logits, batch.y), batch.num_targets
+
+    def evaluate() -> dict[str, float]:
+        train_score = metric(torch.cat(seen["targets"]), torch.cat(seen["logits"]))
+        seen["targets"].clear()
+        seen["logits"].clear()
+        val = predict_minibatch(model, hg, split.val, num_layers, eval_batch_size, device)
+        return {"val_loss": F.cross_entropy(val, y_val).item(), f"train_{main}": train_score,
+                f"val_{main}": metric(y_val, val)}
+
+    log = fit_loop(model, optimizer, loader, step, epochs=epochs, evaluate=evaluate, monitor=f"val_{main}",
+                   patience=patience, progress=progress, desc=desc)
+    parts = _final_parts(evaluator, y, split,
+                         lambda mask: predict_minibatch(model, hg, mask, num_layers, eval_batch_size, device))
+    return FitResult(best_epoch=log.best_epoch, epochs_run=log.epochs_run, history=_curves(log.history),
+                     seconds=log.seconds, **parts)

@@ -38,7 +38,7 @@ def test_shapes_and_exact_neighbourhood(num_layers):
 
 
 def test_gradients_and_fit():
-    from hgnn.train.enc import fit_enc
+    from hgnn.tasks.edge_dependent import fit_edge_dependent
 
     hg, x, pe = make_data(seed=1)
     model = WHATsNet(6, 2, hidden_channels=8, out_channels=8, num_layers=1, pe_channels=2, heads=2, dropout=0.0)
@@ -48,8 +48,8 @@ def test_gradients_and_fit():
     y = (pe[:, 0] > 0.5).long()
     masks = torch.zeros(3, hg.num_edges, dtype=torch.bool)
     masks[torch.arange(hg.num_edges) % 3, torch.arange(hg.num_edges)] = True
-    res = fit_enc(model, hg, x, pe, labels=y, train_edges=masks[0], val_edges=masks[1], test_edges=masks[2],
-                  epochs=3, batch_size=8, eval_every=1, progress=False)
+    res = fit_edge_dependent(model, hg, x, pe, labels=y, train_edges=masks[0], val_edges=masks[1],
+                             test_edges=masks[2], epochs=3, batch_size=8, eval_every=1, progress=False)
     assert res.epochs_run == 3 and set(res.test) == {"micro_f1", "macro_f1", "loss"}
     with pytest.raises(ValueError):
         model(x, hg, None)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from hgnn.topology.agents import decide, expert_agreement, summarize_agents, train_experts, train_router
+from hgnn.topology.agents import decide, expert_agreement, train_experts, train_router
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -56,7 +56,15 @@ def test_router_learns_to_ask_the_right_agent_per_query():
     assert history[-1] > history[0]
 
 
-def test_summarize_agents():
-    run = {"methods": {"learned": {p: {"accuracy": 60.0, "messages": 2.0} for p in ("all", "easy", "hard")}}}
-    s = summarize_agents([run, run])
-    assert s["learned"]["hard"]["accuracy"] == {"mean": 60.0, "std": 0.0}
+def test_router_and_experts_check_their_arguments():
+    outputs, query, y = torch.rand(10, 3, 2), torch.rand(10, 4), torch.randint(0, 2, (10,))
+    with pytest.raises(ValueError, match="same Q"):
+        train_router(outputs, query[:5], y, torch.arange(5))
+    with pytest.raises(ValueError, match="steps must be an int >= 1"):
+        train_router(outputs, query, y, torch.arange(5), steps=0)
+    with pytest.raises(ValueError, match="train_idx is empty"):
+        train_router(outputs, query, y, torch.arange(0))
+    with pytest.raises(ValueError, match="epochs must be"):
+        train_experts(query, y, torch.arange(5), 2, epochs=0)
+    with pytest.raises(ValueError, match="y \\[Q\\] labels"):
+        train_experts(query, y[:5], torch.arange(5), 2)

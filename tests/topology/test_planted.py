@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from hgnn.topology.planted import (DIFFICULTIES, co_membership_f1, communicate, episodes, knn_incidence, planted_groups,
-                                 train_fixed)
+                                   train_fixed, train_planted)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -39,3 +39,33 @@ def test_the_hidden_groups_make_the_task_solvable():
     h = planted_groups(24, *DIFFICULTIES["hard"], seed=0)
     assert train_fixed(h, lambda v: h.unsqueeze(0), 4, 200, 0) > 0.95
     assert train_fixed(h, lambda v: torch.zeros(1, 24, 1), 4, 200, 0) < 0.75  # alone, agents guess
+
+
+def test_train_planted_recovers_the_hidden_groups():
+    h = planted_groups(8, 2, 3, seed=0)
+    vae, decider, learned = train_planted(h, num_slots=4, steps=200, seed=0)
+    assert not vae.training and not decider.training
+    assert learned.shape == (8, 4) and set(learned.unique().tolist()) <= {0.0, 1.0}
+    assert ((learned.sum(0) == 0) | (learned.sum(0) >= 2)).all()  # no singleton slot survives
+    assert co_membership_f1(learned, h) == 1.0
+    _, _, again = train_planted(h, num_slots=4, steps=200, seed=0)
+    assert torch.equal(learned, again)
+
+
+@pytest.mark.parametrize("relaxation", ["gumbel", "hard-concrete", "reinforce"])
+def test_train_planted_runs_with_every_relaxation(relaxation):
+    h = planted_groups(6, 1, 3, seed=0)
+    _, _, learned = train_planted(h, num_slots=2, steps=3, batch_size=8, relaxation=relaxation, latent=8, seed=0)
+    assert learned.shape == (6, 2)
+
+
+def test_train_planted_and_train_fixed_check_their_arguments():
+    h = planted_groups(6, 1, 3, seed=0)
+    with pytest.raises(ValueError, match="relaxation must be one of"):
+        train_planted(h, relaxation="sampled")
+    with pytest.raises(ValueError, match="steps must be an int >= 1"):
+        train_planted(h, steps=0)
+    with pytest.raises(ValueError, match="groups must be"):
+        train_planted(h[:, 0])
+    with pytest.raises(ValueError, match="steps must be an int >= 1"):
+        train_fixed(h, lambda v: h.unsqueeze(0), 4, 0, 0)

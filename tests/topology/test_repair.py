@@ -3,8 +3,8 @@ import torch
 
 from hgnn import Hypergraph
 from hgnn.nn.conv import hgnn_smoothing
-from hgnn.topology.repair import (AnchorRepair, corrupt, keep_incidences, leave_one_out_cosine,
-                                        soft_hgnn_operator, summarize_repair)
+from hgnn.topology.repair import (AnchorRepair, corrupt, feature_prior, keep_incidences, leave_one_out_cosine,
+                                  soft_hgnn_operator, train_repair)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -81,10 +81,44 @@ def test_anchor_repair_shapes_and_every_part_gets_a_gradient():
         model(hg.x, hg, torch.randn(3))
 
 
-def test_summarize_repair_means_and_recovery():
-    runs = [{"accuracy": {"clean": 0.7, "learned": 0.6}, "incidences": {"clean": 10, "learned": 4}, "recovered": 0.5},
-            {"accuracy": {"clean": 0.8, "learned": 0.6}, "incidences": {"clean": 10, "learned": 6}, "recovered": 0.7}]
-    s = summarize_repair(runs)
-    assert s["clean"]["accuracy"]["mean"] == pytest.approx(75.0)
-    assert s["learned"]["incidences"]["mean"] == pytest.approx(5.0)
-    assert s["recovered"]["mean"] == pytest.approx(0.6)
+def test_feature_prior_is_the_standardised_feature_similarity():
+    hg = small()
+    prior = feature_prior(hg.x, hg)
+    s = leave_one_out_cosine(hg.x, hg)
+    torch.testing.assert_close(prior, (s - s.mean()) / s.std())
+    assert prior.mean().abs() < 1e-6 and (prior.std() - 1).abs() < 1e-5
+
+
+def clusters(seed: int = 0) -> tuple[Hypergraph, torch.Tensor]:
+    """Two feature clusters of 12 nodes (the classes); 6 hyperedges inside a cluster, 6 across them."""
+    gen = torch.Generator().manual_seed(seed)
+    y = torch.arange(24) // 12
+    x = torch.randn(24, 6, generator=gen) * 0.3 + torch.where(y[:, None] == 0, 1.0, -1.0)
+    edges = [torch.randperm(12, generator=gen)[:4] + 12 * (e % 2) for e in range(6)]
+    edges += [torch.randperm(24, generator=gen)[:4] for _ in range(6)]
+    index = torch.cat([torch.stack([m, torch.full_like(m, e)]) for e, m in enumerate(edges)], dim=1)
+    return Hypergraph(index, num_nodes=24, num_edges=12, x=x, y=y), index[1] < 6
+
+
+def test_train_repair_returns_trained_modules_and_a_keep_mask():
+    hg, real = clusters()
+    train = torch.arange(0, 24, 2)
+    model, clf, keep = train_repair(hg, hg.x, hg.y, train, steps=30, seed=0)
+    assert not model.training and not clf.training
+    assert keep.shape == (hg.num_incidences,) and keep.dtype == torch.bool
+    assert not torch.equal(model.mix.detach(), torch.tensor([1.0, 1.0, 0.0]))  # the mix was trained
+    assert real[keep].float().mean() > real.float().mean()  # keeps a larger share of real incidences
+    _, _, again = train_repair(hg, hg.x, hg.y, train, steps=30, seed=0)
+    assert torch.equal(keep, again)
+    learned = keep_incidences(hg, keep)
+    assert learned.num_incidences <= hg.num_incidences
+
+
+def test_train_repair_checks_its_arguments():
+    hg, _ = clusters()
+    with pytest.raises(ValueError, match="steps must be an int >= 1"):
+        train_repair(hg, hg.x, hg.y, torch.arange(4), steps=0)
+    with pytest.raises(ValueError, match="x must be"):
+        train_repair(hg, hg.x[:5], hg.y, torch.arange(4))
+    with pytest.raises(ValueError, match="y must be"):
+        train_repair(hg, hg.x, hg.y[:5], torch.arange(4))

@@ -1,4 +1,5 @@
-"""ENC (edge-dependent node classification) sets: counts from the family `enc` card in datasets/README.md."""
+"""Edge-dependent node-classification sets (family `enc`, hgnn.datasets.edge_dependent): counts from the
+family `enc` card in datasets/README.md."""
 from __future__ import annotations
 
 import numpy as np

@@ -20,7 +20,8 @@ import torch
 from torch import Tensor
 from torch.utils.data import DistributedSampler
 
-from hgnn.loader import HyperedgeLoader, NodeLoader
+from hgnn.loader.hyperedge_batches import HyperedgeLoader
+from hgnn.loader.node_batches import NodeLoader
 from hgnn.structure import Hypergraph
 
 __all__ = ["distributed_hyperedge_loader", "distributed_node_loader"]

@@ -4,9 +4,11 @@ import pytest
 import torch
 
 from hgnn import datasets
-from hgnn.train import graph as graph_train
-from hgnn.train.graph import (GRAPH_MODELS, build_graph_model, fit_graph_classifier, fold_split,
-                              run_graph_classification, warmup_cosine, warmup_length)
+from hgnn.tasks import graph_classification as graph_train
+from hgnn.tasks.graph_classification import (GRAPH_MODELS, build_graph_model, cross_validation_settings,
+                                             fit_graph_classifier, fold_split, load_graph_folds,
+                                             run_graph_classification, run_graph_fold, summarize_folds,
+                                             warmup_cosine, warmup_length)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -80,25 +82,67 @@ def test_every_model_builds_and_runs(name):
         build_graph_model("nope", 7, 1, 2)
 
 
+def _mutag_parts(n: int = 40):
+    data = datasets.load("gin-mutag")
+    graphs, edge_channels = graph_train.with_edge_features(list(data)[:n])
+    return data, graphs, edge_channels
+
+
+def test_fit_graph_classifier_runs_on_the_engine_and_stops_after_patience():
+    data, graphs, edge_channels = _mutag_parts()
+    torch.manual_seed(0)
+    model = build_graph_model("gcn", data.num_node_features, edge_channels, data.num_classes, hidden=8)
+    res = fit_graph_classifier(model, graphs[:20], graphs[20:30], graphs[30:], epochs=40, batch_size=10,
+                               patience=1, lr=0.05, schedule=False)
+    val_loss = res.history["val_loss"]
+    # EHGNN's rule: training stops once more than `patience` epochs bring no lower validation loss
+    assert res.epochs_run < 40 and res.epochs_run == res.best_epoch + 1 + 2 == len(res.history["loss"])
+    assert all(v >= res.val_loss for v in val_loss[res.best_epoch + 1:])
+    assert res.val_loss == min(val_loss) and res.best_epoch == val_loss.index(min(val_loss))
+    assert res.val_acc == res.history["val_acc"][res.best_epoch] and 0.0 <= res.test_acc <= 1.0
+    assert not model.training
+
+
+def test_fit_graph_classifier_rejects_bad_input():
+    data, graphs, edge_channels = _mutag_parts()
+    model = build_graph_model("gcn", data.num_node_features, edge_channels, data.num_classes, hidden=8)
+    with pytest.raises(ValueError, match="val must be a non-empty list"):
+        fit_graph_classifier(model, graphs[:20], [], graphs[30:])
+    with pytest.raises(ValueError, match="batch_size must be an int >= 1"):
+        fit_graph_classifier(model, graphs[:20], graphs[20:30], graphs[30:], batch_size=0)
+    with pytest.raises(ValueError, match="patience must be an int >= 0"):
+        fit_graph_classifier(model, graphs[:20], graphs[20:30], graphs[30:], patience=-1)
+
+
 def test_cross_validation_report():
     report = run_graph_classification("hyperdrop", "gin-mutag", folds=[0], epochs=3, hidden=16, patience=1,
                                       progress=False)
-    assert report["config"]["ratio"] == 0.9  # the reference's MUTAG keep ratio
+    assert report["config"]["ratio"] == 0.8  # HyperDrop's default keep ratio
     (fold,) = report["folds"]
     assert 0.0 <= fold["test_acc"] <= 100.0 and fold["epochs_run"] <= 3
     assert report["summary"]["test_acc"]["mean"] == fold["test_acc"]
 
 
-def test_cross_validation_resumes_per_fold():
-    kwargs = dict(folds=[0, 1], epochs=2, hidden=8, patience=1, progress=False)
-    saved = []
-    whole = run_graph_classification("gcn", "gin-mutag", on_fold=saved.append, **kwargs)
-    assert [f["fold"] for f in saved] == [0, 1] and saved == whole["folds"]
-    # Interrupted after fold 0: only fold 1 is trained again, and it equals the uninterrupted run's.
-    calls = []
-    resumed = run_graph_classification("gcn", "gin-mutag", done=saved[:1], on_fold=calls.append, **kwargs)
-    assert [f["fold"] for f in calls] == [1]
-    assert [f["test_acc"] for f in resumed["folds"]] == [f["test_acc"] for f in whole["folds"]]
-    assert resumed["folds"][1]["best_epoch"] == whole["folds"][1]["best_epoch"]
-    with pytest.raises(ValueError, match="outside folds"):
-        run_graph_classification("gcn", "gin-mutag", done=[{"fold": 5}], **kwargs)
+def test_a_fold_alone_equals_the_fold_within_a_run():
+    settings = cross_validation_settings(epochs=2, hidden=8, patience=1)
+    whole = run_graph_classification("gcn", "gin-mutag", folds=[0, 1], epochs=2, hidden=8, patience=1,
+                                     progress=False)
+    assert whole["config"] == settings
+    alone = run_graph_fold("gcn", load_graph_folds("gin-mutag"), 1, settings)
+    assert {k: v for k, v in alone.items() if k != "epoch_s"} == {
+        k: v for k, v in whole["folds"][1].items() if k != "epoch_s"}
+
+
+def test_cross_validation_pieces_reject_bad_input():
+    with pytest.raises(ValueError, match="model must be one of"):
+        run_graph_classification("nope", "gin-mutag")
+    with pytest.raises(ValueError, match="folds must be an int >= 1"):
+        run_graph_classification("gcn", "gin-mutag", folds=0)
+    with pytest.raises(ValueError, match="ratio must be in"):
+        cross_validation_settings(ratio=0.0)
+    with pytest.raises(ValueError, match="no fold files"):
+        load_graph_folds("tu-mutag")
+    with pytest.raises(ValueError, match="at least one fold"):
+        summarize_folds([])
+    folds = [{"test_acc": 50.0, "epoch_s": 1.0}, {"test_acc": 70.0, "epoch_s": 3.0}]
+    assert summarize_folds(folds) == {"test_acc": {"mean": 60.0, "std": 10.0}, "epoch_s": 2.0}

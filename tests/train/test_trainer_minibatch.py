@@ -3,8 +3,7 @@ import torch
 
 from hgnn import Hypergraph
 from hgnn.models import HGNN
-from hgnn.train import Split
-from hgnn.train.minibatch import fit_minibatch, predict_minibatch
+from hgnn.train import Split, fit_minibatch, predict_minibatch
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from hgnn import Hypergraph
 from hgnn.models import HGNN
-from hgnn.train.distributed import distributed_hyperedge_loader, distributed_node_loader
+from hgnn.loader.distributed import distributed_hyperedge_loader, distributed_node_loader
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -13,8 +13,9 @@ from hgnn.datasets import get_spec
 from hgnn.datasets.root import find_root
 from hgnn.models import HGNN, HGNNP, HNHN, UniGCN
 from hgnn.nn import MLP
-from hgnn.train.experiment import is_bag_of_words
-from hgnn.train import MODELS, build_model, prepare, random_split, run_node_classification, summarize
+from hgnn.tasks import MODELS, build_model, run_node_classification, summarize
+from hgnn.train import random_split
+from hgnn.transforms import is_bag_of_words, prepare
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -1,8 +1,8 @@
 """Node-classification experiments: data preparation, model registry and multi-seed runs.
 
-This is what ``hgnn train`` and ``benchmarks/node_classification.py`` call::
+This is what ``hgnn train`` and ``benchmarks/node_classification/run.py`` call::
 
-    from hgnn.train import run_node_classification
+    from hgnn.tasks import run_node_classification
     report = run_node_classification("hgnn", "cocitation-cora", seeds=5)
     report["summary"]["test_acc"]          # {'mean': ..., 'std': ...}
 """
@@ -19,11 +19,13 @@ from torch import Tensor, nn
 from hgnn.models import HGNN, HGNNP, HNHN, UniGCN
 from hgnn.nn import MLP
 from hgnn.structure import Hypergraph
+from hgnn.train.engine import seed_everything
 from hgnn.train.evaluator import Evaluator
 from hgnn.train.splits import default_protocol, get_split, num_splits, split_of_seed
-from hgnn.train.trainer import fit, seed_everything
+from hgnn.train.trainer import fit
+from hgnn.transforms import prepare
 
-__all__ = ["MODELS", "build_model", "is_bag_of_words", "prepare", "run_node_classification", "summarize"]
+__all__ = ["MODELS", "build_model", "run_node_classification", "summarize"]
 
 #: ``--model`` name -> class taking ``(in_channels, out_channels, hidden_channels=, dropout=)``.
 MODELS: dict[str, Callable[..., nn.Module]] = {
@@ -42,37 +44,6 @@ def build_model(name: str, in_channels: int, out_channels: int, hidden_channels:
     if key not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose from {sorted(MODELS)}")
     return MODELS[key](in_channels, out_channels, hidden_channels=hidden_channels, dropout=dropout)
-
-
-def is_bag_of_words(x: Tensor, min_zero_fraction: float = 0.9) -> bool:
-    """Whether ``x`` ``[N, F]`` looks like bag-of-words counts: non-negative and at least
-    ``min_zero_fraction`` of its entries zero."""
-    return bool((x >= 0).all()) and x.numel() > 0 and float((x == 0).float().mean()) >= min_zero_fraction
-
-
-def prepare(hg: Hypergraph, *, normalize_features: str | bool = "auto", self_loops: bool = True) -> Hypergraph:
-    r"""The preprocessing every run shares.
-
-    * ``normalize_features``: ``True`` divides each row of ``x`` by its L1 norm,
-      :math:`x_v \leftarrow x_v / \lVert x_v \rVert_1` (rows of zeros stay zero), as HyperGCN and DHG
-      do for bag-of-words features; ``"auto"`` does it only for features that look like bag-of-words
-      counts: no negative entry and at least 90% zeros (:func:`is_bag_of_words`; true of the
-      HyperGCN sets, 20newsW100 and IMDB, false of NTU2012's dense shape descriptors, Zoo's and
-      Mushroom's attribute codes and the noisy-label features, where dividing by the row sum only
-      shrinks the input: HGNN on NTU2012 drops from 86% to 47% with it); ``False`` never.
-    * ``self_loops``: a singleton hyperedge for every node in no hyperedge
-      (:meth:`Hypergraph.add_self_loops`), so that HGNN-type layers see isolated nodes' own features
-      instead of a zero row.
-    """
-    if hg.x is None or hg.y is None:
-        raise ValueError("the hypergraph needs node features x and labels y for node classification")
-    if normalize_features not in (True, False, "auto"):
-        raise ValueError(f"normalize_features must be True, False or 'auto', got {normalize_features!r}")
-    x = hg.x.float()
-    if normalize_features is True or (normalize_features == "auto" and is_bag_of_words(x)):
-        x = x / x.abs().sum(dim=1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny)
-    hg = hg.replace(x=x, validate=False)
-    return hg.add_self_loops() if self_loops else hg
 
 
 def summarize(values: list[float], scale: float = 100.0) -> dict[str, float]:

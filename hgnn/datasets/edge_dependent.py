@@ -2,7 +2,8 @@
 
 Choe, Kim, Yoo & Shin, "Classification of Edge-Dependent Labels of Nodes in Hypergraphs" (WHATsNet),
 KDD 2023 (``young917/EdgeDependentNodeLabel``); files as redistributed by CoNHD (Zheng & Worring,
-CIKM 2025, ``zhengyijia/CoNHD``, MIT).
+CIKM 2025, ``zhengyijia/CoNHD``, MIT). Registry names: ``enc-emaileu``, ``enc-stackoverflowbiology``,
+``enc-stackoverflowphysics``, ``enc-dblp`` (family ``enc``).
 
 Layout and our choices (they follow the WHATsNet reference loader):
 
@@ -40,6 +41,7 @@ __all__ = ["load_enc", "CENTRALITIES"]
 
 _COMMIT = "02212eaef598ac2dbb175bd3df5687be03474b5c"
 _URL = f"https://raw.githubusercontent.com/zhengyijia/CoNHD/{_COMMIT}/dataset/edge_dependent_node_classification/"
+#: The node centralities of each set, in the column order of the positional encoding.
 CENTRALITIES = ("degree", "eigenvec", "pagerank", "kcore")
 
 
