@@ -46,15 +46,15 @@ $(BIN)/.docs-installed: $(BIN)/.installed
 docs: $(BIN)/.docs-installed
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
-# The quick benchmarks (a few minutes); the long ones are run one by one:
-#   benchmarks/conv_speed.py (sweep, ~12 min), benchmarks/scale.py, benchmarks/node_classification.py (~1 h),
-#   benchmarks/enc.py (needs a GPU or hours), benchmarks/graph_classification.py, benchmarks/molhiv.py,
-#   benchmarks/hyperdrop_node.py (hours on CPU), benchmarks/edge_reconstruction.py (~15 min),
-#   benchmarks/distill.py (~1.5 h on one thread), benchmarks/inference_speed.py (~15 min).
+# The quick benchmarks (a few minutes). The long ones run one by one, each with the commands of
+# its folder's README.md: benchmarks/kernels (conv_speed.py ~12 min, scale.py),
+# benchmarks/node_classification (run.py ~1 h), benchmarks/edge_dependent (a GPU or hours),
+# benchmarks/ehgnn (hours on CPU), benchmarks/distill (~1.5 h), benchmarks/scaling,
+# benchmarks/topology_vae.
 bench: $(BIN)/.installed
-	$(BIN)/python benchmarks/kernels.py
-	$(BIN)/python benchmarks/conv_speed.py --only-target --out benchmarks/results/conv_speed_target.json
-	$(BIN)/python benchmarks/dhg_parity.py
+	$(BIN)/python benchmarks/kernels/kernels.py
+	$(BIN)/python benchmarks/kernels/conv_speed.py --only-target --out benchmarks/kernels/results/conv_speed_target.json
+	$(BIN)/python benchmarks/node_classification/dhg_parity.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info docs/_build

@@ -1,24 +1,26 @@
-"""Edge-dependent node classification: CoNHD (UNP and ISAB) and node-encoder baselines on the four
-WHATsNet/CoNHD ENC datasets.
+"""Edge-dependent node classification: CoNHD (UNP and ISAB), WHATsNet and node-encoder baselines on the
+four WHATsNet/CoNHD datasets.
 
-    python benchmarks/enc.py [--seeds 5] [--epochs 100] [--datasets ...] [--models ...] [--resume]
-    python benchmarks/enc.py --merge part1.json part2.json --out benchmarks/results/enc.json
+    python benchmarks/edge_dependent/run.py [--seeds 5] [--epochs 100] [--datasets ...] [--models ...] [--resume]
+    python benchmarks/edge_dependent/run.py --merge part1.json part2.json \
+        --out benchmarks/edge_dependent/results/edge_dependent.json
 
-Every cell is :func:`hgnn.train.enc.run_enc` with the defaults: CoNHD with the reference script's
-per-dataset settings (``hgnn.train.enc.REFERENCE_CONFIGS``: diffusion steps, batch size, lr, input
-dropout; co-representation 128, dropout 0.7, two set blocks, 4 centrality positional encodings,
-40 sampled hyperedges per node in training), the reference optimiser (Adam eps 1e-4, weight decay
-1e-4, gradient clipping 1, ExponentialLR 0.99), validation every 5 epochs with patience 5, seeds
-0, 10, 100, 500, 10000; node features a trainable embedding initialised from the standardised
-44-d random-walk embedding (cached under ``datasets/cache/<dataset>-rw44.pt``). Baselines
-(``hgnn``, ``hnhn``, ``unigcn``, ``mlp``: :class:`hgnn.models.IncidenceScorer`, node encoder +
-mean hyperedge embedding + MLP on ``[h_v || z_e]``) use the same batches, lr and optimiser,
-hidden 64, dropout 0.5, full-graph forward passes.
+Every cell is :func:`hgnn.tasks.edge_dependent.run_edge_dependent` with the CoNHD reference's
+per-dataset settings (:data:`REFERENCE_CONFIGS`: diffusion steps, batch size, lr, input dropout)
+and seeds (:data:`REFERENCE_SEEDS`), and the library's defaults otherwise: co-representation 128,
+dropout 0.7, two set blocks, 4 centrality positional encodings, 40 sampled hyperedges per node in
+training, the reference optimiser (Adam eps 1e-4, weight decay 1e-4, gradient clipping 1,
+ExponentialLR 0.99), validation every 5 epochs with patience 5; node features a trainable
+embedding initialised from the standardised 44-d random-walk embedding (cached under
+``datasets/cache/<dataset>-rw44.pt``). Baselines (``hgnn``, ``hnhn``, ``unigcn``, ``mlp``:
+:class:`hgnn.models.IncidenceScorer`, node encoder + mean hyperedge embedding + MLP on
+``[h_v || z_e]``; ``whatsnet``) use the same batches, lr and optimiser, hidden 64, dropout 0.5.
 
 Each cell runs in a fresh subprocess (``--no-isolate`` to run in-process), so that its peak memory
-(``ru_maxrss``) is its own. Writes ``benchmarks/results/enc.json`` after every cell (``--resume``
-skips the cells already there) and prints a Markdown table: test micro-F1 and macro-F1 (mean ± std,
-%), seconds per training epoch, peak resident memory.
+(``ru_maxrss``) is its own. Writes ``--out`` (default
+``benchmarks/edge_dependent/results/edge_dependent.json``) after every cell (``--resume`` skips the
+cells already there) and prints a Markdown table: test micro-F1 and macro-F1 (mean ± std, %),
+seconds per training epoch, peak resident memory.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ import multiprocessing as mp
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import torch
 from tqdm.auto import tqdm
@@ -37,15 +40,58 @@ MODELS = ("conhd-unp", "conhd-isab", "hgnn", "hnhn", "unigcn", "mlp")
 NAMES = {"conhd-unp": "CoNHD (UNP)", "conhd-isab": "CoNHD (ISAB)", "conhd-admm": "CoNHD-ADMM (ISAB)",
          "hgnn": "HGNN", "hnhn": "HNHN", "unigcn": "UniGCN", "mlp": "MLP", "whatsnet": "WHATsNet"}
 
+#: The seeds of the reference scripts (``script/edge_dependent_node_classification/run_*.sh``).
+REFERENCE_SEEDS = (0, 10, 100, 500, 10000)
+
+#: Per-dataset CoNHD settings of the reference scripts (``run_emailEu.sh``,
+#: ``run_StackOverflowBiology.sh``, ``run_StackOverflowPhysics.sh``, ``run_DBLP.sh``; every one
+#: also uses 100 epochs, validation every 5, dropout 0.7, ``--hedge_sampling 40``,
+#: ``co_rep_dim`` 128, two set blocks, 4 heads, 4 inducing points, 4 centralities: the defaults of
+#: ``run_edge_dependent``). Batch size and lr apply to every model; diffusion steps and input
+#: dropout to CoNHD.
+REFERENCE_CONFIGS: dict[str, dict[str, Any]] = {
+    "enc-emaileu": {"num_layers": 1, "batch_size": 128, "lr": 1e-3, "input_dropout": 0.0},
+    "enc-stackoverflowbiology": {"num_layers": 2, "batch_size": 64, "lr": 1e-4, "input_dropout": 0.7},
+    "enc-stackoverflowphysics": {"num_layers": 1, "batch_size": 64, "lr": 1e-4, "input_dropout": 0.7},
+    "enc-dblp": {"num_layers": 2, "batch_size": 128, "lr": 1e-3, "input_dropout": 0.7},
+}
+
+
+def reference_seeds(count: int) -> list[int]:
+    """The first ``count`` reference seeds (then ``5, 6, ...`` beyond five)."""
+    return list(REFERENCE_SEEDS[:count]) + list(range(5, 5 + max(0, count - len(REFERENCE_SEEDS))))
+
+
+def cell_kwargs(dataset: str, model: str, kwargs: dict) -> dict:
+    """``run_edge_dependent``'s keyword arguments for one cell: ``kwargs`` with ``seeds=k`` turned
+    into the first ``k`` reference seeds, ``batch_size`` / ``lr`` left at ``None`` taken from the
+    dataset's reference settings, and CoNHD's diffusion steps and input dropout from them too
+    (datasets without reference settings keep the library's defaults)."""
+    ref = REFERENCE_CONFIGS.get(dataset, {})
+    out = dict(kwargs)
+    if isinstance(out.get("seeds"), int):
+        out["seeds"] = reference_seeds(out["seeds"])
+    for key in ("batch_size", "lr"):
+        if out.get(key) is None:
+            out.pop(key, None)
+            if key in ref:
+                out[key] = ref[key]
+    if model.lower().startswith("conhd"):
+        for key in ("num_layers", "input_dropout"):
+            if key in ref:
+                out.setdefault(key, ref[key])
+    return out
+
 
 def run_cell(dataset: str, model: str, kwargs: dict, threads: int | None) -> dict:
+    """One cell: ``run_edge_dependent(model, dataset, **cell_kwargs(...))`` without progress bars."""
     if threads:
         torch.set_num_threads(threads)
-    from hgnn.train.enc import run_enc
+    from hgnn.tasks.edge_dependent import run_edge_dependent
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return run_enc(model, dataset, progress=False, **kwargs)
+        return run_edge_dependent(model, dataset, progress=False, **cell_kwargs(dataset, model, kwargs))
 
 
 def table(results: dict, models: list[str], datasets: list[str]) -> str:
@@ -113,7 +159,7 @@ def main() -> None:
     parser.add_argument("--no-isolate", action="store_true", help="run the cells in this process")
     parser.add_argument("--resume", action="store_true", help="keep the cells already in --out")
     parser.add_argument("--table-only", action="store_true", help="print the table of --out; train nothing")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "enc.json")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "edge_dependent.json")
     parser.add_argument("--plot", type=Path, default=None, help="also draw the F1 bars to this image")
     parser.add_argument("--merge", type=Path, nargs="+", default=[],
                         help="result files of runs made in parallel: their cells are added to --out "

@@ -1,6 +1,6 @@
 """LightHGNN / LightHGNN+ against their teacher and an MLP on every node-classification dataset with features.
 
-    python benchmarks/distill.py [--seeds 5] [--datasets ...] [--settings transductive production] [--resume]
+    python benchmarks/distill/run.py [--seeds 5] [--datasets ...] [--settings transductive production] [--resume]
 
 Every cell is :func:`hgnn.distill.run_distillation` (the public LightHGNN code's settings): seed ``s``
 draws LightHGNN's split ``s`` (20 training and 100 validation vertices per class, the rest test;
@@ -12,7 +12,7 @@ for 200 epochs with lambda = 0, tau = 1, reliability noise 1, once with the text
 once with the public code's loss (``[ref]``; see :mod:`hgnn.distill.losses`). Production setting:
 90% of the test vertices unseen in training (teacher on the observed sub-hypergraph).
 
-Writes ``benchmarks/results/distill.json`` after every cell and prints Markdown tables (test accuracy,
+Writes ``benchmarks/distill/results/distill.json`` after every cell and prints Markdown tables (test accuracy,
 mean ± std over seeds; production: all / unseen test vertices) and the topology-aware scores.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What deployment costs: an HGNN teacher (ours, DHG's) against its distilled MLP student.
 
-    python benchmarks/inference_speed.py [--full-nodes 1e3 1e4 1e5 1e6] [--sizes 3 20 200]
+    python benchmarks/distill/inference_speed.py [--full-nodes 1e3 1e4 1e5 1e6] [--sizes 3 20 200]
                                          [--deploy-nodes 55000] [--requests 1 4 16 64 256 1024]
 
 (a) Full-graph inference. Synthetic hypergraphs with N vertices and hyperedges of mean size k
@@ -23,7 +23,7 @@
 
 Weights are random (speed does not depend on training); the outputs of our and DHG's teachers are
 checked equal, and the 2-hop outputs equal the full graph's. Latencies are medians of repeats in one
-process, all models side by side. Writes ``benchmarks/results/inference_speed.json``; prints tables.
+process, all models side by side. Writes ``benchmarks/distill/results/inference_speed.json``; prints tables.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ from typing import Callable
 import torch
 from tqdm.auto import tqdm
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kernels"))
 from conv_speed import random_hypergraph  # noqa: E402
 
 from hgnn import Hypergraph  # noqa: E402

@@ -1,22 +1,21 @@
 """Over-smoothing study: deep GCNs with and without HyperDrop on the co-citation graphs.
 
-    python benchmarks/hyperdrop_node.py [--datasets cocitation-cora cocitation-citeseer] [--layers 2 4 6 8]
-                                        [--splits 3] [--epochs 5000]
+    python benchmarks/ehgnn/hyperdrop_node.py [--datasets cocitation-cora cocitation-citeseer]
+                                              [--layers 2 4 6 8] [--splits 3] [--epochs 5000]
 
 Every cell is :func:`run_node_hyperdrop` below (the reference's Cora settings:
 hidden 32, edge hidden 16, dropout 0.5, Adam lr 0.01, weight decay 5e-4, warm-up + cosine,
 patience 300 on validation accuracy, keep ratio 0.8) on HyperGCN's fixed splits. The graph is the
 clique expansion of the HyperGCN co-citation hypergraph plus self-loops (Planetoid's citation
 graph, which the paper uses, is not available here). Writes
-``benchmarks/results/hyperdrop_node.json`` and prints test accuracy per depth.
+``benchmarks/ehgnn/results/hyperdrop_node.json`` and prints test accuracy per depth.
 """
 from __future__ import annotations
 
 import argparse
-import copy
+import itertools
 import json
 import statistics
-import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -26,9 +25,10 @@ from tqdm.auto import tqdm
 
 from hgnn.io import write_json
 from hgnn.models.hyperdrop_node import HyperDropNodeNet
-from hgnn.train.graph import warmup_cosine, warmup_length
+from hgnn.tasks.graph_classification import warmup_cosine, warmup_length
+from hgnn.train.engine import fit_loop, seed_everything
 from hgnn.train.splits import get_split
-from hgnn.train.trainer import seed_everything
+
 
 def study_graph(hg) -> torch.Tensor:
     """The graph the study runs on: the clique expansion of the hypergraph plus a self-loop per node
@@ -48,8 +48,14 @@ def run_node_hyperdrop(dataset: str = "cocitation-cora", *, drop: bool = True, n
     the reference's settings (Adam lr 0.01, weight decay 5e-4, warm-up ``patience`` epochs + cosine
     over ``epochs``, gradient clipping 1, patience 300 on validation accuracy, hidden 32, edge hidden
     16, keep ratio 0.8); the warm-up is capped at a tenth of ``epochs``
-    (:func:`~hgnn.train.graph.warmup_length`) unless ``warmup_epochs`` is given.
-    Returns per-split test accuracy of the best-validation epoch."""
+    (:func:`~hgnn.tasks.graph_classification.warmup_length`) unless ``warmup_epochs`` is given.
+    Returns per-split test accuracy of the best-validation epoch.
+
+    Training is :func:`hgnn.train.engine.fit_loop` with the reference's selection rule: the latest of
+    equally accurate epochs is kept, and training stops once more than ``patience`` epochs in a row
+    bring no validation accuracy at least as high. The engine keeps the first of equal values, so it
+    monitors ``val_rank``: the number of correctly classified validation nodes plus
+    ``epoch / epochs`` (below 1), which orders epochs by accuracy and, among equals, by recency."""
     from hgnn.datasets import load
 
     warmup = warmup_length(epochs, patience, warmup_epochs)
@@ -65,35 +71,24 @@ def run_node_hyperdrop(dataset: str = "cocitation-cora", *, drop: bool = True, n
                                drop=drop)
         opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
         sched = warmup_cosine(opt, warmup, epochs)
-        best, state, best_epoch, bad, times = -1.0, None, -1, 0, []
-        for epoch in tqdm(range(epochs), desc=f"{dataset} L={num_layers} drop={drop}", disable=not progress,
-                          leave=False):
-            t0 = time.perf_counter()
-            net.train()
-            loss = F.cross_entropy(net(hg.x, edge_index)[split.train], hg.y[split.train])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            times.append(time.perf_counter() - t0)
-            net.eval()
-            with torch.no_grad():
-                pred = net(hg.x, edge_index).argmax(-1)
-            val = (pred[split.val] == hg.y[split.val]).float().mean().item()
-            if val >= best:
-                best, state, best_epoch, bad = val, copy.deepcopy(net.state_dict()), epoch, 0
-            else:
-                bad += 1
-                if bad > patience:
-                    break
-        net.load_state_dict(state)
-        net.eval()
+        evaluations = itertools.count()  # evaluate runs after every epoch: its n-th call follows epoch n
+
+        def step(_) -> torch.Tensor:
+            return F.cross_entropy(net(hg.x, edge_index)[split.train], hg.y[split.train])
+
+        def evaluate() -> dict[str, float]:
+            correct = net(hg.x, edge_index).argmax(-1)[split.val] == hg.y[split.val]
+            return {"val_acc": correct.float().mean().item(),
+                    "val_rank": int(correct.sum()) + next(evaluations) / epochs}
+
+        log = fit_loop(net, opt, [None], step, epochs=epochs, evaluate=evaluate, monitor="val_rank",
+                       patience=patience + 1, scheduler=sched, clip_norm=1.0, progress=progress,
+                       desc=f"{dataset} L={num_layers} drop={drop}")
         with torch.no_grad():
             pred = net(hg.x, edge_index).argmax(-1)
         runs.append({"split": k, "test_acc": 100 * (pred[split.test] == hg.y[split.test]).float().mean().item(),
-                     "val_acc": 100 * best, "best_epoch": best_epoch, "epochs_run": len(times),
-                     "epoch_s": statistics.fmean(times)})
+                     "val_acc": 100 * log.at_best("val_acc"), "best_epoch": log.best_epoch,
+                     "epochs_run": log.epochs_run, "epoch_s": statistics.fmean(log.history["epoch_s"])})
     accs = [r["test_acc"] for r in runs]
     return {"dataset": dataset, "graph": "clique expansion + self-loops", "drop": drop, "num_layers": num_layers,
             "runs": runs, "summary": {"test_acc": {"mean": statistics.fmean(accs), "std": statistics.pstdev(accs)}}}

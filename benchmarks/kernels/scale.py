@@ -1,6 +1,6 @@
 """One full-batch HGNN training epoch on large synthetic hypergraphs: time and peak memory.
 
-    python benchmarks/scale.py [--sizes 100000 1000000 2000000] [--dhg-max-nodes 100000]
+    python benchmarks/kernels/scale.py [--sizes 100000 1000000 2000000] [--dhg-max-nodes 100000]
 
 Each (library, size) runs in a fresh subprocess, so its peak resident memory (``ru_maxrss``) is its
 own: the hypergraph has N nodes, N / 2 hyperedges and about 4 incidences per node (hyperedge sizes
@@ -10,7 +10,7 @@ operators: the first forward), the median of ``--epochs`` training epochs (forwa
 step), and the peak RSS of the process together with its RSS right after ``import torch``. DHG
 runs at the sizes up to ``--dhg-max-nodes``.
 
-Writes ``benchmarks/results/scale.json`` and prints a Markdown table.
+Writes ``benchmarks/kernels/results/scale.json`` and prints a Markdown table.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """hgnn against DHG 0.9.7 under one protocol: same data, splits, epochs and hyper-parameters.
 
-    python benchmarks/dhg_parity.py [--dataset cocitation-cora] [--seeds 5] [--epochs 200]
+    python benchmarks/node_classification/dhg_parity.py [--dataset cocitation-cora] [--seeds 5] [--epochs 200]
 
 Our side is exactly ``hgnn train --model hgnn hgnnp --dataset cocitation-cora --seeds 5``
 (:func:`hgnn.train.run_node_classification`). DHG's side trains ``dhg.models.HGNN`` /
@@ -10,7 +10,7 @@ hyperedges our run uses (self-loops for isolated nodes included) and the same ro
 features, split (seed s -> HyperGCN split s, 500 validation nodes from its test side) and seed.
 Only the layer implementations differ.
 
-Writes ``benchmarks/results/dhg_parity.json`` and prints a Markdown table.
+Writes ``benchmarks/node_classification/results/dhg_parity.json`` and prints a Markdown table.
 """
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ import torch
 from torch import nn
 
 from hgnn.io import write_json
-from hgnn.train import Evaluator, fit, prepare, run_node_classification, seed_everything, split_of_seed
+from hgnn.tasks import run_node_classification
+from hgnn.train import Evaluator, fit, seed_everything, split_of_seed
+from hgnn.transforms import prepare
 
 
 class _DHGAdapter(nn.Module):

@@ -3,9 +3,9 @@
 Measures every (reduce, back-end) pair on one random hypergraph in one run, so that the ratios
 are comparable; the ``"auto"`` choices in ``hgnn/ops/backend.py`` come from this table.
 
-    python benchmarks/kernels.py [--nodes 50000] [--edges 20000] [--nnz 250000] [--features 64]
+    python benchmarks/kernels/kernels.py [--nodes 50000] [--edges 20000] [--nnz 250000] [--features 64]
 
-Writes ``benchmarks/results/kernels.json`` and prints a Markdown table.
+Writes ``benchmarks/kernels/results/kernels.json`` and prints a Markdown table.
 """
 from __future__ import annotations
 

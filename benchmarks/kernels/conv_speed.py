@@ -1,8 +1,8 @@
 """One hypergraph convolution, forward + backward: hgnn against DHG 0.9.7 and PyG, side by side.
 
-    python benchmarks/conv_speed.py                 # the sweep
-    python benchmarks/conv_speed.py --only-target   # the 20k-node / 80k-incidence / 128-channel point
-    python benchmarks/conv_speed.py --real          # the structures of real datasets instead
+    python benchmarks/kernels/conv_speed.py                 # the sweep
+    python benchmarks/kernels/conv_speed.py --only-target   # the 20k-node / 80k-incidence / 128-channel point
+    python benchmarks/kernels/conv_speed.py --real          # the structures of real datasets instead
 
 For each configuration (nodes N, hyperedges M = N / 2, mean hyperedge size k, channels F) one random
 hypergraph and one weight matrix are shared by every library in this process:
@@ -29,7 +29,7 @@ are built before timing; their build time is reported separately. hgnn and DHG o
 checked to agree before timing. A library whose first call takes more than ``--max-call-s`` is
 skipped at that size and written as ``null``.
 
-Writes ``benchmarks/results/conv_speed.json`` and prints a Markdown table.
+Writes ``benchmarks/kernels/results/conv_speed.json`` and prints a Markdown table.
 """
 from __future__ import annotations
 

@@ -1,13 +1,13 @@
 """Node classification: HGNN, HGNN+, HNHN, UniGCN and an MLP on every node-classification dataset.
 
-    python benchmarks/node_classification.py [--seeds 5] [--epochs 200] [--datasets ...] [--models ...]
+    python benchmarks/node_classification/run.py [--seeds 5] [--epochs 200] [--datasets ...] [--models ...]
 
 Every cell is ``hgnn train --model M --dataset D --protocol P --seeds 5`` with the defaults (Adam lr
 0.01, weight decay 5e-4, hidden 32, dropout 0.5, 200 epochs, best validation epoch, row-normalised
 non-negative features, self-loops for isolated nodes). Protocols:
 
 * ``random``: AllSet's random 50/25/25 splits (one per seed) on all thirteen datasets, the protocol of
-  the AllSet and ED-HNN tables that ``benchmarks/published.json`` quotes;
+  the AllSet and ED-HNN tables that ``benchmarks/node_classification/published.json`` quotes;
 * ``hypergcn``: HyperGCN's fixed splits (seed s -> split s, 500 validation nodes from the test side)
   on the five HyperGCN sets;
 * ``official``: IMDB's own split, in addition to ``random``.
@@ -16,7 +16,7 @@ non-negative features, self-loops for isolated nodes). Protocols:
 with ``features="random-projection"`` (a seeded 256-dim projection of identity features), so their
 numbers measure structure alone and are not comparable with published ones.
 
-Writes ``benchmarks/results/node_classification.json`` after every cell (``--resume`` skips the cells
+Writes ``benchmarks/node_classification/results/node_classification.json`` after every cell (``--resume`` skips the cells
 already there) and prints a Markdown table.
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ import torch
 from tqdm.auto import tqdm
 
 from hgnn.io import write_json
-from hgnn.train import run_node_classification
+from hgnn.tasks import run_node_classification
 
 MODELS = ("hgnn", "hgnnp", "hnhn", "unigcn", "mlp")
 HYPERGCN = ("cocitation-cora", "cocitation-citeseer", "cocitation-pubmed", "coauthorship-cora", "coauthorship-dblp")

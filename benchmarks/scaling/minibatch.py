@@ -1,9 +1,9 @@
 """Full-batch against mini-batch training of HGNN: accuracy on Cora, time and memory at scale.
 
-    python benchmarks/minibatch.py --part accuracy [--splits 10]
-    python benchmarks/minibatch.py --part scale [--sizes 100000 1000000 2000000]
-    python benchmarks/minibatch.py --part ddp [--processes 1 2] [--ddp-nodes 100000]
-    python benchmarks/minibatch.py --part enc [--enc-dataset enc-stackoverflowbiology] [--epochs 8]
+    python benchmarks/scaling/minibatch.py --part accuracy [--splits 10]
+    python benchmarks/scaling/minibatch.py --part scale [--sizes 100000 1000000 2000000]
+    python benchmarks/scaling/minibatch.py --part ddp [--processes 1 2] [--ddp-nodes 100000]
+    python benchmarks/scaling/minibatch.py --part enc [--enc-dataset enc-stackoverflowbiology] [--epochs 8]
         [--enc-models conhd-unp] [--enc-lr 4e-4] [--enc-batch-size 256] [--enc-key enc]
 
 ``accuracy``: HyperGCN co-citation Cora, splits 0..S-1, a two-layer HGNN (hidden 32) trained 200
@@ -11,7 +11,7 @@ epochs full-batch (``hgnn.train.fit``) and on mini-batches (``hgnn.train.minibat
 32 training nodes a step, 10 hyperedges per node and 10 members per hyperedge sampled per hop, exact
 batched evaluation); test accuracy at the best validation epoch.
 
-``scale``: synthetic hypergraphs as ``benchmarks/scale.py`` (N nodes, N / 2 hyperedges, ~4
+``scale``: synthetic hypergraphs as ``benchmarks/kernels/scale.py`` (N nodes, N / 2 hyperedges, ~4
 incidences per node, features ``[N, 64]``, 10 classes, 10% training nodes), each (mode, size) in a
 fresh subprocess so that its peak RSS is its own: one full-batch epoch against one mini-batch
 epoch over the training nodes (``--batch-size`` 1024, ``--caps`` 3 3: hyperedges per node and
@@ -21,7 +21,8 @@ members per hyperedge sampled per hop), median of ``--epochs``.
 ``torchrun --standalone --nproc_per_node=P`` (gloo, one thread per process) for each ``P`` in
 ``--processes``: each process takes its share of the training nodes; median epoch after a warm-up.
 
-``enc``: edge-dependent node classification (``hgnn.train.enc.run_enc``, the reference's batch
+``enc``: edge-dependent node classification (``hgnn.tasks.edge_dependent.run_edge_dependent`` through
+``benchmarks/edge_dependent/run.py``'s ``run_cell``, the reference's batch
 size and lr for the dataset unless ``--enc-batch-size`` / ``--enc-lr`` say otherwise, seed 0,
 ``--epochs`` epochs, validation every 2, no early stop) with
 the HGNN+ incidence scorer and CoNHD (UNP), each trained twice on the same batches of target
@@ -32,7 +33,7 @@ CoNHD's reference). Each run in a fresh subprocess (its own peak RSS). A ``full`
 one whole-hypergraph pass per batch (252 passes at the reference's 64 on Stack-Biology, ~15 min on
 one CPU thread), so larger batches (with the lr scaled alike) keep it affordable.
 
-Writes ``benchmarks/results/minibatch.json`` (one key per part) and prints a table.
+Writes ``benchmarks/scaling/results/minibatch.json`` (one key per part) and prints a table.
 """
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ import time
 from pathlib import Path
 
 OUT = Path(__file__).parent / "results" / "minibatch.json"
+KERNELS = Path(__file__).resolve().parents[1] / "kernels"  # conv_speed.random_hypergraph
 
 
 def synthetic_task(n: int, features: int = 64, classes: int = 10, seed: int = 0):
@@ -52,6 +54,7 @@ def synthetic_task(n: int, features: int = 64, classes: int = 10, seed: int = 0)
     Returns ``(hg, train_mask, classes)``."""
     import torch
 
+    sys.path.insert(0, str(KERNELS))
     from conv_speed import random_hypergraph
     from hgnn import Hypergraph
 
@@ -69,7 +72,7 @@ torch.set_num_threads(int(sys.argv[5]))
 mode, n, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 batch_size, k, mcap = int(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
 sys.path.insert(0, sys.argv[4])
-from minibatch import synthetic_task
+from minibatch import synthetic_task  # its folder; it adds benchmarks/kernels for conv_speed
 from hgnn.loader import NodeLoader
 from hgnn.models import HGNN
 hg, train, classes = synthetic_task(n)
@@ -113,7 +116,7 @@ n, epochs, batch_size, k, mcap = (int(a) for a in sys.argv[2:7])
 sys.path.insert(0, sys.argv[1])
 from minibatch import synthetic_task
 from hgnn.models import HGNN
-from hgnn.train.distributed import distributed_node_loader
+from hgnn.loader.distributed import distributed_node_loader
 hg, train, classes = synthetic_task(n)
 f = hg.x.size(1)
 torch.manual_seed(rank)
@@ -166,8 +169,10 @@ def accuracy(splits: int) -> dict:
 
     from hgnn.datasets import load
     from hgnn.models import HGNN
-    from hgnn.train import fit, prepare, seed_everything, split_of_seed, summarize
-    from hgnn.train.minibatch import fit_minibatch
+    from hgnn.tasks import summarize
+    from hgnn.train import fit, seed_everything, split_of_seed
+    from hgnn.transforms import prepare
+    from hgnn.train import fit_minibatch
 
     torch.set_num_threads(1)
     hg = prepare(load("cocitation-cora"))
@@ -217,10 +222,11 @@ def enc(dataset: str, models: list[str], epochs: int, threads: int, lr: float | 
         batch_size: int | None = None) -> dict:
     import multiprocessing as mp
 
-    from enc import run_cell
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "edge_dependent"))
+    from run import run_cell  # benchmarks/edge_dependent/run.py: a cell with the reference's settings
 
     kwargs = {"seeds": [0], "epochs": epochs, "eval_every": 2, "patience": None, "max_edges_per_node": 40, "lr": lr,
-              "batch_size": batch_size}  # None: run_enc takes the reference's
+              "batch_size": batch_size}  # None: run_cell takes the reference's
     ctx = mp.get_context("spawn")
     rows = []
     for model in models:
