@@ -1,7 +1,7 @@
 """Floor 2: the :class:`Hypergraph` structure and the operators defined on it."""
 from hgnn.structure.hypergraph import Hypergraph, as_hypergraph
 from hgnn.structure.batch import batch, unbatch
-from hgnn.structure.convert import from_networkx, from_pyg, to_networkx, to_pyg
+from hgnn.structure.convert import from_dhg, from_networkx, from_pyg, to_dhg, to_networkx, to_pyg
 from hgnn.structure.dual import dual
 from hgnn.structure.expansion import clique_expansion, star_expansion
 from hgnn.structure.propagate import AGGREGATIONS, edge_to_node, incidence_matmul, node_to_edge
@@ -17,6 +17,7 @@ __all__ = [
     "clique_expansion",
     "dual",
     "edge_to_node",
+    "from_dhg",
     "from_networkx",
     "from_pyg",
     "incidence_matmul",
@@ -24,6 +25,7 @@ __all__ = [
     "remove_empty",
     "star_expansion",
     "subhypergraph",
+    "to_dhg",
     "to_networkx",
     "to_pyg",
     "unbatch",

@@ -1,4 +1,4 @@
-"""Conversion to and from PyG's ``HyperGraphData`` and networkx bipartite graphs."""
+"""Conversion to and from PyG's ``HyperGraphData``, networkx bipartite graphs and DHG's structures."""
 from __future__ import annotations
 
 from typing import Any
@@ -176,3 +176,175 @@ def from_networkx(graph: Any) -> Hypergraph:
     if any(w is not None for w in weights):
         edge_weight = torch.tensor([1.0 if w is None else float(w) for w in weights])
     return Hypergraph(index, num_nodes=len(node_ids), num_edges=len(edge_ids), edge_weight=edge_weight)
+
+
+#: DHG's ways of merging the weights of hyperedges with the same members (``merge_op``).
+DHG_MERGE_OPS = ("mean", "sum", "max")
+#: Constructor arguments :func:`from_dhg` takes from the DHG structure itself.
+_DHG_STRUCTURE_ARGS = ("hyperedge_index", "num_nodes", "num_edges", "edge_weight")
+
+
+def _import_dhg() -> Any:
+    """The ``dhg`` package, or an ``ImportError`` saying how to install it."""
+    try:
+        import dhg
+    except ImportError as error:
+        raise ImportError("converting to or from DHG needs the dhg package: pip install dhg") from error
+    return dhg
+
+
+def _first_duplicate(members: list[tuple[int, ...]]) -> tuple[int, int] | None:
+    """``(a, b)``, the first two hyperedges with the same member multiset, or ``None``."""
+    seen: dict[tuple[int, ...], int] = {}
+    for edge, key in enumerate(members):
+        if key in seen:
+            return seen[key], edge
+        seen[key] = edge
+    return None
+
+
+def to_dhg(hg: Hypergraph, merge_op: str | None = None) -> Any:
+    r"""Convert to DHG's ``dhg.Hypergraph`` (DHG 0.9), with the same hyperedges, weights and device.
+
+    Hyperedge :math:`e` of ``hg`` is hyperedge :math:`e` of the result, its members listed in
+    increasing order (DHG sorts them; a node repeated in a hyperedge stays repeated, so DHG's
+    incidence matrix :math:`H` equals ours). Explicit hyperedge weights become DHG's ``e_weight``
+    (as plain numbers: gradients do not flow back through them); a node extra named
+    ``node_weight`` becomes DHG's ``v_weight``. The result lives on ``hg.device``.
+
+    DHG's hypergraph holds the structure only: ``x``, ``y``, ``edge_attr``, ``incidence_attr`` and
+    the other extras are not carried; pass ``hg.x`` to DHG's models yourself.
+
+    DHG keeps one hyperedge per member set: hyperedges with the same members are merged and their
+    weights combined with ``merge_op``. So that nothing is merged unasked, hyperedges with the same
+    members (two empty hyperedges included) raise unless ``merge_op`` is given; with it, the
+    result keeps the first of each set of duplicates, in order, and has fewer hyperedges. DHG's
+    ``"mean"`` averages pairwise in order: three copies weighted :math:`a, b, c` get
+    :math:`((a + b)/2 + c)/2`.
+
+    Args:
+        hg: the hypergraph, with at least one node (DHG needs ``num_v > 0``).
+        merge_op: ``None`` (default: duplicates raise), or DHG's ``"mean"``, ``"sum"`` or ``"max"``.
+
+    Returns:
+        A ``dhg.Hypergraph`` with ``num_v = hg.num_nodes``.
+
+    Raises:
+        ImportError: DHG is not installed.
+        TypeError: ``hg`` is not a :class:`Hypergraph`.
+        ValueError: no node, an unknown ``merge_op``, duplicate hyperedges without ``merge_op``,
+            or a ``node_weight`` extra without one value per node.
+
+    Example::
+
+        >>> g = to_dhg(Hypergraph.from_edge_list([[0, 1, 2], [3, 2]], num_nodes=5))
+        >>> g.num_v, g.e[0]
+        (5, [(0, 1, 2), (2, 3)])
+    """
+    dhg = _import_dhg()
+    if not isinstance(hg, Hypergraph):
+        raise TypeError(f"hg must be an hgnn Hypergraph, got {type(hg).__name__}")
+    if merge_op is not None and merge_op not in DHG_MERGE_OPS:
+        raise ValueError(f"merge_op must be None or one of {DHG_MERGE_OPS}, got {merge_op!r}")
+    if hg.num_nodes == 0:
+        raise ValueError("a DHG hypergraph needs at least one vertex, but hg has num_nodes=0")
+    members = [tuple(sorted(edge)) for edge in hg.to_edge_list()]
+    duplicate = _first_duplicate(members) if merge_op is None else None
+    if duplicate is not None:
+        a, b = duplicate
+        raise ValueError(
+            f"hyperedges {a} and {b} have the same members {list(members[a])}, and DHG keeps one hyperedge "
+            "per member set; pass merge_op='mean', 'sum' or 'max' to merge them as DHG does (the result then "
+            "has fewer hyperedges), or remove the duplicates first"
+        )
+    weights = hg.edge_weight.detach().cpu().tolist() if hg.is_weighted else None
+    node_weight = hg.node_data.get("node_weight")
+    if node_weight is not None and node_weight.numel() != hg.num_nodes:
+        raise ValueError(f"node_data['node_weight'] becomes DHG's v_weight and needs one value per node, "
+                         f"got shape {list(node_weight.shape)}")
+    v_weight = None if node_weight is None else node_weight.detach().cpu().reshape(-1).tolist()
+    return dhg.Hypergraph(
+        hg.num_nodes, [list(m) for m in members] or None, e_weight=weights, v_weight=v_weight,
+        merge_op=merge_op or "mean", device=hg.device,
+    )
+
+
+def _dhg_edges(structure: Any, dhg: Any) -> tuple[list[Any], list[float], Tensor | None]:
+    """``(edges, weights, group)`` of a DHG ``Hypergraph`` or ``Graph``; ``group`` is each
+    hyperedge's group id when the hypergraph has several groups."""
+    if isinstance(structure, dhg.Hypergraph):
+        edges, weights = structure.e
+        groups = structure.group_names
+        if len(groups) < 2:
+            return list(edges), list(weights), None
+        sizes = [structure.num_e_of_group(name) for name in groups]
+        group = torch.repeat_interleave(torch.arange(len(groups)), torch.tensor(sizes))
+        return list(edges), list(weights), group.to(structure.device)
+    if isinstance(structure, dhg.Graph):
+        edges, weights = structure.e
+        return [(u,) if u == v else (u, v) for u, v in edges], list(weights), None
+    hint = " (build one with dhg.Hypergraph.from_bigraph first)" if isinstance(structure, dhg.BiGraph) else ""
+    raise TypeError(
+        f"from_dhg takes a dhg.Hypergraph or an undirected dhg.Graph, got {type(structure).__name__}{hint}"
+    )
+
+
+def from_dhg(structure: Any, x: Tensor | None = None, y: Tensor | None = None, **kwargs: Any) -> Hypergraph:
+    r"""Build a :class:`Hypergraph` from DHG's ``dhg.Hypergraph`` or undirected ``dhg.Graph``.
+
+    From a ``dhg.Hypergraph``: its hyperedges ``structure.e`` in DHG's order (members in
+    increasing order, as DHG stores them) with their weights, over ``num_v`` nodes. When the
+    hypergraph has several hyperedge groups, they follow one another in
+    ``structure.group_names`` order and ``edge_data["group"]`` holds each hyperedge's group id.
+    Vertex weights other than all ones go to ``node_data["node_weight"]`` (hgnn's operators do not
+    use them; :func:`to_dhg` writes them back).
+
+    From a ``dhg.Graph``: each edge of ``graph.e`` becomes a two-node hyperedge and a self-loop
+    :math:`(v, v)` the singleton :math:`\{v\}` (DHG's ``Hypergraph.from_graph`` would count
+    :math:`v` twice in it), keeping the edge weights.
+
+    Weights are kept as ``float32`` ``edge_weight``, or left out (an unweighted hypergraph) when
+    all are one. Tensors are built on the structure's device. DHG holds no features or labels:
+    pass them here.
+
+    Args:
+        structure: a ``dhg.Hypergraph`` or ``dhg.Graph``.
+        x: ``[N, F]`` node features (DHG's ``data["features"]``).
+        y: ``[N]`` node labels (DHG's ``data["labels"]``).
+        **kwargs: further :class:`Hypergraph` arguments (``edge_attr``, ``node_data``, ...); the
+            structure itself (index, sizes, weights) comes from DHG.
+
+    Raises:
+        ImportError: DHG is not installed.
+        TypeError: another DHG structure (directed or bipartite graph) or a non-DHG object, or a
+            structural argument in ``kwargs``.
+        ValueError: ``x`` or ``y`` without one row per vertex (from the constructor).
+
+    Example::
+
+        >>> import dhg
+        >>> hg = from_dhg(dhg.Hypergraph(4, [[0, 1], [1, 2, 3]]), x=torch.ones(4, 8))
+        >>> hg.to_edge_list()
+        [[0, 1], [1, 2, 3]]
+    """
+    dhg = _import_dhg()
+    for key in _DHG_STRUCTURE_ARGS:
+        if key in kwargs:
+            raise TypeError(f"from_dhg takes {key} from the DHG structure; do not pass it (build the "
+                            "Hypergraph and call .replace() to change it)")
+    edges, weights, group = _dhg_edges(structure, dhg)
+    device = torch.device(structure.device)
+    edge_weight = torch.tensor(weights, dtype=torch.float32, device=device)
+    if bool((edge_weight == 1).all()):
+        edge_weight = None
+    node_data = dict(kwargs.pop("node_data", None) or {})
+    edge_data = dict(kwargs.pop("edge_data", None) or {})
+    v_weight = getattr(structure, "v_weight", None) if isinstance(structure, dhg.Hypergraph) else None
+    if v_weight is not None and any(w != 1 for w in v_weight):
+        node_data.setdefault("node_weight", torch.tensor(v_weight, dtype=torch.float32, device=device))
+    if group is not None:
+        edge_data.setdefault("group", group)
+    return Hypergraph.from_edge_list(
+        edges, num_nodes=structure.num_v, device=device, edge_weight=edge_weight, x=x, y=y,
+        node_data=node_data, edge_data=edge_data, **kwargs,
+    )

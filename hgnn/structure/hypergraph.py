@@ -439,6 +439,19 @@ class Hypergraph:
 
         return from_networkx(graph)
 
+    def to_dhg(self, merge_op: str | None = None) -> Any:
+        """Convert to DHG's ``dhg.Hypergraph``; see :func:`hgnn.structure.to_dhg`."""
+        from hgnn.structure.convert import to_dhg
+
+        return to_dhg(self, merge_op=merge_op)
+
+    @classmethod
+    def from_dhg(cls, hg: Any, **kwargs: Any) -> "Hypergraph":
+        """Build from DHG's ``Hypergraph`` or ``Graph``; see :func:`hgnn.structure.from_dhg`."""
+        from hgnn.structure.convert import from_dhg
+
+        return from_dhg(hg, **kwargs)
+
 
 class _BatchAccessor:
     """``Hypergraph.batch(list)`` batches hypergraphs; ``hg.batch`` is the ``[N]`` graph-id vector.

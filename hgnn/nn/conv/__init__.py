@@ -1,5 +1,8 @@
-"""Hypergraph convolutions, one a file (PyG style: math in the docstring, ``reset_parameters``,
-``forward(x, hg)`` with ``hg`` a :class:`~hgnn.Hypergraph` or a raw ``hyperedge_index``)."""
+"""Hypergraph convolutions, one a file (PyG style: math in the docstring, ``reset_parameters``).
+
+The node convolutions are called as ``conv(x, hg)`` with a :class:`~hgnn.Hypergraph`, or with PyG's
+arguments ``conv(x, hyperedge_index, hyperedge_weight=None, hyperedge_attr=None, num_edges=None)``
+(see :class:`HGNNConv`)."""
 from hgnn.nn.conv.conhd_conv import CoNHDConv, incidence_positional_encoding
 from hgnn.nn.conv.ehgnn_conv import EHGNNConv
 from hgnn.nn.conv.hgnn_conv import HGNNConv, hgnn_normalization, hgnn_smoothing

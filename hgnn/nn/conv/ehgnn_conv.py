@@ -1,12 +1,15 @@
 """The hypergraph convolution EHGNN runs on dual hypergraphs (Jo et al., NeurIPS 2021)."""
 from __future__ import annotations
 
+from typing import overload
+
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from hgnn.nn.conv._pyg_args import StructureCache, resolve_hypergraph
 from hgnn.nn.conv._utils import check_features
 from hgnn.nn.conv.hgnnp_conv import hgnnp_smoothing
-from hgnn.structure import Hypergraph, as_hypergraph
+from hgnn.structure import Hypergraph
 
 
 class EHGNNConv(nn.Module):
@@ -18,48 +21,82 @@ class EHGNNConv(nn.Module):
 
     with :math:`H` the incidence matrix, :math:`W = \mathrm{diag}(w)` the hyperedge weights,
     :math:`B` the hyperedge sizes and :math:`D = \mathrm{diag}(Hw)` the weighted node degrees
-    (PyG's ``HypergraphConv`` normalisation without attention; the operator is HGNN+'s,
-    :func:`~hgnn.nn.conv.hgnnp_smoothing`, but the bias is added after the propagation, as the
-    reference does). On the dual hypergraph of a graph
-    (:func:`hgnn.transforms.dual_hypergraph`), the nodes are the graph's edges and each hyperedge
-    is a node's set of incident edges, so this updates every edge from the edges it shares an
-    endpoint with: edge representation learning with a node convolution.
+    (the operator is HGNN+'s, :func:`~hgnn.nn.conv.hgnnp_smoothing`, but the bias is added after
+    the propagation, as the reference does). This is the formula of PyG's ``HypergraphConv``
+    without attention, whose parameters (``lin.weight``, ``bias``) it shares: it loads that layer's
+    ``state_dict`` and, with unit weights, gives its outputs; with other weights PyG's code (as of
+    2.8) uses :math:`w` only in :math:`D`, where this layer also applies :math:`W`.
+
+    On the dual hypergraph of a graph (:func:`hgnn.transforms.dual_hypergraph`), the nodes are
+    the graph's edges and each hyperedge is a node's set of incident edges, so this updates every
+    edge from the edges it shares an endpoint with: edge representation learning with a node
+    convolution.
 
     Args:
         in_channels: :math:`F_{in}`.
         out_channels: :math:`F_{out}`.
         bias: learn :math:`b`.
         dropout: dropout probability on the input features (training only).
+        cached: keep the structure of the first raw-index call (see :class:`~hgnn.nn.conv.HGNNConv`).
 
     Shapes:
         - **x**: ``[N, F_in]`` (on a dual hypergraph: ``[m, F_in]`` edge features); **hg**: a
-          :class:`~hgnn.Hypergraph` or a raw ``hyperedge_index``.
+          :class:`~hgnn.Hypergraph`, or PyG's ``hyperedge_index``, ``hyperedge_weight``,
+          ``hyperedge_attr``, ``num_edges`` (see :class:`~hgnn.nn.conv.HGNNConv`).
         - **output**: ``[N, F_out]``.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, bias: bool = True, dropout: float = 0.0) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, bias: bool = True, dropout: float = 0.0, cached: bool = False
+    ) -> None:
         super().__init__()
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.dropout = dropout
+        self.cached = bool(cached)
+        self._cached_structure = StructureCache() if self.cached else None
         self.lin = nn.Linear(in_channels, out_channels, bias=False)
         self.bias = nn.Parameter(self.lin.weight.new_zeros(out_channels)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Glorot-uniform weight, zero bias (as the reference)."""
+        """Glorot-uniform weight, zero bias (as the reference); forgets a cached structure."""
         nn.init.xavier_uniform_(self.lin.weight)
         if self.bias is not None:
             nn.init.zeros_(self.bias)
+        if self._cached_structure is not None:
+            self._cached_structure.clear()
 
-    def forward(self, x: Tensor, hg: Hypergraph | Tensor) -> Tensor:
+    @overload
+    def forward(self, x: Tensor, hg: Hypergraph) -> Tensor: ...
+
+    @overload
+    def forward(self, x: Tensor, hyperedge_index: Tensor, /, hyperedge_weight: Tensor | None = None,
+                hyperedge_attr: Tensor | None = None, num_edges: int | None = None) -> Tensor: ...
+
+    @overload
+    def forward(self, x: Tensor, *, hyperedge_index: Tensor, hyperedge_weight: Tensor | None = None,
+                hyperedge_attr: Tensor | None = None, num_edges: int | None = None) -> Tensor: ...
+
+    def forward(
+        self,
+        x: Tensor,
+        hg: Hypergraph | Tensor | None = None,
+        hyperedge_weight: Tensor | None = None,
+        hyperedge_attr: Tensor | None = None,
+        num_edges: int | None = None,
+        *,
+        hyperedge_index: Tensor | None = None,
+    ) -> Tensor:
         check_features(x, self.in_channels)
-        hg = as_hypergraph(hg, x.size(0))
+        hg = resolve_hypergraph(x, hg, hyperedge_weight, hyperedge_attr, num_edges, hyperedge_index,
+                                self._cached_structure)
         x = F.dropout(x, p=self.dropout, training=self.training)
         out = hgnnp_smoothing(self.lin(x), hg)
         return out if self.bias is None else out + self.bias
 
     def extra_repr(self) -> str:
-        return f"{self.in_channels}, {self.out_channels}, dropout={self.dropout}"
+        cached = ", cached=True" if self.cached else ""
+        return f"{self.in_channels}, {self.out_channels}, dropout={self.dropout}{cached}"

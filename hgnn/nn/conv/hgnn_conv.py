@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import functools
+from typing import overload
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from hgnn.nn.conv._pyg_args import StructureCache, resolve_hypergraph
 from hgnn.nn.conv._utils import check_features
 from hgnn.ops import accumulate_in_float32, inv_pow
-from hgnn.structure import Hypergraph, as_hypergraph, incidence_matmul
+from hgnn.structure import Hypergraph, incidence_matmul
 
 
 def hgnn_normalization(hg: Hypergraph) -> tuple[Tensor, Tensor]:
@@ -66,42 +68,82 @@ class HGNNConv(nn.Module):
     does, so the layer matches it number for number. Unlike PyG's ``HypergraphConv``, :math:`W` is
     applied in the propagation and not only in :math:`D_v`.
 
+    Called as ``conv(x, hg)`` with a :class:`~hgnn.Hypergraph`, or as PyG's ``HypergraphConv``:
+    ``conv(x, hyperedge_index, hyperedge_weight=None, hyperedge_attr=None, num_edges=None)``
+    (:math:`N` = ``x.size(0)``; :math:`M` = ``num_edges``, else the length of
+    ``hyperedge_weight``, else ``max(hyperedge_index[1]) + 1``; ``hyperedge_attr`` is not used, as
+    by PyG's layer without attention). A raw index is turned into a hypergraph at every call unless
+    the layer is built with ``cached=True``; passing a :class:`~hgnn.Hypergraph` built once caches
+    the normalisation on it instead, for any number of hypergraphs.
+
     Args:
         in_channels: :math:`F_{in}`.
         out_channels: :math:`F_{out}`.
         bias: learn :math:`b`.
         dropout: dropout probability on the input features (training only).
+        cached: keep the normalised structure of the first raw-index call and reuse it (PyG's
+            ``cached``): only for transductive use, the same hypergraph at every call; a call
+            with another index raises. Calls with a :class:`~hgnn.Hypergraph` are unaffected.
 
     Shapes:
-        - **x**: ``[N, F_in]``; **hg**: a :class:`~hgnn.Hypergraph` with ``N`` nodes, or a raw
-          ``hyperedge_index`` ``[2, nnz]``.
+        - **x**: ``[N, F_in]``; **hg**: a :class:`~hgnn.Hypergraph` with ``N`` nodes, or
+          **hyperedge_index** ``[2, nnz]``, **hyperedge_weight** ``[M]``, **hyperedge_attr**
+          ``[M, F']``.
         - **output**: ``[N, F_out]``.
     """
 
     smoothing = staticmethod(hgnn_smoothing)
     """The fixed operator applied after the linear map (subclasses swap it)."""
 
-    def __init__(self, in_channels: int, out_channels: int, bias: bool = True, dropout: float = 0.0) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, bias: bool = True, dropout: float = 0.0, cached: bool = False
+    ) -> None:
         super().__init__()
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.dropout = dropout
+        self.cached = bool(cached)
+        self._cached_structure = StructureCache() if self.cached else None
         self.lin = nn.Linear(in_channels, out_channels, bias=bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Glorot-uniform weight (as PyG), zero bias."""
+        """Glorot-uniform weight (as PyG), zero bias; forgets a cached structure (as PyG)."""
         nn.init.xavier_uniform_(self.lin.weight)
         if self.lin.bias is not None:
             nn.init.zeros_(self.lin.bias)
+        if self._cached_structure is not None:
+            self._cached_structure.clear()
 
-    def forward(self, x: Tensor, hg: Hypergraph | Tensor) -> Tensor:
+    @overload
+    def forward(self, x: Tensor, hg: Hypergraph) -> Tensor: ...
+
+    @overload
+    def forward(self, x: Tensor, hyperedge_index: Tensor, /, hyperedge_weight: Tensor | None = None,
+                hyperedge_attr: Tensor | None = None, num_edges: int | None = None) -> Tensor: ...
+
+    @overload
+    def forward(self, x: Tensor, *, hyperedge_index: Tensor, hyperedge_weight: Tensor | None = None,
+                hyperedge_attr: Tensor | None = None, num_edges: int | None = None) -> Tensor: ...
+
+    def forward(
+        self,
+        x: Tensor,
+        hg: Hypergraph | Tensor | None = None,
+        hyperedge_weight: Tensor | None = None,
+        hyperedge_attr: Tensor | None = None,
+        num_edges: int | None = None,
+        *,
+        hyperedge_index: Tensor | None = None,
+    ) -> Tensor:
         check_features(x, self.in_channels)
-        hg = as_hypergraph(hg, x.size(0))
+        hg = resolve_hypergraph(x, hg, hyperedge_weight, hyperedge_attr, num_edges, hyperedge_index,
+                                self._cached_structure)
         x = F.dropout(x, p=self.dropout, training=self.training)
         return self.smoothing(self.lin(x), hg)
 
     def extra_repr(self) -> str:
-        return f"{self.in_channels}, {self.out_channels}, dropout={self.dropout}"
+        cached = ", cached=True" if self.cached else ""
+        return f"{self.in_channels}, {self.out_channels}, dropout={self.dropout}{cached}"

@@ -1,12 +1,15 @@
 """HNHN convolution (Dong, Sawin & Bengio, 2020)."""
 from __future__ import annotations
 
+from typing import overload
+
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from hgnn.nn.conv._pyg_args import StructureCache, resolve_hypergraph
 from hgnn.nn.conv._utils import check_features
 from hgnn.ops import scatter
-from hgnn.structure import Hypergraph, as_hypergraph, incidence_matmul
+from hgnn.structure import Hypergraph, incidence_matmul
 
 
 def _normalized_weights(power_of: Tensor, src: Tensor, dst: Tensor, num_dst: int, exponent: float) -> Tensor:
@@ -40,9 +43,12 @@ class HNHNConv(nn.Module):
         beta: hyperedge-size exponent :math:`\beta` of the hyperedge -> node mean.
         bias: learn :math:`b_V, b_E`.
         dropout: dropout probability on the input features.
+        cached: keep the structure of the first raw-index call (see :class:`~hgnn.nn.conv.HGNNConv`).
 
     Shapes:
-        - **x**: ``[N, F_in]``; **hg**: :class:`~hgnn.Hypergraph` or ``hyperedge_index``.
+        - **x**: ``[N, F_in]``; **hg**: :class:`~hgnn.Hypergraph`, or PyG's ``hyperedge_index``,
+          ``hyperedge_weight`` (accepted, not used), ``hyperedge_attr``, ``num_edges`` (see
+          :class:`~hgnn.nn.conv.HGNNConv`).
         - **output**: ``[N, F_out]``.
     """
 
@@ -54,12 +60,15 @@ class HNHNConv(nn.Module):
         beta: float = 0.0,
         bias: bool = True,
         dropout: float = 0.0,
+        cached: bool = False,
     ) -> None:
         super().__init__()
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.in_channels = in_channels
         self.out_channels = out_channels
+        self.cached = bool(cached)
+        self._cached_structure = StructureCache() if self.cached else None
         self.alpha = float(alpha)
         self.beta = float(beta)
         self.dropout = dropout
@@ -70,16 +79,39 @@ class HNHNConv(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Glorot-uniform weights, zero biases."""
+        """Glorot-uniform weights, zero biases; forgets a cached structure."""
         nn.init.xavier_uniform_(self.lin_node.weight)
         nn.init.xavier_uniform_(self.lin_edge.weight)
         for b in (self.bias_edge, self.bias_node):
             if b is not None:
                 nn.init.zeros_(b)
+        if self._cached_structure is not None:
+            self._cached_structure.clear()
 
-    def forward(self, x: Tensor, hg: Hypergraph | Tensor) -> Tensor:
+    @overload
+    def forward(self, x: Tensor, hg: Hypergraph) -> Tensor: ...
+
+    @overload
+    def forward(self, x: Tensor, hyperedge_index: Tensor, /, hyperedge_weight: Tensor | None = None,
+                hyperedge_attr: Tensor | None = None, num_edges: int | None = None) -> Tensor: ...
+
+    @overload
+    def forward(self, x: Tensor, *, hyperedge_index: Tensor, hyperedge_weight: Tensor | None = None,
+                hyperedge_attr: Tensor | None = None, num_edges: int | None = None) -> Tensor: ...
+
+    def forward(
+        self,
+        x: Tensor,
+        hg: Hypergraph | Tensor | None = None,
+        hyperedge_weight: Tensor | None = None,
+        hyperedge_attr: Tensor | None = None,
+        num_edges: int | None = None,
+        *,
+        hyperedge_index: Tensor | None = None,
+    ) -> Tensor:
         check_features(x, self.in_channels)
-        hg = as_hypergraph(hg, x.size(0))
+        hg = resolve_hypergraph(x, hg, hyperedge_weight, hyperedge_attr, num_edges, hyperedge_index,
+                                self._cached_structure)
         nodes, edges = hg.hyperedge_index
         alpha, beta = self.alpha, self.beta
 
@@ -100,4 +132,6 @@ class HNHNConv(nn.Module):
         return out
 
     def extra_repr(self) -> str:
-        return f"{self.in_channels}, {self.out_channels}, alpha={self.alpha}, beta={self.beta}, dropout={self.dropout}"
+        cached = ", cached=True" if self.cached else ""
+        return (f"{self.in_channels}, {self.out_channels}, alpha={self.alpha}, beta={self.beta}, "
+                f"dropout={self.dropout}{cached}")

@@ -46,9 +46,11 @@ class UniGCNConv(HGNNConv):
         out_channels: :math:`F_{out}`.
         bias: learn :math:`b`.
         dropout: dropout probability on the input features.
+        cached: keep the structure of the first raw-index call (see :class:`~hgnn.nn.conv.HGNNConv`).
 
     Shapes:
-        - **x**: ``[N, F_in]``; **hg**: :class:`~hgnn.Hypergraph` or ``hyperedge_index``.
+        - **x**: ``[N, F_in]``; **hg**: :class:`~hgnn.Hypergraph`, or PyG's ``hyperedge_index``,
+          ``hyperedge_weight``, ``hyperedge_attr``, ``num_edges`` (see :class:`~hgnn.nn.conv.HGNNConv`).
         - **output**: ``[N, F_out]``.
     """
 
