@@ -9,7 +9,8 @@ TORCH := torch==2.13.0
 SCATTER := torch-scatter==2.1.2
 FIND_LINKS := $(if $(wildcard $(WHEELS)/*.whl),--find-links $(WHEELS),)
 # Where the datasets are: HGNN_DATA from the environment, else ../shared/datasets when that folder
-# exists. Passed to the demo, the tests and the benchmarks; unset, they use the datasets/ cache.
+# exists. Passed to the demo, the tests and the benchmarks; unset, they use the user cache
+# (~/.cache/hgnn/datasets).
 HGNN_DATA ?= $(if $(wildcard ../shared/datasets/.),$(abspath ../shared/datasets),)
 ifneq ($(strip $(HGNN_DATA)),)
 export HGNN_DATA

@@ -134,14 +134,20 @@ def format_table(reports: Sequence[dict]) -> str:
 
 def _datasets(args: argparse.Namespace) -> int:
     from hgnn.datasets import available
+    from hgnn.datasets.root import candidate_roots, data_cache_dir, derived_cache_dir, download_root
 
     rows = available() if args.root is None else available(root=args.root)
     width = max(len(r.name) for r in rows)
     print(f"{'name':<{width}}  {'task':<19}  {'on disk':<7}  description")
     for r in rows:
         print(f"{r.name:<{width}}  {r.task:<19}  {'yes' if r.on_disk else 'no':<7}  {r.description}")
-    print(f"\n{sum(r.on_disk for r in rows)} of {len(rows)} on disk"
-          + (f" (root {args.root})" if args.root is not None else " (the HGNN_DATA folders, then the datasets/ cache)"))
+    print(f"\n{sum(r.on_disk for r in rows)} of {len(rows)} on disk")
+    print("data roots searched, in order:")
+    for folder in candidate_roots(args.root):
+        origin = "--root" if args.root is not None else "user cache" if folder == data_cache_dir() else "HGNN_DATA"
+        print(f"  {folder}  ({origin}{'' if folder.is_dir() else ', does not exist yet'})")
+    print(f"downloads go to: {download_root(args.root)}")
+    print(f"derived caches go to: {derived_cache_dir()}")
     return 0
 
 
@@ -354,7 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     ds = sub.add_parser("datasets", help="list the datasets and whether they are on disk", allow_abbrev=False)
-    ds.add_argument("--root", help="the only data folder to look in (default: the HGNN_DATA folders, then datasets/)")
+    ds.add_argument("--root", help="the only data folder to look in (default: the HGNN_DATA folders, then "
+                    "~/.cache/hgnn/datasets)")
     ds.set_defaults(func=_datasets, command_parser=ds)
 
     tr = sub.add_parser("train", help="node classification: train, evaluate, print a table",

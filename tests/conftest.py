@@ -1,6 +1,6 @@
 """Fixtures shared by the whole suite, and where the suite finds the real datasets.
 
-The library reads data from the ``HGNN_DATA`` folders and its ``datasets/`` cache only. The
+The library reads data from the ``HGNN_DATA`` folders and its user cache (``~/.cache/hgnn``) only. The
 Makefile sets ``HGNN_DATA`` to ``../shared/datasets`` when that folder exists beside the checkout;
 so that ``pytest`` run by hand finds the same data, this file does the same when ``HGNN_DATA`` is
 unset. Tests of data that is nowhere on disk skip.

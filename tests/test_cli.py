@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import sys
 
 import pytest
@@ -41,7 +42,7 @@ def test_datasets_lists_registry(capsys):
     assert main(["datasets"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["name", "task", "on", "disk", "description"]
-    names = [line.split()[0] for line in lines[1:] if line.strip()][:-1]  # the last line is the summary
+    names = [line.split()[0] for line in lines[1:lines.index("")]]  # the table ends at the first empty line
     assert len(names) == len(set(names)) == len(available())
     assert {"cocitation-cora", "coauthorship-dblp", "imdb-magnn", "zoo"} <= set(names)
     cora = next(line for line in lines if line.startswith("cocitation-cora "))
@@ -54,11 +55,27 @@ def test_datasets_on_disk_column_matches_registry(capsys):
     main(["datasets"])
     out = capsys.readouterr().out
     rows = available()
-    summary = out.rstrip().splitlines()[-1]
-    assert summary.startswith(f"{sum(r.on_disk for r in rows)} of {len(rows)} on disk")
+    assert f"\n\n{sum(r.on_disk for r in rows)} of {len(rows)} on disk\n" in out
     for r in rows:
         line = next(line for line in out.splitlines() if line.split() and line.split()[0] == r.name)
         assert line.split()[2] == ("yes" if r.on_disk else "no")
+
+
+def test_datasets_prints_the_roots_searched_and_where_files_go(capsys, monkeypatch, tmp_path):
+    first, second, explicit = tmp_path / "d1", tmp_path / "d2", tmp_path / "mine"
+    for folder in (first, second, explicit):
+        folder.mkdir()
+    monkeypatch.setenv("HGNN_DATA", f"{first}{os.pathsep}{second}")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert main(["datasets"]) == 0
+    tail = capsys.readouterr().out.split("data roots searched, in order:\n")[1].splitlines()
+    cache = tmp_path / "xdg" / "hgnn"
+    assert tail == [f"  {first}  (HGNN_DATA)", f"  {second}  (HGNN_DATA)",
+                    f"  {cache / 'datasets'}  (user cache, does not exist yet)",
+                    f"downloads go to: {first}", f"derived caches go to: {cache / 'cache'}"]
+    assert main(["datasets", "--root", str(explicit)]) == 0
+    tail = capsys.readouterr().out.split("data roots searched, in order:\n")[1].splitlines()
+    assert tail == [f"  {explicit}  (--root)", f"downloads go to: {explicit}", f"derived caches go to: {cache / 'cache'}"]
 
 
 # ---------------------------------------------------------------- hgnn train

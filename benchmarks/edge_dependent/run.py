@@ -12,7 +12,7 @@ dropout 0.7, two set blocks, 4 centrality positional encodings, 40 sampled hyper
 training, the reference optimiser (Adam eps 1e-4, weight decay 1e-4, gradient clipping 1,
 ExponentialLR 0.99), validation every 5 epochs with patience 5; node features a trainable
 embedding initialised from the standardised 44-d random-walk embedding (cached under
-``datasets/cache/<dataset>-rw44.pt``). Baselines (``hgnn``, ``hnhn``, ``unigcn``, ``mlp``:
+``~/.cache/hgnn/cache/<dataset>-rw44.pt``). Baselines (``hgnn``, ``hnhn``, ``unigcn``, ``mlp``:
 :class:`hgnn.models.IncidenceScorer`, node encoder + mean hyperedge embedding + MLP on
 ``[h_v || z_e]``; ``whatsnet``) use the same batches, lr and optimiser, hidden 64, dropout 0.5.
 

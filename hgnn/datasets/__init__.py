@@ -13,8 +13,9 @@ Families (one module each): :mod:`~hgnn.datasets.hypergcn` (co-citation / co-aut
 (house/senate committees, walmart-trips), :mod:`~hgnn.datasets.imdb` (IMDB4k),
 :mod:`~hgnn.datasets.edge_dependent` (edge-dependent node labels: the ``enc-*`` sets) and
 :mod:`~hgnn.datasets.tu` (graph classification). Files are found as described in
-:mod:`hgnn.datasets.root`; every file is checked against ``datasets/CHECKSUMS.json``. Dataset
-cards: ``datasets/README.md``.
+:mod:`hgnn.datasets.root` (the ``HGNN_DATA`` folders, then ``~/.cache/hgnn/datasets``); every
+file is checked against the SHA-256 table shipped in ``hgnn/datasets/data/checksums.json``.
+Dataset cards: ``datasets/README.md``.
 """
 from hgnn.datasets.registry import DatasetInfo, DatasetSpec, available, get_spec, load, load_hypergraph, register
 from hgnn.datasets.root import ChecksumError

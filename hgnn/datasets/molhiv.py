@@ -14,10 +14,11 @@ With internet, ``load_molhiv(folder, source="ogb")`` returns the official
 ``PygGraphPropPredDataset`` instead (``ogb`` downloads it into ``folder``).
 
 Needs the ``mol`` extra (``pip install hgnn[mol]``: ``rdkit``, ``ogb``). The graphs are cached
-as plain tensors in ``datasets/cache/ogbg-molhiv.pt``, written atomically and read back with
-``weights_only=True``. The cache records the SHA-256 of the ``HIV.csv`` it was built from: a cache
-built from another file, or one that is unreadable, truncated or internally inconsistent, is
-rebuilt.
+as plain tensors in ``ogbg-molhiv.pt`` in the user cache's folder for derived files
+(:func:`hgnn.datasets.root.derived_cache_dir`, by default ``~/.cache/hgnn/cache/``), written
+atomically and read back with ``weights_only=True``. The cache records the SHA-256 of the
+``HIV.csv`` it was built from: a cache built from another file, or one that is unreadable,
+truncated or internally inconsistent, is rebuilt.
 """
 from __future__ import annotations
 
@@ -29,13 +30,12 @@ from pathlib import Path
 import torch
 
 from hgnn.datasets.registry import register
-from hgnn.datasets.root import sha256_file
+from hgnn.datasets.root import derived_cache_dir, sha256_file
 from hgnn.datasets.tu import GraphDataset
 from hgnn.io import save_torch
 
 __all__ = ["load_molhiv", "mol_to_graph", "parse_smiles", "read_hiv_csv", "scaffold_split"]
 
-CACHE_DIR = Path(__file__).resolve().parents[2] / "datasets" / "cache"
 _CACHE_VERSION = 2
 _TENSOR_KEYS = frozenset(
     {"x", "edge_index", "edge_attr", "num_nodes", "num_edges", "y", "split_train", "split_valid", "split_test"}
@@ -194,7 +194,8 @@ def load_molhiv(folder: Path, *, source: str = "csv", cache: bool = True) -> Gra
         folder: the folder holding ``HIV.csv``.
         source: ``"csv"`` (rebuild from ``HIV.csv``) or ``"ogb"`` (the official OGB dataset, downloaded
             by ``ogb`` into ``folder``; needs internet).
-        cache: keep the rebuilt tensors in ``datasets/cache/ogbg-molhiv.pt``, tied to the SHA-256 of
+        cache: keep the rebuilt tensors in ``ogbg-molhiv.pt`` under
+            :func:`~hgnn.datasets.root.derived_cache_dir`, tied to the SHA-256 of
             ``HIV.csv`` (a cache of another file, or an unreadable or inconsistent one, is rebuilt).
             A cache that cannot be written is reported with a warning.
     """
@@ -208,7 +209,7 @@ def load_molhiv(folder: Path, *, source: str = "csv", cache: bool = True) -> Gra
 
     csv_path = Path(folder) / "HIV.csv"
     source_sha256 = sha256_file(csv_path)
-    cache_file = CACHE_DIR / "ogbg-molhiv.pt"
+    cache_file = derived_cache_dir() / "ogbg-molhiv.pt"
     t = _read_cache(cache_file, source_sha256) if cache and cache_file.is_file() else None
     if t is None:
         t = _build(csv_path)

@@ -38,6 +38,8 @@ class DatasetSpec:
             (``None``: no single-file origin).
         description: one line for :func:`available`.
         defaults: keyword arguments always passed to ``loader`` (user kwargs override them).
+        checksums: ``{file: sha256 hex}`` for files (relative to ``subdir``) that the packaged
+            checksum table does not list, e.g. those of a dataset you register yourself.
     """
 
     name: str
@@ -50,10 +52,20 @@ class DatasetSpec:
     url_base: str | None = None
     description: str = ""
     defaults: dict = field(default_factory=dict)
+    checksums: dict = field(default_factory=dict)
 
     def url_for(self, file: str) -> str | None:
         """The origin URL of ``file`` (relative to ``subdir``), or ``None``."""
         return None if self.url_base is None else self.url_base + file
+
+    def checksum_table(self) -> dict[str, dict]:
+        """The checksum table for this dataset: the packaged one, plus :attr:`checksums` (with
+        their :meth:`url_for` URLs) under ``subdir/file`` keys."""
+        table = _root.load_checksums()
+        if not self.checksums:
+            return table
+        own = {f"{self.subdir}/{f}": {"sha256": sha, "url": self.url_for(f)} for f, sha in self.checksums.items()}
+        return {**table, **own}
 
 
 class DatasetInfo(NamedTuple):
@@ -90,19 +102,26 @@ def register(
     url_base: str | None = None,
     description: str = "",
     defaults: dict | None = None,
+    checksums: dict[str, str] | None = None,
     overwrite: bool = False,
 ) -> DatasetSpec:
     """Add a dataset to the registry (see :class:`DatasetSpec` for the arguments).
+
+    :func:`load` verifies every file it reads: give ``checksums={file: sha256 hex}`` for the files
+    of a dataset of your own (``hgnn.datasets.root.sha256_file`` computes them), or load it with
+    ``verify=False``.
 
     Returns:
         The stored :class:`DatasetSpec`.
 
     Raises:
-        ValueError: the name is taken and ``overwrite`` is false.
+        ValueError: the name is taken and ``overwrite`` is false, or ``checksums`` names a file
+            that is not in ``files`` / ``optional_files`` or a value that is not 64 hex digits.
     """
     key = normalize_name(name)
     if key in _REGISTRY and not overwrite:
         raise ValueError(f"dataset {key!r} is already registered (pass overwrite=True to replace it)")
+    checksums = _check_checksums(checksums or {}, tuple(files) + tuple(optional_files))
     spec = DatasetSpec(
         name=key,
         loader=loader,
@@ -114,9 +133,24 @@ def register(
         url_base=url_base,
         description=description,
         defaults=dict(defaults or {}),
+        checksums=checksums,
     )
     _REGISTRY[key] = spec
     return spec
+
+
+def _check_checksums(checksums: dict, files: tuple[str, ...]) -> dict[str, str]:
+    """``checksums`` with lower-case digests, checked against the dataset's files."""
+    if not isinstance(checksums, dict):
+        raise TypeError(f"checksums must be a dict {{file: sha256 hex}}, got {type(checksums).__name__}")
+    out = {}
+    for f, sha in checksums.items():
+        if f not in files:
+            raise ValueError(f"checksums names {f!r}, which is not one of the dataset's files {list(files)}")
+        if not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha.lower()):
+            raise ValueError(f"checksums[{f!r}] must be a SHA-256 hex digest (64 hex digits), got {sha!r}")
+        out[f] = sha.lower()
+    return out
 
 
 def _ensure_builtins() -> None:
@@ -177,7 +211,9 @@ def load(name: str, root: str | Path | None = None, *, download: bool = True, ve
             (see :mod:`hgnn.datasets.root`).
         download: fetch missing files from their public origin (into ``root``, else the first
             ``HGNN_DATA`` folder, else the cache).
-        verify: check each file's SHA-256 against ``datasets/CHECKSUMS.json``.
+        verify: check each file's SHA-256 against the packaged table
+            (``hgnn/datasets/data/checksums.json``) or the dataset's registered ``checksums``; a
+            file with no known SHA-256 is an error. ``False`` loads the files unchecked.
         **kwargs: passed to the family loader (e.g. ``features=`` for HyperGCN's pubmed/dblp,
             ``feature_dim=``/``feature_noise=``/``seed=`` for the Benson sets).
 
@@ -192,7 +228,7 @@ def load(name: str, root: str | Path | None = None, *, download: bool = True, ve
         FileNotFoundError: ``root`` or an ``HGNN_DATA`` folder does not exist, or the files are
             not in the searched roots and could not be downloaded (the message names the roots and
             the missing files).
-        hgnn.datasets.ChecksumError: a file does not match its committed SHA-256.
+        hgnn.datasets.ChecksumError: a file does not match its SHA-256, or none is known for it.
     """
     spec = get_spec(name)
     folder = _root.resolve(
@@ -203,6 +239,7 @@ def load(name: str, root: str | Path | None = None, *, download: bool = True, ve
         root=root,
         download=download,
         verify=verify,
+        checksums=spec.checksum_table() if (verify or download) else {},
     )
     options = {**spec.defaults, **kwargs}
     return spec.loader(folder, **options)

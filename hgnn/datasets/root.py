@@ -1,4 +1,4 @@
-"""Where dataset files live: root resolution, SHA-256 verification and download.
+"""Where dataset files live: data roots, the user cache, SHA-256 verification and download.
 
 Every dataset is a folder (its ``subdir``, e.g. ``cocitation-cora`` or ``enc/DBLP``) under a
 *data root*. Which roots are searched:
@@ -7,36 +7,47 @@ Every dataset is a folder (its ``subdir``, e.g. ``cocitation-cora`` or ``enc/DBL
   dataset missing there is downloaded into it (where a download URL is known) or is an error
   naming the root and the missing files; it never falls back to another root;
 * otherwise every folder in the ``HGNN_DATA`` environment variable (``os.pathsep``-separated),
-  in order, then the cache: ``<project>/datasets/`` in a source checkout, else
-  ``$XDG_CACHE_HOME/hgnn/datasets`` (default ``~/.cache/hgnn/datasets``). The first root that
-  holds all of a dataset's required files wins.
+  in order, then the user cache's ``datasets`` folder (:func:`data_cache_dir`). The first root
+  that holds all of a dataset's required files wins.
+
+The user cache (:func:`cache_dir`) is ``$XDG_CACHE_HOME/hgnn``, or ``~/.cache/hgnn`` when that
+variable is unset or not an absolute path. It holds ``datasets/`` (downloads) and ``cache/``
+(files derived from datasets, such as the molhiv graphs and random-walk embeddings). No folder
+relative to the working directory or inside the installed package is ever searched for data or
+used for downloads and caches.
 
 An explicit root and every ``HGNN_DATA`` folder must be existing folders: a missing path raises
 :class:`FileNotFoundError` and a file raises :class:`ValueError`, both naming the path.
 
-If no searched root has the files, they are downloaded from the public origin (raw GitHub URLs
-recorded in ``datasets/CHECKSUMS.json``) into the ``root`` argument if given, else the first
-``HGNN_DATA`` folder, else the cache. Every file, found or downloaded, whose path is listed in the
-checksum file is checked against its SHA-256; a mismatch raises :class:`ChecksumError`.
+If no searched root has the files, they are downloaded with ``pooch`` from their public origin
+(the URLs in the checksum table) into the ``root`` argument if given, else the first
+``HGNN_DATA`` folder, else :func:`data_cache_dir`. Each download goes to a temporary file beside
+its destination and is renamed only once its SHA-256 matches.
+
+Every file a loader reads, found or downloaded, is checked against its SHA-256 in the checksum
+table shipped with the package (``hgnn/datasets/data/checksums.json``): a mismatch raises
+:class:`ChecksumError`, and so does a file with no known checksum. ``verify=False`` is the only
+way to load a file unchecked.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import shutil
 import time
-import urllib.request
+from importlib import resources
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from hgnn.io import atomic_path
+from hgnn.io import atomic_open
 
 __all__ = [
     "ChecksumError",
-    "PROJECT_ROOT",
-    "CHECKSUMS_PATH",
+    "CHECKSUMS_FILE",
+    "ENV_VAR",
     "cache_dir",
+    "data_cache_dir",
+    "derived_cache_dir",
     "candidate_roots",
     "download_root",
     "find_root",
@@ -47,31 +58,40 @@ __all__ = [
     "build_checksums",
 ]
 
-#: The source checkout this package lives in (``hgnn/datasets/root.py`` -> ``parents[2]``).
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-#: The committed checksum file, ``{"files": {relpath: {"sha256", "size", "url"}}}``.
-CHECKSUMS_PATH = PROJECT_ROOT / "datasets" / "CHECKSUMS.json"
+#: The checksum table in the package's source folder: what :func:`build_checksums` writes.
+#: Loading reads the same file through :mod:`importlib.resources`.
+CHECKSUMS_FILE = Path(__file__).with_name("data") / "checksums.json"
+#: The environment variable listing data roots to search before the user cache.
 ENV_VAR = "HGNN_DATA"
 _TIMEOUT_S = 60
 
 
 class ChecksumError(ValueError):
-    """A dataset file's SHA-256 differs from the committed one (corrupt, truncated or another
-    version). Delete the file (it is re-downloaded) or pass ``verify=False`` to accept it."""
+    """A dataset file's SHA-256 differs from the known one (corrupt, truncated or another
+    version), or no SHA-256 is known for it. Delete a mismatching file (it is downloaded again), or
+    pass ``verify=False`` to use the file unchecked."""
 
 
 # --------------------------------------------------------------------------- roots
-def _is_checkout() -> bool:
-    return (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "hgnn").is_dir()
-
-
 def cache_dir() -> Path:
-    """The download cache: ``<project>/datasets`` in a source checkout, else
-    ``$XDG_CACHE_HOME/hgnn/datasets`` (default ``~/.cache/hgnn/datasets``)."""
-    if _is_checkout():
-        return PROJECT_ROOT / "datasets"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "hgnn" / "datasets"
+    """hgnn's user cache folder: ``$XDG_CACHE_HOME/hgnn``, or ``~/.cache/hgnn`` when
+    ``XDG_CACHE_HOME`` is unset, empty or relative (the XDG rule: relative values are ignored)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not base or not os.path.isabs(base):
+        base = str(Path.home() / ".cache")
+    return Path(base) / "hgnn"
+
+
+def data_cache_dir() -> Path:
+    """The default data root, searched after the ``HGNN_DATA`` folders and the download target
+    when none is set: ``cache_dir() / "datasets"``."""
+    return cache_dir() / "datasets"
+
+
+def derived_cache_dir() -> Path:
+    """Where files computed from datasets are kept (molhiv graphs, random-walk embeddings):
+    ``cache_dir() / "cache"``."""
+    return cache_dir() / "cache"
 
 
 def _existing_folder(path: str | Path, what: str, fix: str) -> Path:
@@ -108,7 +128,8 @@ def _explicit_root(root: str | Path) -> Path:
 def candidate_roots(root: str | Path | None = None) -> list[Path]:
     """The data roots searched, in order (see the module docstring); duplicates removed.
 
-    ``[root]`` alone when ``root`` is given, else the ``HGNN_DATA`` folders then :func:`cache_dir`.
+    ``[root]`` alone when ``root`` is given, else the ``HGNN_DATA`` folders then
+    :func:`data_cache_dir` (which need not exist yet).
 
     Raises:
         FileNotFoundError: ``root`` or an ``HGNN_DATA`` folder does not exist.
@@ -116,9 +137,8 @@ def candidate_roots(root: str | Path | None = None) -> list[Path]:
     """
     if root is not None:
         return [_explicit_root(root)]
-    roots = _env_roots() + [Path(os.path.abspath(cache_dir()))]
     seen, out = set(), []
-    for r in roots:
+    for r in _env_roots() + [data_cache_dir()]:
         key = os.path.normcase(str(r))
         if key not in seen:
             seen.add(key)
@@ -128,11 +148,11 @@ def candidate_roots(root: str | Path | None = None) -> list[Path]:
 
 def download_root(root: str | Path | None = None) -> Path:
     """Where missing files are downloaded: ``root``, else the first ``HGNN_DATA`` folder, else
-    :func:`cache_dir` (same errors as :func:`candidate_roots`)."""
+    :func:`data_cache_dir` (same errors as :func:`candidate_roots`)."""
     if root is not None:
         return _explicit_root(root)
     env = _env_roots()
-    return env[0] if env else cache_dir()
+    return env[0] if env else data_cache_dir()
 
 
 def find_root(subdir: str, files: Iterable[str], root: str | Path | None = None) -> Path | None:
@@ -150,12 +170,12 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     """Hex SHA-256 of a file, read in 1 MiB chunks."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
+        while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
 
 
-_CHECKSUM_CACHE: dict[Path, dict] = {}
+_CHECKSUM_CACHE: dict[str, dict] = {}
 # (resolved path, expected sha256) -> the file's identity when it last hashed to that value
 _VERIFIED: dict[tuple[str, str], tuple[int, ...]] = {}
 # A file changed less than this long ago is hashed on every load: its timestamps may still be
@@ -164,17 +184,27 @@ _SETTLE_NS = 2_000_000_000
 
 
 def load_checksums(path: str | Path | None = None) -> dict[str, dict]:
-    """The ``files`` table of the checksum JSON: ``{"subdir/file": {"sha256", "size", "url"}}``.
+    """The ``files`` table of a checksum JSON: ``{"subdir/file": {"sha256", "size", "url"}}``.
 
-    Returns an empty dict when the file does not exist (e.g. an installed wheel without it).
+    Args:
+        path: a checksum file; default: the table shipped in the package
+            (``hgnn/datasets/data/checksums.json``, read with :mod:`importlib.resources`).
+
+    Raises:
+        FileNotFoundError: the file does not exist (for the packaged table: a broken install).
     """
-    path = Path(path) if path is not None else CHECKSUMS_PATH
-    if path not in _CHECKSUM_CACHE:
-        if not path.is_file():
-            return {}
-        with open(path, encoding="utf-8") as fh:
-            _CHECKSUM_CACHE[path] = json.load(fh).get("files", {})
-    return _CHECKSUM_CACHE[path]
+    key = "<package>" if path is None else str(Path(path).resolve())
+    if key not in _CHECKSUM_CACHE:
+        source = resources.files("hgnn.datasets") / "data" / "checksums.json" if path is None else Path(path)
+        if not source.is_file():
+            where = "hgnn/datasets/data/checksums.json" if path is None else str(path)
+            raise FileNotFoundError(
+                f"the checksum table {where} is missing, so dataset files cannot be verified; reinstall "
+                "hgnn (the table is part of the package), or pass verify=False and download=False to load "
+                "files unchecked"
+            )
+        _CHECKSUM_CACHE[key] = json.loads(source.read_text(encoding="utf-8")).get("files", {})
+    return _CHECKSUM_CACHE[key]
 
 
 def _identity(st: os.stat_result) -> tuple[int, ...]:
@@ -214,15 +244,39 @@ def verify_file(path: str | Path, expected_sha256: str, rel: str | None = None) 
         _VERIFIED[key] = _identity(before)
 
 
-def _fetch(url: str, dest: Path) -> None:
-    """Download ``url`` to ``dest`` (tests monkeypatch this function)."""
-    request = urllib.request.Request(url, headers={"User-Agent": "hgnn-datasets"})
-    with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response, open(dest, "wb") as out:
-        shutil.copyfileobj(response, out)
+def _no_checksum(rel: str, path: Path) -> ChecksumError:
+    return ChecksumError(
+        f"no known SHA-256 for {rel} (at {path}), so it cannot be verified. Files of the built-in "
+        "datasets are listed in hgnn/datasets/data/checksums.json; for your own dataset pass "
+        "checksums={file: sha256} to hgnn.datasets.register. To load the file unchecked, pass verify=False."
+    )
 
 
-class _FetchFailed(Exception):
-    """A download failed; carries the line for the error message."""
+# --------------------------------------------------------------------------- download
+def _fetch(url: str, sha256: str, dest: Path) -> None:
+    """Download ``url`` to ``dest`` with pooch: streamed into a temporary file in ``dest``'s
+    folder, checked against ``sha256`` and only then renamed to ``dest``.
+
+    Raises:
+        ChecksumError: the downloaded bytes do not hash to ``sha256`` (nothing is left behind).
+        requests.RequestException: the download failed.
+    """
+    import pooch
+    import requests
+
+    downloader = pooch.HTTPDownloader(progressbar=False, timeout=_TIMEOUT_S, headers={"User-Agent": "hgnn-datasets"})
+    try:
+        pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=dest.name, path=dest.parent, downloader=downloader)
+    except requests.RequestException:
+        raise
+    except ValueError as err:  # pooch reports a hash mismatch as ValueError
+        raise ChecksumError(
+            f"the download of {dest.name} from {url} does not match its known SHA-256 {sha256} and was "
+            f"discarded ({err}). The origin changed or the transfer was corrupted."
+        ) from err
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(dest, 0o666 & ~mask)  # pooch's temporary file is private to the user; make it a normal file
 
 
 def _download(
@@ -234,8 +288,7 @@ def _download(
     searched: list[Path],
     explicit: bool,
 ) -> None:
-    """Fetch the files missing from ``target/subdir``; each is written atomically and verified
-    before it takes its final name."""
+    """Fetch the files missing from ``target/subdir``; each is verified before it takes its name."""
     problems = []
     for f in files:
         rel = f"{subdir}/{f}"
@@ -247,16 +300,12 @@ def _download(
         if not url or not sha:
             problems.append(f"{rel}: no download URL or checksum is known")
             continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with atomic_path(dest) as part:
-                try:
-                    _fetch(url, part)
-                except Exception as exc:  # network errors vary (URLError, OSError, HTTPError, timeout)
-                    raise _FetchFailed(f"{rel}: download from {url} failed ({type(exc).__name__}: {exc})") from exc
-                verify_file(part, sha, rel)
-        except _FetchFailed as failed:
-            problems.append(str(failed))
+            _fetch(url, sha, dest)
+        except ChecksumError:
+            raise
+        except Exception as exc:  # network and file-system errors vary (ConnectionError, HTTPError, OSError)
+            problems.append(f"{rel}: download from {url} failed ({type(exc).__name__}: {exc})")
     if problems:
         raise _not_found(name, subdir, files, searched, problems, explicit)
 
@@ -272,7 +321,7 @@ def _not_found(
             f"dataset {name!r} is not in the data root {str(base)!r} (when a root is given, only it is "
             f"searched).\nMissing in {base / subdir}: {', '.join(missing)}\n"
             f"Problems:\n  {detail}\n"
-            f"Put the files there, or leave the root out to search {ENV_VAR} and the cache ({cache_dir()})."
+            f"Put the files there, or leave the root out to search {ENV_VAR} and the cache ({data_cache_dir()})."
         )
     roots = "\n  ".join(str(r) for r in searched)
     return FileNotFoundError(
@@ -280,7 +329,7 @@ def _not_found(
         f"It needs these files in <root>/{subdir}/: {', '.join(files)}\n"
         f"Searched roots:\n  {roots}\n"
         f"Problems:\n  {detail}\n"
-        f"Put the files under one of the roots above (e.g. {cache_dir() / subdir}), set "
+        f"Put the files under one of the roots above (e.g. {data_cache_dir() / subdir}), set "
         f"{ENV_VAR}=/path/to/datasets, or pass root=... to hgnn.datasets.load."
     )
 
@@ -305,17 +354,17 @@ def resolve(
         root: an explicit data root: the only folder searched, and the download target. It
             must be an existing folder.
         download: fetch missing files from their origin (otherwise raise at once).
-        verify: check the SHA-256 of every file listed in the checksum table.
-        checksums: the table to use (default: :func:`load_checksums`).
+        verify: check the SHA-256 of every required file and every optional file present; a file
+            with no entry in the table is an error too. ``False`` loads the files unchecked.
+        checksums: the table ``{"subdir/file": {"sha256", "url"}}`` (default: :func:`load_checksums`).
 
     Raises:
         FileNotFoundError: ``root`` or an ``HGNN_DATA`` folder does not exist, or no searched
             root has the files and they could not be downloaded; the message says where to put them.
         ValueError: ``root`` or an ``HGNN_DATA`` folder is a file.
-        ChecksumError: a file does not match its committed SHA-256.
+        ChecksumError: a file does not match its SHA-256, or none is known for it.
     """
     files = list(files)
-    checksums = load_checksums() if checksums is None else checksums
     base = find_root(subdir, files, root)
     if base is None:
         target = download_root(root)
@@ -323,25 +372,51 @@ def resolve(
         explicit = root is not None
         if not download:
             raise _not_found(name, subdir, files, searched, ["download=False was passed"], explicit)
+        checksums = load_checksums() if checksums is None else checksums
         _download(name, subdir, files, target, checksums, searched, explicit)
         base = target
     folder = base / subdir
     if verify:
+        checksums = load_checksums() if checksums is None else checksums
         for f in files + list(optional_files):
-            entry = checksums.get(f"{subdir}/{f}")
-            if entry and entry.get("sha256") and (folder / f).is_file():
-                verify_file(folder / f, entry["sha256"], f"{subdir}/{f}")
+            rel, path = f"{subdir}/{f}", folder / f
+            if not path.is_file():
+                continue
+            sha = (checksums.get(rel) or {}).get("sha256")
+            if not sha:
+                raise _no_checksum(rel, path)
+            verify_file(path, sha, rel)
     return folder
 
 
-def build_checksums(root: str | Path, specs: Iterable, previous: Mapping[str, dict] | None = None) -> dict:
-    """Hash the files of ``specs`` (registry entries) found under ``root``; for the maintainer.
+def _checksums_text(table: Mapping) -> str:
+    """The checksum JSON with one line per file, so that a change shows as one changed line."""
+    files = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in table["files"].items())
+    head = ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in table.items() if k != "files")
+    return f"{{\n{head},\n \"files\": {{\n{files}\n }}\n}}\n"
 
-    Returns the JSON-ready dict ``{"algorithm": "sha256", "files": {...}}``; files absent from
-    ``root`` keep their ``previous`` entry, if any.
+
+def build_checksums(
+    root: str | Path,
+    specs: Iterable,
+    previous: Mapping[str, dict] | None = None,
+    out: str | Path | None = CHECKSUMS_FILE,
+) -> dict:
+    """Hash the files of ``specs`` found under ``root`` and write the checksum table; for maintainers.
+
+    Args:
+        root: a data root holding the original files.
+        specs: registry entries (:class:`~hgnn.datasets.DatasetSpec`, e.g. from
+            :func:`~hgnn.datasets.get_spec`).
+        previous: entries kept for files absent from ``root``; default: the packaged table.
+        out: where to write the table (atomically); default: :data:`CHECKSUMS_FILE`, the package's
+            ``hgnn/datasets/data/checksums.json``; ``None`` only returns it.
+
+    Returns:
+        The JSON-ready dict ``{"algorithm": "sha256", "comment", "files": {...}}``.
     """
     root = Path(root)
-    table = dict(previous or {})
+    table = dict(load_checksums() if previous is None else previous)
     for spec in specs:
         for f in tuple(spec.files) + tuple(spec.optional_files):
             path = root / spec.subdir / f
@@ -349,9 +424,14 @@ def build_checksums(root: str | Path, specs: Iterable, previous: Mapping[str, di
                 continue
             url = spec.url_for(f)
             table[f"{spec.subdir}/{f}"] = {"sha256": sha256_file(path), "size": path.stat().st_size, "url": url}
-    return {
+    result = {
         "algorithm": "sha256",
         "comment": "SHA-256 of every dataset file hgnn.datasets reads; url is the public origin "
         "(null: no single-file origin). Regenerate with hgnn.datasets.root.build_checksums.",
         "files": dict(sorted(table.items())),
     }
+    if out is not None:
+        with atomic_open(out) as fh:
+            fh.write(_checksums_text(result))
+        _CHECKSUM_CACHE.clear()
+    return result

@@ -56,7 +56,7 @@ def test_full_dataset_matches_ogb_sizes():
 
     if find_root("molhiv", ["HIV.csv"]) is None:
         pytest.skip("molhiv/HIV.csv not on disk (set HGNN_DATA)")
-    data = datasets.load("ogbg-molhiv", download=False)  # builds datasets/cache/ogbg-molhiv.pt on first use (~1 min)
+    data = datasets.load("ogbg-molhiv", download=False)  # builds ~/.cache/hgnn/cache/ogbg-molhiv.pt on first use (~1 min)
     assert len(data) == 41127
     assert {k: v.numel() for k, v in data.split.items()} == {"train": 32901, "valid": 4113, "test": 4113}
     assert sum(int(g.y) for g in data) == 1443

@@ -28,7 +28,7 @@ def _tensors(label: int) -> dict[str, torch.Tensor]:
 def setup(tmp_path, monkeypatch):
     """``(folder with HIV.csv, cache file, list of build calls)``; the build returns ``_tensors``
     with the first molecule labelled by the CSV's last character."""
-    monkeypatch.setattr(molhiv, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # the cache goes to <XDG_CACHE_HOME>/hgnn/cache
     builds = []
 
     def fake_build(path):
@@ -39,7 +39,7 @@ def setup(tmp_path, monkeypatch):
     folder = tmp_path / "molhiv"
     folder.mkdir()
     (folder / "HIV.csv").write_text("smiles,activity,HIV_active\nCC,CI,1\n")
-    return folder, tmp_path / "cache" / "ogbg-molhiv.pt", builds
+    return folder, tmp_path / "xdg" / "hgnn" / "cache" / "ogbg-molhiv.pt", builds
 
 
 def test_cache_is_tied_to_the_csv(setup):

@@ -1,4 +1,4 @@
-"""Root resolution, checksum verification and the (monkeypatched) download path."""
+"""Root resolution, the user cache, and checksum verification (downloads: test_download.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -24,12 +24,18 @@ def _table(subdir: str, files: dict[str, bytes], url: str = "https://example.inv
 
 @pytest.fixture
 def isolated(monkeypatch, tmp_path):
-    """No HGNN_DATA; the working folder is a fresh temporary folder."""
+    """No HGNN_DATA, the user cache in ``tmp_path/xdg``; the working folder is a fresh temporary folder."""
     monkeypatch.delenv("HGNN_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     work = tmp_path / "cwd" / "inner"
     work.mkdir(parents=True)
     monkeypatch.chdir(work)
     return tmp_path
+
+
+def _folder(folder: Path) -> Path:
+    """A loader that returns the folder it is given."""
+    return folder
 
 
 def _real_root(name: str) -> Path:
@@ -45,21 +51,54 @@ def test_candidate_order(monkeypatch, tmp_path):
     a, b, c = tmp_path / "arg", tmp_path / "env1", tmp_path / "env2"
     for folder in (a, b, c):
         folder.mkdir()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("HGNN_DATA", f"{b}{root.os.pathsep}{c}")
     assert root.candidate_roots(a) == [a]  # an explicit root is the only one searched
-    assert root.candidate_roots() == [b, c, root.cache_dir()]
+    assert root.candidate_roots() == [b, c, tmp_path / "xdg" / "hgnn" / "datasets"]
     assert root.download_root(None) == b and root.download_root(a) == a
+    monkeypatch.delenv("HGNN_DATA")
+    assert root.download_root(None) == tmp_path / "xdg" / "hgnn" / "datasets"
 
 
-def test_no_folder_beside_the_project_is_searched(isolated):
-    shared = (root.PROJECT_ROOT / ".." / "shared" / "datasets").resolve()
-    roots = [r.resolve() for r in root.candidate_roots()]
-    assert roots == [root.cache_dir().resolve()]
-    assert shared not in roots
+def test_user_cache_follows_xdg_cache_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert root.cache_dir() == tmp_path / "xdg" / "hgnn"
+    assert root.data_cache_dir() == tmp_path / "xdg" / "hgnn" / "datasets"
+    assert root.derived_cache_dir() == tmp_path / "xdg" / "hgnn" / "cache"
 
 
-def test_cache_dir_is_project_datasets_in_checkout():
-    assert root.cache_dir() == root.PROJECT_ROOT / "datasets"
+@pytest.mark.parametrize("xdg", [None, "", "relative/cache"])
+def test_user_cache_is_under_home_without_an_absolute_xdg_cache_home(monkeypatch, tmp_path, xdg):
+    """Unset, empty or relative XDG_CACHE_HOME: ~/.cache/hgnn, never a folder of the working directory."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    monkeypatch.chdir(tmp_path)
+    assert root.cache_dir() == tmp_path / "home" / ".cache" / "hgnn"
+    assert root.data_cache_dir().is_absolute() and root.derived_cache_dir().is_absolute()
+
+
+def test_no_folder_of_the_working_directory_or_the_package_is_searched(isolated, monkeypatch):
+    """Only the user cache without HGNN_DATA: not the working directory, not the folders around the
+    installed package (site-packages or a source checkout), whatever is there."""
+    import sysconfig
+
+    import hgnn
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(isolated / "xdg"))
+    cwd = Path.cwd()
+    (cwd / "datasets" / "zoo").mkdir(parents=True)
+    for f in get_spec("zoo").files:
+        (cwd / "datasets" / "zoo" / f).write_text("x")
+    roots = root.candidate_roots()
+    assert roots == [isolated / "xdg" / "hgnn" / "datasets"]
+    package = Path(hgnn.__file__).resolve().parent
+    forbidden = [cwd, package.parent, Path(sysconfig.get_paths()["purelib"]).resolve()]
+    for r in roots + [root.download_root(), root.derived_cache_dir()]:
+        assert not any(r.resolve() == f or f in r.resolve().parents for f in forbidden), r
+    assert find_root("zoo", get_spec("zoo").files) is None  # the files beside the working directory are not found
 
 
 def test_first_hgnn_data_folder_with_all_files_wins(isolated, monkeypatch):
@@ -71,9 +110,9 @@ def test_first_hgnn_data_folder_with_all_files_wins(isolated, monkeypatch):
         (second / "ds" / f).write_text(f)
     monkeypatch.setenv("HGNN_DATA", f"{first}{root.os.pathsep}{second}")
     assert find_root("ds", ["a.txt", "b.txt"]) == second
-    assert root.resolve("x", "ds", ["a.txt", "b.txt"], download=False, checksums={}) == second / "ds"
+    assert root.resolve("x", "ds", ["a.txt", "b.txt"], download=False, verify=False) == second / "ds"
     (first / "ds" / "b.txt").write_text("b")  # now complete: the first folder comes first
-    assert root.resolve("x", "ds", ["a.txt", "b.txt"], download=False, checksums={}) == first / "ds"
+    assert root.resolve("x", "ds", ["a.txt", "b.txt"], download=False, verify=False) == first / "ds"
 
 
 # --------------------------------------------------------------------------- explicit roots
@@ -120,15 +159,12 @@ def test_explicit_root_without_the_dataset_does_not_fall_back(isolated, monkeypa
     (have / "ds" / "a.txt").write_text("a")
     empty.mkdir()
     monkeypatch.setenv("HGNN_DATA", str(have))
-    assert root.resolve("x", "ds", ["a.txt"], download=False, checksums={}) == have / "ds"
-    with pytest.raises(FileNotFoundError, match=f"not in the data root '{empty}'") as info:
-        root.resolve("x", "ds", ["a.txt"], root=empty, download=False, checksums={})
-    assert "a.txt" in str(info.value)
-    monkeypatch.setattr(root, "_fetch", lambda url, dest: (_ for _ in ()).throw(OSError("offline")))
     table = _table("ds", {"a.txt": b"a"})
-    with pytest.raises(FileNotFoundError, match=str(empty)):
-        root.resolve("x", "ds", ["a.txt"], root=empty, checksums=table)
-    assert not (empty / "ds" / "a.txt").exists()
+    assert root.resolve("x", "ds", ["a.txt"], download=False, checksums=table) == have / "ds"
+    with pytest.raises(FileNotFoundError, match=f"not in the data root '{empty}'") as info:
+        root.resolve("x", "ds", ["a.txt"], root=empty, download=False, checksums=table)
+    assert "a.txt" in str(info.value)
+    assert not (empty / "ds").exists()
 
 
 def test_explicit_root_without_a_real_dataset_does_not_fall_back(tmp_path):
@@ -225,80 +261,9 @@ def test_checksum_mismatch_on_real_dataset(monkeypatch, tmp_path):
         datasets.load("zoo", root=tmp_path / "data", download=False)
 
 
-def test_download_success(monkeypatch, isolated):
-    payload = {"a.txt": b"hello\n", "sub/b.txt": b"world\n"}
-    table = _table("fake-set", payload)
-    calls = []
-
-    def fake_fetch(url, dest):
-        calls.append(url)
-        Path(dest).write_bytes(payload[url.split("example.invalid/")[1]])
-
-    monkeypatch.setattr(root, "_fetch", fake_fetch)
-    target = isolated / "dl"
-    target.mkdir()
-    folder = root.resolve("fake", "fake-set", list(payload), root=target, checksums=table)
-    assert folder == target / "fake-set"
-    assert (folder / "sub" / "b.txt").read_bytes() == b"world\n"
-    assert sorted(calls) == sorted(f"https://example.invalid/{k}" for k in payload)
-    assert sorted(p.name for p in folder.rglob("*") if p.is_file()) == ["a.txt", "b.txt"]  # no temporary left
-    # second call finds the files on disk: no new fetch
-    calls.clear()
-    root.resolve("fake", "fake-set", list(payload), root=target, checksums=table)
-    assert calls == []
-
-
-def test_download_checksum_mismatch_leaves_nothing(monkeypatch, isolated):
-    table = _table("fake-set", {"a.txt": b"expected"})
-    monkeypatch.setattr(root, "_fetch", lambda url, dest: Path(dest).write_bytes(b"tampered"))
-    (isolated / "dl").mkdir()
-    with pytest.raises(ChecksumError):
-        root.resolve("fake", "fake-set", ["a.txt"], root=isolated / "dl", checksums=table)
-    assert not [p for p in (isolated / "dl").rglob("*") if p.is_file()]
-
-
-def test_download_failure_says_where_to_put_files(monkeypatch, isolated):
-    def offline(url, dest):
-        raise OSError("network unreachable")
-
-    monkeypatch.setattr(root, "_fetch", offline)
-    (isolated / "dl").mkdir()
-    table = _table("fake-set", {"a.txt": b"x"})
-    with pytest.raises(FileNotFoundError) as info:
-        root.resolve("fake", "fake-set", ["a.txt", "b.txt"], root=isolated / "dl", checksums=table)
-    msg = str(info.value)
-    assert "fake-set" in msg and "a.txt" in msg and "HGNN_DATA" in msg
-    assert "network unreachable" in msg and "no download URL" in msg  # b.txt has no entry
-    with pytest.raises(FileNotFoundError, match="download=False"):
-        root.resolve("fake", "fake-set", ["a.txt"], root=isolated / "dl", download=False, checksums=table)
-
-
-def test_load_downloads_into_root(monkeypatch, isolated):
-    """End to end through hgnn.datasets.load with a registered toy dataset and a fake fetch."""
-    edges = b"0,1,2\n1,2\n"
-    table = _table("toy-hg", {"edges.txt": edges})
-    monkeypatch.setattr(root, "load_checksums", lambda path=None: table)
-    monkeypatch.setattr(root, "_fetch", lambda url, dest: Path(dest).write_bytes(edges))
-
-    def toy_loader(folder):
-        from hgnn.datasets._common import index_from_ragged, make_hypergraph, read_ragged_ints
-
-        nodes, sizes, _ = read_ragged_ints(folder / "edges.txt")
-        return make_hypergraph(index_from_ragged(nodes, sizes), 3, sizes.size)
-
-    datasets.register("toy-hg", toy_loader, family="test", subdir="toy-hg", files=("edges.txt",))
-    (isolated / "dl").mkdir()
-    try:
-        hg = datasets.load("TOY_HG", root=isolated / "dl")
-        assert (hg.num_nodes, hg.num_edges, hg.num_incidences) == (3, 2, 5)
-        assert (isolated / "dl" / "toy-hg" / "edges.txt").read_bytes() == edges
-    finally:
-        registry._REGISTRY.pop("toy-hg", None)
-
-
 def test_committed_checksums_cover_every_required_file():
     table = root.load_checksums()
-    assert table, "datasets/CHECKSUMS.json is missing"
+    assert table, "hgnn/datasets/data/checksums.json is missing"
     for info in datasets.available():
         spec = get_spec(info.name)
         for f in spec.files:
@@ -310,15 +275,93 @@ def test_committed_checksums_cover_every_required_file():
 
 
 def test_shared_files_match_checksums():
-    """Every file of every on-disk dataset hashes to its committed SHA-256."""
-    table = root.load_checksums()
+    """Every on-disk dataset resolves with verification on: each of its files, optional ones
+    included, has a known SHA-256 and hashes to it."""
     checked = 0
     for info in datasets.available():
         if not info.on_disk:
             continue
         spec = get_spec(info.name)
-        for f in spec.files:
-            root.verify_file(Path(info.path) / f, table[f"{spec.subdir}/{f}"]["sha256"])
-            checked += 1
+        folder = root.resolve(spec.name, spec.subdir, spec.files, spec.optional_files, download=False,
+                              checksums=spec.checksum_table())
+        assert folder == Path(info.path)
+        checked += 1
     if not checked:
         pytest.skip("no dataset on disk")
+
+
+# --------------------------------------------------------------------------- no known checksum
+def test_a_file_without_a_known_checksum_is_an_error(isolated):
+    data = isolated / "data"
+    (data / "ds").mkdir(parents=True)
+    (data / "ds" / "f.txt").write_bytes(b"1\t2\n")
+    (data / "ds" / "extra.txt").write_bytes(b"x")
+    with pytest.raises(ChecksumError, match=r"no known SHA-256 for ds/f\.txt.*verify=False"):
+        root.resolve("x", "ds", ["f.txt"], root=data, download=False, checksums={})
+    table = _table("ds", {"f.txt": b"1\t2\n"})
+    assert root.resolve("x", "ds", ["f.txt"], root=data, download=False, checksums=table) == data / "ds"
+    # an optional file present on disk is verified too
+    with pytest.raises(ChecksumError, match=r"ds/extra\.txt"):
+        root.resolve("x", "ds", ["f.txt"], ["extra.txt"], root=data, download=False, checksums=table)
+    assert root.resolve("x", "ds", ["f.txt"], ["extra.txt"], root=data, download=False, verify=False, checksums={})
+
+
+def test_a_registered_dataset_is_verified_against_its_own_checksums(isolated):
+    data = isolated / "data"
+    (data / "mine").mkdir(parents=True)
+    (data / "mine" / "edges.txt").write_bytes(b"0 1\n")
+    sha = _sha(b"0 1\n")
+    try:
+        datasets.register("mine-unchecked", _folder, family="test", subdir="mine", files=("edges.txt",))
+        with pytest.raises(ChecksumError, match=r"no known SHA-256 for mine/edges\.txt.*verify=False"):
+            datasets.load("mine-unchecked", root=data, download=False)
+        assert datasets.load("mine-unchecked", root=data, download=False, verify=False) == data / "mine"
+        datasets.register("mine", _folder, family="test", subdir="mine", files=("edges.txt",),
+                          checksums={"edges.txt": sha.upper()})
+        assert datasets.load("mine", root=data, download=False) == data / "mine"
+        (data / "mine" / "edges.txt").write_bytes(b"0 2\n")
+        with pytest.raises(ChecksumError, match="checksum mismatch"):
+            datasets.load("mine", root=data, download=False)
+    finally:
+        registry._REGISTRY.pop("mine", None)
+        registry._REGISTRY.pop("mine-unchecked", None)
+
+
+def test_register_checks_its_checksums():
+    with pytest.raises(ValueError, match="not one of the dataset's files"):
+        datasets.register("bad-sums", _folder, family="t", subdir="b", files=("a",), checksums={"b": "0" * 64})
+    with pytest.raises(ValueError, match="64 hex digits"):
+        datasets.register("bad-sums", _folder, family="t", subdir="b", files=("a",), checksums={"a": "xyz"})
+    assert "bad-sums" not in registry._REGISTRY
+
+
+# --------------------------------------------------------------------------- the packaged table
+def test_checksum_table_is_package_data():
+    import json
+    from importlib import resources
+
+    packaged = resources.files("hgnn.datasets") / "data" / "checksums.json"
+    assert json.loads(packaged.read_text(encoding="utf-8"))["files"] == root.load_checksums()
+    assert root.CHECKSUMS_FILE.is_file() and root.CHECKSUMS_FILE.parent.parent == Path(root.__file__).parent
+
+
+def test_missing_checksum_file_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing"):
+        root.load_checksums(tmp_path / "none.json")
+
+
+def test_build_checksums_writes_the_table(tmp_path):
+    """Rebuilt from a copy of zoo's files, the table is byte for byte the packaged one; a changed
+    file changes its entry only."""
+    spec = get_spec("zoo")
+    base = _real_root("zoo")
+    shutil.copytree(base / spec.subdir, tmp_path / "data" / spec.subdir)
+    out = tmp_path / "checksums.json"
+    table = root.build_checksums(tmp_path / "data", [spec], out=out)
+    assert out.read_text(encoding="utf-8") == root.CHECKSUMS_FILE.read_text(encoding="utf-8")
+    assert table["files"] == root.load_checksums()
+    edges = tmp_path / "data" / spec.subdir / "zoo.edges"
+    edges.write_bytes(edges.read_bytes() + b"\n")
+    changed = root.build_checksums(tmp_path / "data", [spec], out=out)["files"]
+    assert [k for k in changed if changed[k] != table["files"][k]] == ["zoo/zoo.edges"]
+    assert root.load_checksums(out)["zoo/zoo.edges"]["sha256"] == _sha(edges.read_bytes())

@@ -52,18 +52,18 @@ def edge_dependent_features(hg: Hypergraph, name: str | None = None, *, dim: int
     ``hg.node_data`` lacks those centralities).
 
     The embedding (:func:`~hgnn.transforms.random_walk_embedding`, seed 0, one per dataset as the
-    reference's feature file) is cached as ``<dataset cache>/cache/<name>-rw<dim>.pt`` when
+    reference's feature file) is cached as ``<user cache>/cache/<name>-rw<dim>.pt`` (:func:`~hgnn.datasets.root.derived_cache_dir`) when
     ``cache=True`` and ``name`` is given (a path: there; ``False``: not cached). ``walk_kwargs``
     go to :func:`~hgnn.transforms.random_walk_embedding`.
     """
     from hgnn.datasets.edge_dependent import CENTRALITIES
-    from hgnn.datasets.root import cache_dir
+    from hgnn.datasets.root import derived_cache_dir
     from hgnn.nn.conv.conhd_conv import incidence_positional_encoding
     from hgnn.transforms import random_walk_embedding
 
     path = None
     if cache is True and name is not None:
-        path = cache_dir() / "cache" / f"{name}-rw{dim}.pt"
+        path = derived_cache_dir() / f"{name}-rw{dim}.pt"
     elif isinstance(cache, (str, Path)):
         path = Path(cache)
     x = random_walk_embedding(hg, dim=dim, cache=path, progress=progress, **walk_kwargs)
