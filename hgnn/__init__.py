@@ -5,6 +5,7 @@ Floors, each importing only from those above it in this list: :mod:`hgnn.ops` (k
 """
 from hgnn.structure import Hypergraph
 
+#: The package version; ``pyproject.toml`` reads it from here (its one source).
 __version__ = "0.1.0"
 
 __all__ = ["Hypergraph", "__version__"]

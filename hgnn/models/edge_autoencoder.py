@@ -7,8 +7,6 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.nn import GCNConv
-from torch_geometric.utils import to_dense_batch
 
 from hgnn.nn.conv._utils import check_features, check_int
 from hgnn.nn.conv.ehgnn_conv import EHGNNConv
@@ -99,6 +97,8 @@ class NodeClusterAutoencoder(nn.Module):
 
     def __init__(self, in_channels: int, num_edge_classes: int, hidden_channels: int = 32, num_clusters: int = 4,
                  num_layers: int = 2) -> None:
+        from torch_geometric.nn import GCNConv
+
         super().__init__()
         check_int(num_layers, "num_layers")
         check_int(num_clusters, "num_clusters")
@@ -111,6 +111,8 @@ class NodeClusterAutoencoder(nn.Module):
         nn.init.xavier_uniform_(self.seeds)
 
     def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor) -> Tensor:
+        from torch_geometric.utils import to_dense_batch
+
         check_features(x, self.in_channels)
         h = x
         for conv in self.convs:

@@ -8,8 +8,6 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.nn import GCNConv, GINConv, SAGPooling, TopKPooling
-from torch_geometric.nn.aggr import GraphMultisetTransformer
 
 from hgnn.models.hyperdrop_net import readout
 from hgnn.nn.conv._utils import check_features, check_int
@@ -61,6 +59,9 @@ class GraphClassifier(nn.Module):
     def __init__(self, in_channels: int, num_classes: int, conv: str = "gcn", pool: str | None = None,
                  hidden_channels: int = 128, num_layers: int = 3, ratio: float = 0.5, avg_nodes: float = 30.0,
                  dropout: float = 0.5) -> None:
+        from torch_geometric.nn import GCNConv, GINConv, SAGPooling, TopKPooling
+        from torch_geometric.nn.aggr import GraphMultisetTransformer
+
         super().__init__()
         check_int(in_channels, "in_channels")
         check_int(num_classes, "num_classes")

@@ -6,9 +6,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.nn import GCNConv, global_add_pool, global_max_pool, global_mean_pool
 
-from hgnn.nn.mol import CategoricalEncoder, EdgeGCNConv
 from hgnn.nn.conv._utils import check_features, check_int
 from hgnn.nn.conv.ehgnn_conv import EHGNNConv
 from hgnn.nn.pool.hyperdrop import HyperDrop
@@ -17,6 +15,8 @@ from hgnn.transforms.dht import reference_dual
 
 def readout(x: Tensor, batch: Tensor, num_graphs: int) -> Tensor:
     r"""``[max || mean || sum]`` pooling of node features per graph: ``[n, d]`` -> ``[B, 3d]``."""
+    from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_pool
+
     return torch.cat([global_max_pool(x, batch, num_graphs), global_mean_pool(x, batch, num_graphs),
                       global_add_pool(x, batch, num_graphs)], dim=1)
 
@@ -59,6 +59,8 @@ class HyperDropNet(nn.Module):
 
     def __init__(self, in_channels: int, edge_channels: int, num_classes: int, hidden_channels: int = 128,
                  num_layers: int = 3, ratio: float = 0.8, dropout: float = 0.5) -> None:
+        from torch_geometric.nn import GCNConv
+
         super().__init__()
         for name, value in (("in_channels", in_channels), ("edge_channels", edge_channels),
                             ("num_classes", num_classes), ("hidden_channels", hidden_channels),
@@ -124,6 +126,8 @@ class HyperDropMolNet(nn.Module):
     def __init__(self, atom_dims: Sequence[int], bond_dims: Sequence[int], num_tasks: int = 1,
                  hidden_channels: int = 128, num_layers: int = 3, ratio: float = 0.8, dropout: float = 0.5,
                  drop: bool = True) -> None:
+        from hgnn.nn.mol import CategoricalEncoder, EdgeGCNConv
+
         super().__init__()
         check_int(num_layers, "num_layers")
         d = hidden_channels

@@ -4,8 +4,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.nn import GCNConv
-from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
 from hgnn.nn.conv._utils import check_features, check_int
 from hgnn.nn.conv.ehgnn_conv import EHGNNConv
@@ -50,6 +48,8 @@ class HyperDropNodeNet(nn.Module):
 
     def __init__(self, in_channels: int, num_classes: int, hidden_channels: int = 32, edge_channels: int = 16,
                  num_layers: int = 6, ratio: float = 0.8, dropout: float = 0.5, drop: bool = True) -> None:
+        from torch_geometric.nn import GCNConv
+
         super().__init__()
         for name, value in (("in_channels", in_channels), ("num_classes", num_classes), ("num_layers", num_layers)):
             check_int(value, name)
@@ -64,6 +64,8 @@ class HyperDropNodeNet(nn.Module):
             {str(i): EHGNNConv(edge_channels, 1) for i in range(n_edge) if i % 4 == 1})
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        from torch_geometric.nn.conv.gcn_conv import gcn_norm
+
         check_features(x, self.in_channels)
         n = x.size(0)
         edge_index, edge_weight = gcn_norm(edge_index, None, n, add_self_loops=False)

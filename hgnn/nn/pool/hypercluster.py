@@ -8,7 +8,6 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.utils import to_dense_batch
 
 from hgnn.nn.conv._utils import check_features, check_int
 from hgnn.nn.conv.ehgnn_conv import EHGNNConv
@@ -88,6 +87,8 @@ class HyperCluster(nn.Module):
 
     def forward(self, edge_attr: Tensor, dual: Hypergraph, edge_batch: Tensor | None = None,
                 num_graphs: int | None = None) -> ClusteredEdges:
+        from torch_geometric.utils import to_dense_batch
+
         check_features(edge_attr, self.channels, "edge_attr")
         if dual.num_nodes != edge_attr.size(0):
             raise ValueError(f"dual must have one node per edge ({edge_attr.size(0)}), got {dual.num_nodes}")
