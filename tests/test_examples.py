@@ -108,6 +108,14 @@ def check_topology_agents(run: Run) -> None:
     assert run.number(r"^\| all-to-all \| [\d.]+ \| ([\d.]+)") == 8.0, "all-to-all: one message per expert"
 
 
+def check_draw_hypergraph(run: Run) -> None:
+    planted = run.number(r"^planted blocks +\d+ hyperedges, (\d+)% inside one block")
+    assert run.number(r"^\d+-nearest neighbours +\d+ hyperedges, (\d+)% inside one block") >= 80
+    run.number(r"^cliques +\d+ hyperedges, (\d+)% inside one block")
+    assert planted >= 60, "p_in = 0.5 against p_out = 0.02 keeps most hyperedges inside a block"
+    assert "figure saved" not in run.stdout, "without --out nothing is drawn to a file"
+
+
 def check_distributed_train(run: Run) -> None:
     assert run.number(r"^1 processes; best validation accuracy [\d.]+, its test accuracy ([\d.]+)") > 1 / 7
 
@@ -133,6 +141,7 @@ CASES = {
     "edge_classification.py": Case(check_edge_classification, ("tu-mutag",)),
     "distributed_train.py": Case(check_distributed_train, ("cocitation-cora",)),
     "graph_classification.py": Case(check_graph_classification, ("gin-mutag",)),
+    "draw_hypergraph.py": Case(check_draw_hypergraph, modules=("matplotlib",)),
 }
 
 

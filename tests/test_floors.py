@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "hgnn"
 FLOORS = {
     "ops": 1, "io": 1,
     "structure": 2,
-    "nn": 3, "transforms": 3,
+    "nn": 3, "transforms": 3, "viz": 3,
     "models": 4,
     "datasets": 5.0, "loader": 5.0,
     "train": 5.1,

@@ -4,8 +4,10 @@ from hgnn.structure.batch import batch, unbatch
 from hgnn.structure.convert import from_dhg, from_networkx, from_pyg, to_dhg, to_networkx, to_pyg
 from hgnn.structure.dual import dual
 from hgnn.structure.expansion import clique_expansion, star_expansion
+from hgnn.structure.generators import from_features, from_graph, from_groups, nearest_neighbors
 from hgnn.structure.propagate import AGGREGATIONS, edge_to_node, incidence_matmul, node_to_edge
 from hgnn.structure.subgraph import add_self_loops, receptive_field, remove_empty, subhypergraph
+from hgnn.structure import random  # random hypergraphs: hgnn.structure.random.k_uniform, ...
 
 __all__ = [
     "AGGREGATIONS",
@@ -18,9 +20,13 @@ __all__ = [
     "dual",
     "edge_to_node",
     "from_dhg",
+    "from_features",
+    "from_graph",
+    "from_groups",
     "from_networkx",
     "from_pyg",
     "incidence_matmul",
+    "nearest_neighbors",
     "node_to_edge",
     "remove_empty",
     "star_expansion",

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from hgnn.structure import nearest_neighbors
 from hgnn.topology.vae import HypergraphTopologyVAE, TopologyOutput
 from hgnn.train import fit_loop, seed_everything
 
@@ -136,9 +137,9 @@ def train_fixed(groups: Tensor, incidence_fn: IncidenceFn, dim: int, steps: int,
 
 
 def knn_incidence(v: Tensor, k: int) -> Tensor:
-    """Per episode, each agent's hyperedge is itself and its ``k`` nearest agents by private vector."""
-    dist = torch.cdist(v, v)
-    idx = dist.topk(k + 1, largest=False).indices  # includes itself
+    """Per episode, each agent's hyperedge is itself and its ``k`` nearest agents by private vector
+    (:func:`hgnn.structure.nearest_neighbors`, ties to the smaller agent id)."""
+    idx = nearest_neighbors(v, k)  # [B, N, k + 1], the agent itself first
     return torch.zeros(v.shape[:2] + (v.size(1),)).scatter_(2, idx, 1.0).transpose(1, 2)
 
 
