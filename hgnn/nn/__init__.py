@@ -8,7 +8,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from hgnn.nn.conv import CoNHDConv, EHGNNConv, HGNNConv, HGNNPConv, HNHNConv, UniGCNConv
+from hgnn.nn.conv import (AllDeepSetsConv, AllSetTransformerConv, CoNHDConv, EDHNNConv, EHGNNConv, HGNNConv, HGNNPConv,
+                          HNHNConv, HyperGCNConv, HypergraphAttentionConv, UniGATConv, UniGCNConv, UniGINConv,
+                          UniSAGEConv)
 from hgnn.nn.mlp import MLP
 from hgnn.nn.pool import HyperCluster, HyperDrop
 
@@ -17,8 +19,9 @@ if TYPE_CHECKING:
 
 _LAZY = {"CategoricalEncoder": "hgnn.nn.mol", "EdgeGCNConv": "hgnn.nn.mol"}
 
-__all__ = ["CategoricalEncoder", "CoNHDConv", "EHGNNConv", "EdgeGCNConv", "HGNNConv", "HGNNPConv", "HNHNConv",
-           "HyperCluster", "HyperDrop", "MLP", "UniGCNConv"]
+__all__ = ["AllDeepSetsConv", "AllSetTransformerConv", "CategoricalEncoder", "CoNHDConv", "EDHNNConv", "EHGNNConv",
+           "EdgeGCNConv", "HGNNConv", "HGNNPConv", "HNHNConv", "HyperCluster", "HyperDrop", "HyperGCNConv",
+           "HypergraphAttentionConv", "MLP", "UniGATConv", "UniGCNConv", "UniGINConv", "UniSAGEConv"]
 
 
 def __getattr__(name: str) -> Any:

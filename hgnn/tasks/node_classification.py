@@ -11,12 +11,14 @@ from __future__ import annotations
 import numbers
 import platform
 import statistics
+from functools import partial
 from typing import Any, Callable
 
 import torch
 from torch import Tensor, nn
 
-from hgnn.models import HGNN, HGNNP, HNHN, UniGCN
+from hgnn.models import (EDHNN, HGNN, HGNNP, HNHN, AllDeepSets, AllSetTransformer, HyperGCN, HypergraphAttentionNet,
+                         UniGAT, UniGCN, UniGIN, UniSAGE)
 from hgnn.nn import MLP
 from hgnn.structure import Hypergraph
 from hgnn.train.engine import seed_everything
@@ -28,11 +30,22 @@ from hgnn.transforms import prepare
 __all__ = ["MODELS", "build_model", "run_node_classification", "summarize"]
 
 #: ``--model`` name -> class taking ``(in_channels, out_channels, hidden_channels=, dropout=)``.
+#: ``hypergcn`` is HyperGCN with mediators (the paper's), ``fasthypergcn`` its variant that builds
+#: the graph once from the input features.
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "hgnn": HGNN,
     "hgnnp": HGNNP,
     "hnhn": HNHN,
     "unigcn": UniGCN,
+    "unigat": UniGAT,
+    "unisage": UniSAGE,
+    "unigin": UniGIN,
+    "hypergcn": partial(HyperGCN, mediators=True),
+    "fasthypergcn": partial(HyperGCN, mediators=True, fast=True),
+    "hypergraph-attention": HypergraphAttentionNet,
+    "alldeepsets": AllDeepSets,
+    "allsettransformer": AllSetTransformer,
+    "edhnn": EDHNN,
     "mlp": MLP,
 }
 

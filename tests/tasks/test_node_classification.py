@@ -118,9 +118,9 @@ def test_prepare_errors():
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_build_model_every_key(name):
     hg = prepare(tiny_hypergraph())
-    model = build_model(name, 6, 3, hidden_channels=17, dropout=0.25)
-    assert isinstance(model, MODELS[name])
-    assert any(17 in p.shape for p in model.parameters())  # the hidden size reached the model
+    model = build_model(name, 6, 3, hidden_channels=24, dropout=0.25)
+    assert isinstance(model, getattr(MODELS[name], "func", MODELS[name]))  # a class or a functools.partial
+    assert any(24 in p.shape for p in model.parameters())  # the hidden size reached the model
     model.eval()
     with torch.no_grad():
         out = model(hg.x, hg)
@@ -128,7 +128,12 @@ def test_build_model_every_key(name):
 
 
 def test_build_model_registry_and_aliases():
-    assert MODELS == {"hgnn": HGNN, "hgnnp": HGNNP, "hnhn": HNHN, "unigcn": UniGCN, "mlp": MLP}
+    assert {k: v for k, v in MODELS.items() if k in ("hgnn", "hgnnp", "hnhn", "unigcn", "mlp")} == {
+        "hgnn": HGNN, "hgnnp": HGNNP, "hnhn": HNHN, "unigcn": UniGCN, "mlp": MLP}
+    assert set(MODELS) == {"hgnn", "hgnnp", "hnhn", "unigcn", "unigat", "unisage", "unigin", "hypergcn",
+                           "fasthypergcn", "hypergraph-attention", "alldeepsets", "allsettransformer", "edhnn", "mlp"}
+    assert MODELS["hypergcn"].keywords == {"mediators": True}
+    assert MODELS["fasthypergcn"].keywords == {"mediators": True, "fast": True}
     assert type(build_model("hgnn+", 4, 2)) is HGNNP
     assert type(build_model("HGNN+", 4, 2)) is HGNNP
     assert type(build_model("UniGCN", 4, 2)) is UniGCN

@@ -1,0 +1,131 @@
+"""Every node-classification model on AllSet's protocol: accuracy, seconds per epoch and peak memory.
+
+    python benchmarks/node_classification/allset.py [--runs 10] [--epochs 200] [--datasets ...] [--models ...]
+    python benchmarks/node_classification/allset.py --table-only
+
+AllSet's protocol (Chien et al., ICLR 2022): a fresh random 50/25/25 split per run, the weights of
+the best validation epoch, test accuracy mean ± std over the runs. Every model is trained with
+``hgnn.tasks.run_node_classification``'s defaults (Adam lr 0.01, weight decay 5e-4, hidden 32,
+dropout 0.5) and its own layer defaults; nothing is tuned per dataset, unlike the papers' tables.
+
+Each cell (dataset x model) runs in a fresh process with ``--threads`` threads, so its peak resident
+memory (``ru_maxrss``) is its own. Writes ``benchmarks/node_classification/results/allset.json``
+after every cell (``--resume`` keeps the finished cells) and prints Markdown tables; the published
+numbers beside ours come from ``published.json`` in this folder.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATASETS = ("cocitation-cora", "cocitation-citeseer", "coauthorship-cora", "zoo", "mushroom", "ntu2012",
+            "20newsw100", "house-committees", "senate-committees", "walmart-trips", "imdb-magnn")
+
+CHILD = r"""
+import json, resource, sys, warnings
+import torch
+torch.set_num_threads(int(sys.argv[1]))
+from hgnn.tasks import run_node_classification
+dataset, model, runs, epochs = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    report = run_node_classification(model, dataset, seeds=runs, epochs=epochs, protocol="random", progress=False)
+for run in report["runs"]:
+    run.pop("history")
+report["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print("REPORT " + json.dumps(report))
+"""
+
+
+def run_cell(dataset: str, model: str, runs: int, epochs: int, threads: int, timeout: float) -> dict:
+    """One cell in a fresh process; its report with ``peak_rss_mib`` and ``seconds``."""
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(threads), dataset, model, str(runs), str(epochs)],
+                          capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{dataset} / {model} failed:\n{proc.stderr[-2000:]}")
+    line = next(line for line in proc.stdout.splitlines() if line.startswith("REPORT "))
+    report = json.loads(line[len("REPORT "):])
+    report["seconds"] = time.perf_counter() - start
+    return report
+
+
+def table(results: dict, models: list[str], datasets: list[str], key: str) -> str:
+    """``key``: ``acc`` (test accuracy mean ± std, %), ``epoch_ms`` or ``peak_rss_mib``."""
+    lines = ["| dataset | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
+    for d in datasets:
+        row = []
+        for m in models:
+            r = results.get(f"{d}|{m}")
+            if r is None:
+                row.append("—")
+            elif key == "acc":
+                s = r["summary"]["test_acc"]
+                row.append(f"{s['mean']:.2f} ± {s['std']:.2f}")
+            elif key == "epoch_ms":
+                row.append(f"{r['summary']['epoch_ms']:.1f}")
+            else:
+                row.append(f"{r['peak_rss_mib']:.0f}")
+        if any(c != "—" for c in row):
+            lines.append(f"| {d} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    sys.path.insert(0, str(HERE))
+    from run import compare_published  # noqa: E402  (this folder's grid runner)
+
+    from hgnn.io import check_output_path, write_json
+    from hgnn.tasks import MODELS
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
+    parser.add_argument("--models", nargs="+", default=sorted(MODELS), choices=sorted(MODELS))
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=7200.0, help="seconds per cell")
+    parser.add_argument("--resume", action="store_true", help="keep the cells already in --out")
+    parser.add_argument("--table-only", action="store_true", help="print the tables of --out; train nothing")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "allset.json")
+    args = parser.parse_args()
+    if args.runs < 1 or args.epochs < 1 or args.threads < 1:
+        parser.error("--runs, --epochs and --threads must be >= 1")
+    check_output_path(args.out, "--out")
+
+    results: dict = {}
+    if (args.resume or args.table_only) and args.out.exists():
+        results = json.loads(args.out.read_text())["results"]
+    todo = [] if args.table_only else [(d, m) for d in args.datasets for m in args.models
+                                       if f"{d}|{m}" not in results]
+    for dataset, model in todo:
+        report = run_cell(dataset, model, args.runs, args.epochs, args.threads, args.timeout)
+        results[f"{dataset}|{model}"] = report
+        write_json(args.out, {"meta": {"protocol": "random 50/25/25 (AllSet)", "runs": args.runs,
+                                       "epochs": args.epochs, "threads": args.threads}, "results": results})
+        s = report["summary"]["test_acc"]
+        print(f"{dataset:20s} {model:18s} {s['mean']:.2f} ± {s['std']:.2f}  "
+              f"{report['summary']['epoch_ms']:.1f} ms/epoch  {report['peak_rss_mib']:.0f} MiB  "
+              f"({report['seconds']:.0f} s)", flush=True)
+    datasets = [d for d in DATASETS if any(k.startswith(d + "|") for k in results)]
+    models = [m for m in sorted(MODELS) if any(k.endswith("|" + m) for k in results)]
+    print(f"\nTest accuracy (%), mean ± std over {args.runs} random 50/25/25 splits\n")
+    print(table(results, models, datasets, "acc"))
+    print("\nMilliseconds per epoch (one training step and one evaluation pass)\n")
+    print(table(results, models, datasets, "epoch_ms"))
+    print("\nPeak resident memory of the cell's process (MiB)\n")
+    print(table(results, models, datasets, "peak_rss_mib"))
+    grid = {f"{k.split('|')[0]}|random|{k.split('|')[1]}": v for k, v in results.items()}
+    comparison = compare_published(grid, HERE / "published.json")
+    if comparison:
+        print("\nAgainst published numbers (see published.json for the sources)\n")
+        print(comparison)
+
+
+if __name__ == "__main__":
+    main()

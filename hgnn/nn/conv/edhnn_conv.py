@@ -1,0 +1,145 @@
+"""ED-HNN convolution (Wang et al., ICLR 2023)."""
+from __future__ import annotations
+
+from typing import overload
+
+import torch
+from torch import Tensor, nn
+
+from hgnn.nn.conv._pyg_args import StructureCache, resolve_hypergraph
+from hgnn.nn.conv._utils import check_features, check_int
+from hgnn.nn.conv.allset_conv import AGGREGATIONS, _check_dropout
+from hgnn.nn.set import SetMLP
+from hgnn.ops import scatter
+from hgnn.structure import Hypergraph, edge_to_node, node_to_edge
+
+
+class EDHNNConv(nn.Module):
+    r"""The equivariant diffusion layer of ED-HNN: Wang et al., "Equivariant Hypergraph Diffusion
+    Neural Operators", ICLR 2023.
+
+    .. math::
+        m_e = \bigoplus_{u \in e} \phi(x_u), \qquad
+        \tilde x_v = \bigoplus_{e \ni v} \rho\big([x_v \,\Vert\, m_e]\big), \qquad
+        x'_v = \psi\big((1 - \alpha)\, \tilde x_v + \alpha\, x^{(0)}_v\big)
+
+    with :math:`\bigoplus` the mean (ED-HNN's setting) or the sum, :math:`x^{(0)}` the initial
+    features (the restart of the diffusion) and :math:`\phi, \rho, \psi` :class:`~hgnn.nn.set.SetMLP`
+    of ``mlp1_layers``, ``mlp2_layers``, ``mlp3_layers`` layers (the reference's ``EquivSetConv``:
+    ``W1``, ``W2``, ``W``). As there, an MLP of 0 layers is the identity, except :math:`\rho`, which
+    then keeps only :math:`m_e` (the node's own part of the concatenation is dropped); the MLPs use
+    the normalisation and input normalisation ED-HNN's training script passes (layer norm, on). A
+    member counted twice in a hyperedge counts twice; hyperedge weights are not used; a node in no
+    hyperedge gets :math:`\tilde x_v = 0`. The ED-HNN network applies one such layer (shared
+    weights) several times (:class:`~hgnn.models.EDHNN`).
+
+    Called as ``conv(x, hg, x0=...)`` or with PyG's arguments (see :class:`~hgnn.nn.conv.HGNNConv`).
+
+    Args:
+        in_channels: :math:`F_{in}`.
+        out_channels: :math:`F_{out}`; equal to ``in_channels`` when ``mlp1_layers=0``.
+        mlp1_layers, mlp2_layers, mlp3_layers: layers of :math:`\phi, \rho, \psi` (default 1 each).
+        aggr: ``"mean"`` (default) or ``"sum"``.
+        alpha: restart weight :math:`\alpha \in [0, 1]` (default 0.5).
+        dropout: dropout inside the MLPs (default 0).
+        norm: ``"ln"`` (default), ``"bn"`` or ``None`` in the MLPs.
+        input_norm: normalise each MLP's input (default ``True``).
+        cached: keep the structure of the first raw-index call (see :class:`~hgnn.nn.conv.HGNNConv`).
+
+    Shapes:
+        - **x**: ``[N, F_in]``; **hg**: :class:`~hgnn.Hypergraph` or PyG's ``hyperedge_index`` ...;
+          **x0**: ``[N, F_out]`` (default ``x``, which then needs ``F_in = F_out``; unused when
+          :math:`\alpha = 0`).
+        - **output**: ``[N, F_out]``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, mlp1_layers: int = 1, mlp2_layers: int = 1,
+                 mlp3_layers: int = 1, aggr: str = "mean", alpha: float = 0.5, dropout: float = 0.0,
+                 norm: str | None = "ln", input_norm: bool = True, cached: bool = False) -> None:
+        super().__init__()
+        check_int(in_channels, "in_channels")
+        check_int(out_channels, "out_channels")
+        for name, value in (("mlp1_layers", mlp1_layers), ("mlp2_layers", mlp2_layers),
+                            ("mlp3_layers", mlp3_layers)):
+            check_int(value, name, low=0)
+        if mlp1_layers == 0 and in_channels != out_channels:
+            raise ValueError(f"mlp1_layers=0 makes phi the identity, so in_channels ({in_channels}) must equal "
+                             f"out_channels ({out_channels}); use mlp1_layers >= 1 or equal sizes")
+        if aggr not in AGGREGATIONS:
+            raise ValueError(f"aggr must be one of {AGGREGATIONS}, got {aggr!r}")
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.aggr, self.alpha = aggr, float(alpha)
+        self.dropout = _check_dropout(dropout)
+        self.cached = bool(cached)
+        self._cached_structure = StructureCache() if self.cached else None
+
+        def mlp(a: int, layers: int) -> nn.Module:
+            if layers == 0:
+                return nn.Identity()
+            return SetMLP(a, out_channels, out_channels, layers, self.dropout, norm, input_norm)
+
+        self.phi = mlp(in_channels, mlp1_layers)
+        self.rho = mlp(in_channels + out_channels, mlp2_layers) if mlp2_layers else None
+        self.psi = mlp(out_channels, mlp3_layers)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default initialisation of the MLPs (as the reference)."""
+        for module in (self.phi, self.rho, self.psi):
+            if isinstance(module, SetMLP):
+                module.reset_parameters()
+        if self._cached_structure is not None:
+            self._cached_structure.clear()
+
+    @overload
+    def forward(self, x: Tensor, hg: Hypergraph, *, x0: Tensor | None = None) -> Tensor: ...
+
+    @overload
+    def forward(self, x: Tensor, hyperedge_index: Tensor, /, hyperedge_weight: Tensor | None = None,
+                hyperedge_attr: Tensor | None = None, num_edges: int | None = None, *,
+                x0: Tensor | None = None) -> Tensor: ...
+
+    @overload
+    def forward(self, x: Tensor, *, hyperedge_index: Tensor, hyperedge_weight: Tensor | None = None,
+                hyperedge_attr: Tensor | None = None, num_edges: int | None = None,
+                x0: Tensor | None = None) -> Tensor: ...
+
+    def forward(
+        self,
+        x: Tensor,
+        hg: Hypergraph | Tensor | None = None,
+        hyperedge_weight: Tensor | None = None,
+        hyperedge_attr: Tensor | None = None,
+        num_edges: int | None = None,
+        *,
+        hyperedge_index: Tensor | None = None,
+        x0: Tensor | None = None,
+    ) -> Tensor:
+        check_features(x, self.in_channels)
+        hg = resolve_hypergraph(x, hg, hyperedge_weight, hyperedge_attr, num_edges, hyperedge_index,
+                                self._cached_structure)
+        if self.alpha > 0:
+            if x0 is None:
+                if self.in_channels != self.out_channels:
+                    raise ValueError(f"x0 is needed: alpha={self.alpha} mixes in x0 [N, {self.out_channels}] "
+                                     f"and x has {self.in_channels} columns; pass x0=...")
+                x0 = x
+            check_features(x0, self.out_channels, "x0")
+            if x0.size(0) != x.size(0):
+                raise ValueError(f"x0 must have one row per node ({x.size(0)}), got {x0.size(0)}")
+        m = node_to_edge(self.phi(x), hg, self.aggr)
+        if self.rho is None:
+            diffused = edge_to_node(m, hg, self.aggr)
+        else:
+            nodes, edges = hg.hyperedge_index
+            pair = torch.cat([x.index_select(0, nodes), m.index_select(0, edges)], dim=-1)
+            diffused = scatter(self.rho(pair), nodes, hg.num_nodes, self.aggr)
+        if self.alpha > 0 and x0 is not None:  # x0 is set above whenever alpha > 0
+            diffused = (1.0 - self.alpha) * diffused + self.alpha * x0
+        return self.psi(diffused)
+
+    def extra_repr(self) -> str:
+        cached = ", cached=True" if self.cached else ""
+        return f"{self.in_channels}, {self.out_channels}, aggr={self.aggr!r}, alpha={self.alpha}{cached}"

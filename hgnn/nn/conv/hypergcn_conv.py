@@ -1,0 +1,222 @@
+"""HyperGCN convolution (Yadati et al., NeurIPS 2019)."""
+from __future__ import annotations
+
+from typing import overload
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from hgnn.nn.conv._pyg_args import StructureCache, resolve_hypergraph
+from hgnn.nn.conv._utils import check_features
+from hgnn.ops import accumulate_in_float32, gather_scatter, inv_pow, scatter
+from hgnn.structure import Hypergraph
+
+
+def _check_projection(projection: Tensor, x: Tensor) -> Tensor:
+    if not isinstance(projection, Tensor):
+        raise TypeError(f"projection must be a torch.Tensor, got {type(projection).__name__}")
+    if projection.numel() != x.size(1) or projection.dim() not in (1, 2):
+        raise ValueError(f"projection must be a vector of {x.size(1)} entries (one per feature column, "
+                         f"[F] or [F, 1]), got shape {list(projection.shape)}")
+    return projection.reshape(-1).to(device=x.device, dtype=x.dtype)
+
+
+def _check_graph(graph: object, num_nodes: int) -> tuple[Tensor, Tensor]:
+    if not (isinstance(graph, (tuple, list)) and len(graph) == 2
+            and all(isinstance(part, Tensor) for part in graph)):
+        raise TypeError("graph must be a pair of tensors (edge_index [2, P], edge_weight [P]) as returned "
+                        f"by hypergcn_graph, got {type(graph).__name__}")
+    pairs, weight = graph
+    if pairs.dim() != 2 or pairs.size(0) != 2 or pairs.dtype != torch.long:
+        raise ValueError(f"graph's edge_index must be an int64 [2, P] tensor, got {pairs.dtype} "
+                         f"of shape {list(pairs.shape)}")
+    if weight.shape != (pairs.size(1),):
+        raise ValueError(f"graph's edge_weight must have one entry per pair ([{pairs.size(1)}]), "
+                         f"got shape {list(weight.shape)}")
+    if pairs.numel() and not torch.compiler.is_compiling() and int(pairs.max()) >= num_nodes:
+        raise ValueError(f"graph has node id {int(pairs.max())} but x has {num_nodes} rows; "
+                         "build the graph from the same hypergraph")
+    return pairs, weight
+
+
+def random_projection(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    r"""The random direction :math:`r \sim U[0, 1)^F` of HyperGCN (``[F]``, ``x``'s dtype and device),
+    drawn as the original code and DHG draw it."""
+    return torch.rand(x.size(1), generator=generator, device=x.device).to(x.dtype)
+
+
+def hypergcn_graph(
+    x: Tensor, hg: Hypergraph, mediators: bool = False, projection: Tensor | None = None,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, Tensor]:
+    r"""HyperGCN's graph of a hypergraph under features ``x``: each hyperedge becomes edges between
+    its two most distant members along a random direction.
+
+    With :math:`p_v = x_v^\top r`, hyperedge :math:`e` picks
+    :math:`a_e = \arg\max_{v \in e} p_v` and :math:`b_e = \arg\min_{v \in e} p_v` (the smallest
+    node id among ties, as DHG). Without mediators it gives the edge :math:`\{a_e, b_e\}` with weight
+    :math:`w(e) / |e|`; with mediators the edges :math:`\{a_e, m\}` and :math:`\{b_e, m\}` for every
+    other member :math:`m`, each of weight :math:`w(e) / (2|e| - 3)` (DHG's construction: unlike the
+    original code it adds no edge :math:`\{a_e, b_e\}`, so a two-member hyperedge gives nothing).
+    Self-loops get weight zero; parallel edges add up when the graph is used.
+
+    The choice of :math:`a_e, b_e` is not differentiable: it is made on ``x.detach()`` (as DHG,
+    whose index choice carries no gradient either). Gradients reach the hyperedge weights.
+
+    Computed for all hyperedges at once (no loop), with a fixed number of edges (``M`` without
+    mediators, ``2 nnz`` with), so the result has static shapes for ``torch.compile`` and
+    ``torch.export``.
+
+    Args:
+        x: ``[N, F]`` features.
+        hg: the hypergraph.
+        mediators: connect the extremes through the other members.
+        projection: ``[F]`` direction :math:`r`; drawn with :func:`random_projection` when ``None``.
+        generator: the random generator for that draw.
+
+    Returns:
+        ``(edge_index, edge_weight)``: ``[2, P]`` node pairs and their ``[P]`` weights.
+    """
+    r = random_projection(x, generator) if projection is None else _check_projection(projection, x)
+    nodes, edges = hg.hyperedge_index
+    num_nodes, num_edges = hg.num_nodes, hg.num_edges
+    score = (x.detach() @ r)[nodes]
+    top = scatter(score, edges, num_edges, "max")[edges]
+    bottom = scatter(score, edges, num_edges, "min")[edges]
+    beyond = torch.full_like(nodes, num_nodes)
+    sup = scatter(torch.where(score == top, nodes, beyond), edges, num_edges, "min")
+    inf = scatter(torch.where(score == bottom, nodes, beyond), edges, num_edges, "min")
+    size = hg.edge_degree().to(x.dtype)
+    weight = hg.edge_weight.to(x.dtype)
+    if not mediators:
+        keep = (sup != inf) & (size > 0)
+        return torch.stack([sup, inf]), torch.where(keep, weight / size.clamp(min=1), 0.0)
+    sup, inf = sup[edges], inf[edges]
+    middle = (nodes != sup) & (nodes != inf)
+    share = torch.where(middle, weight[edges] / (2 * size[edges] - 3).clamp(min=1), 0.0)
+    pairs = torch.stack([torch.cat([sup, inf]), torch.cat([nodes, nodes])])
+    return pairs, torch.cat([share, share])
+
+
+@accumulate_in_float32
+def gcn_smoothing(x: Tensor, graph: tuple[Tensor, Tensor], backend: str | None = None) -> Tensor:
+    r"""The GCN operator :math:`\hat D^{-1/2} (A + I) \hat D^{-1/2} X` of an undirected weighted graph.
+
+    :math:`A` is the symmetric adjacency with :math:`A_{uv}` the sum of the weights of the pairs
+    :math:`\{u, v\}` in ``graph = (edge_index [2, P], edge_weight [P])`` and
+    :math:`\hat D = \mathrm{diag}(\mathbf 1 + A \mathbf 1)`; every node keeps a self-loop of weight one.
+    """
+    pairs, weight = graph
+    n = x.size(0)
+    a, b = pairs
+    weight = weight.double()  # the normalisation in float64, cast once
+    degree = 1 + scatter(weight, a, n, backend=backend) + scatter(weight, b, n, backend=backend)
+    norm = inv_pow(degree, 0.5)
+    coef = (weight * norm[a] * norm[b]).to(x.dtype)
+    out = x * (norm * norm).to(x.dtype).unsqueeze(-1)
+    return out + gather_scatter(x, torch.cat([a, b]), torch.cat([b, a]), n, torch.cat([coef, coef]),
+                                backend=backend)
+
+
+class HyperGCNConv(nn.Module):
+    r"""HyperGCN: Yadati et al., "HyperGCN: A New Method of Training Graph Convolutional Networks
+    on Hypergraphs", NeurIPS 2019.
+
+    .. math::
+        Z = \mathrm{dropout}(X)\,\Theta + b, \qquad
+        X' = \hat D^{-1/2} (A_Z + I) \hat D^{-1/2} Z
+
+    where :math:`A_Z` is the graph of :func:`hypergcn_graph` built from :math:`Z` itself under a
+    random direction :math:`r` drawn at every call (each hyperedge linked between its two most
+    distant members along :math:`r`, through the other members with ``mediators=True``). This is
+    DHG's ``HyperGCNConv`` with ``is_last=True`` (DHG's activation, batch norm and dropout after
+    a non-last layer belong to the model, :class:`~hgnn.models.HyperGCN`). FastHyperGCN passes a
+    ``graph`` built once from the input features instead.
+
+    The selection of the two extremes is not differentiable and is made on detached features;
+    the gradient flows through :math:`Z` in the GCN step. Hyperedge weights scale each
+    hyperedge's graph edges (DHG and the original code ignore them; all agree on unit weights).
+    Hyperedges of one member and empty ones add no edge.
+
+    Args:
+        in_channels: :math:`F_{in}`.
+        out_channels: :math:`F_{out}`.
+        mediators: link the extremes through the other members (weights :math:`1/(2|e|-3)`).
+        bias: learn :math:`b`.
+        dropout: dropout probability on the input features (training only).
+        cached: keep the structure of the first raw-index call (see :class:`~hgnn.nn.conv.HGNNConv`).
+
+    Shapes:
+        - **x**: ``[N, F_in]``; **hg**: :class:`~hgnn.Hypergraph`, or PyG's ``hyperedge_index``,
+          ``hyperedge_weight``, ``hyperedge_attr``, ``num_edges`` (see :class:`~hgnn.nn.conv.HGNNConv`).
+        - **projection** (keyword): ``[F_out]`` direction :math:`r` instead of a random one;
+          **generator** (keyword): the generator of the random one; **graph** (keyword): a
+          precomputed ``(edge_index [2, P], edge_weight [P])`` of :func:`hypergcn_graph`.
+        - **output**: ``[N, F_out]``.
+    """
+
+    def __init__(
+        self, in_channels: int, out_channels: int, mediators: bool = False, bias: bool = True,
+        dropout: float = 0.0, cached: bool = False,
+    ) -> None:
+        super().__init__()
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.mediators = bool(mediators)
+        self.dropout = dropout
+        self.cached = bool(cached)
+        self._cached_structure = StructureCache() if self.cached else None
+        self.lin = nn.Linear(in_channels, out_channels, bias=bias)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Glorot-uniform weight, zero bias; forgets a cached structure."""
+        nn.init.xavier_uniform_(self.lin.weight)
+        if self.lin.bias is not None:
+            nn.init.zeros_(self.lin.bias)
+        if self._cached_structure is not None:
+            self._cached_structure.clear()
+
+    @overload
+    def forward(self, x: Tensor, hg: Hypergraph, *, projection: Tensor | None = None,
+                generator: torch.Generator | None = None, graph: tuple[Tensor, Tensor] | None = None) -> Tensor: ...
+
+    @overload
+    def forward(self, x: Tensor, hyperedge_index: Tensor, /, hyperedge_weight: Tensor | None = None,
+                hyperedge_attr: Tensor | None = None, num_edges: int | None = None, *,
+                projection: Tensor | None = None, generator: torch.Generator | None = None,
+                graph: tuple[Tensor, Tensor] | None = None) -> Tensor: ...
+
+    def forward(
+        self,
+        x: Tensor,
+        hg: Hypergraph | Tensor | None = None,
+        hyperedge_weight: Tensor | None = None,
+        hyperedge_attr: Tensor | None = None,
+        num_edges: int | None = None,
+        *,
+        hyperedge_index: Tensor | None = None,
+        projection: Tensor | None = None,
+        generator: torch.Generator | None = None,
+        graph: tuple[Tensor, Tensor] | None = None,
+    ) -> Tensor:
+        check_features(x, self.in_channels)
+        hg = resolve_hypergraph(x, hg, hyperedge_weight, hyperedge_attr, num_edges, hyperedge_index,
+                                self._cached_structure)
+        x = F.dropout(x, p=self.dropout, training=self.training)
+        z = self.lin(x)
+        if graph is None:
+            graph = hypergcn_graph(z, hg, self.mediators, projection, generator)
+        elif projection is not None or generator is not None:
+            raise TypeError("pass either graph (a precomputed HyperGCN graph) or projection / generator "
+                            "(to build one), not both")
+        else:
+            graph = _check_graph(graph, x.size(0))
+        return gcn_smoothing(z, graph)
+
+    def extra_repr(self) -> str:
+        cached = ", cached=True" if self.cached else ""
+        return f"{self.in_channels}, {self.out_channels}, mediators={self.mediators}, dropout={self.dropout}{cached}"
