@@ -2,8 +2,9 @@
 
 The node convolutions are called as ``conv(x, hg)`` with a :class:`~hgnn.Hypergraph`, or with PyG's
 arguments ``conv(x, hyperedge_index, hyperedge_weight=None, hyperedge_attr=None, num_edges=None)``
-(see :class:`HGNNConv`)."""
+(see :class:`NodeConv`, their base class)."""
 from hgnn.nn.conv.allset_conv import AllDeepSetsConv, AllSetTransformerConv
+from hgnn.nn.conv.base import NodeConv
 from hgnn.nn.conv.conhd_conv import CoNHDConv, incidence_positional_encoding
 from hgnn.nn.conv.edhnn_conv import EDHNNConv
 from hgnn.nn.conv.ehgnn_conv import EHGNNConv
@@ -28,6 +29,7 @@ __all__ = [
     "HNHNConv",
     "HyperGCNConv",
     "HypergraphAttentionConv",
+    "NodeConv",
     "UniGATConv",
     "UniGCNConv",
     "UniGINConv",

@@ -1,13 +1,11 @@
 """AllSet convolutions: AllDeepSets and AllSetTransformer (Chien et al., ICLR 2022)."""
 from __future__ import annotations
 
-from typing import overload
-
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
-from hgnn.nn.conv._pyg_args import StructureCache, resolve_hypergraph
-from hgnn.nn.conv._utils import check_features, check_int
+from hgnn.nn.conv._utils import check_int
+from hgnn.nn.conv.base import NodeConv
 from hgnn.nn.set import PMA, SetMLP
 from hgnn.structure import Hypergraph, edge_to_node, node_to_edge
 
@@ -20,50 +18,22 @@ def _check_dropout(dropout: float) -> float:
     return float(dropout)
 
 
-class _AllSetConv(nn.Module):
-    """The call conventions and the two halves V -> E, E -> V shared by both AllSet layers."""
+class _AllSetConv(NodeConv):
+    """The two halves V -> E, E -> V shared by both AllSet layers."""
 
     def __init__(self, in_channels: int, out_channels: int, dropout: float, cached: bool) -> None:
-        super().__init__()
         check_int(in_channels, "in_channels")
         check_int(out_channels, "out_channels")
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.dropout = _check_dropout(dropout)
-        self.cached = bool(cached)
-        self._cached_structure = StructureCache() if self.cached else None
-
-    def _clear_cache(self) -> None:
-        if self._cached_structure is not None:
-            self._cached_structure.clear()
+        dropout = _check_dropout(dropout)
+        super().__init__(in_channels, out_channels, cached)
+        self.dropout = dropout
 
     def multiset(self, x: Tensor, hg: Hypergraph, direction: str) -> Tensor:
         """One multiset function over every hyperedge (``"node_to_edge"``) or node (``"edge_to_node"``)."""
         raise NotImplementedError
 
-    @overload
-    def forward(self, x: Tensor, hg: Hypergraph) -> Tensor: ...
-
-    @overload
-    def forward(self, x: Tensor, hyperedge_index: Tensor, /, hyperedge_weight: Tensor | None = None,
-                hyperedge_attr: Tensor | None = None, num_edges: int | None = None) -> Tensor: ...
-
-    @overload
-    def forward(self, x: Tensor, *, hyperedge_index: Tensor, hyperedge_weight: Tensor | None = None,
-                hyperedge_attr: Tensor | None = None, num_edges: int | None = None) -> Tensor: ...
-
-    def forward(
-        self,
-        x: Tensor,
-        hg: Hypergraph | Tensor | None = None,
-        hyperedge_weight: Tensor | None = None,
-        hyperedge_attr: Tensor | None = None,
-        num_edges: int | None = None,
-        *,
-        hyperedge_index: Tensor | None = None,
-    ) -> Tensor:
-        check_features(x, self.in_channels)
-        hg = resolve_hypergraph(x, hg, hyperedge_weight, hyperedge_attr, num_edges, hyperedge_index,
-                                self._cached_structure)
+    def propagate(self, x: Tensor, hg: Hypergraph) -> Tensor:
+        """Pool every hyperedge's members, then every node's hyperedges (see the subclasses)."""
         e = F.relu(self.multiset(x, hg, "node_to_edge"))
         e = F.dropout(e, self.dropout, self.training)
         return F.relu(self.multiset(e, hg, "edge_to_node"))
@@ -135,7 +105,7 @@ class AllDeepSetsConv(_AllSetConv):
         """PyTorch's default initialisation of the four MLPs (as the reference)."""
         for module in (self.v2e_phi, self.v2e_rho, self.e2v_phi, self.e2v_rho):
             module.reset_parameters()
-        self._clear_cache()
+        super().reset_parameters()
 
     def multiset(self, x: Tensor, hg: Hypergraph, direction: str) -> Tensor:
         phi, rho = (self.v2e_phi, self.v2e_rho) if direction == "node_to_edge" else (self.e2v_phi, self.e2v_rho)
@@ -191,7 +161,7 @@ class AllSetTransformerConv(_AllSetConv):
         """Both PMA blocks as :meth:`hgnn.nn.set.PMA.reset_parameters`."""
         self.v2e.reset_parameters()
         self.e2v.reset_parameters()
-        self._clear_cache()
+        super().reset_parameters()
 
     def multiset(self, x: Tensor, hg: Hypergraph, direction: str) -> Tensor:
         nodes, edges = hg.hyperedge_index

@@ -6,15 +6,15 @@ from typing import overload
 import torch
 from torch import Tensor, nn
 
-from hgnn.nn.conv._pyg_args import StructureCache, resolve_hypergraph
 from hgnn.nn.conv._utils import check_features, check_int
 from hgnn.nn.conv.allset_conv import AGGREGATIONS, _check_dropout
+from hgnn.nn.conv.base import NodeConv
 from hgnn.nn.set import SetMLP
 from hgnn.ops import scatter
 from hgnn.structure import Hypergraph, edge_to_node, node_to_edge
 
 
-class EDHNNConv(nn.Module):
+class EDHNNConv(NodeConv):
     r"""The equivariant diffusion layer of ED-HNN: Wang et al., "Equivariant Hypergraph Diffusion
     Neural Operators", ICLR 2023.
 
@@ -56,7 +56,6 @@ class EDHNNConv(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, mlp1_layers: int = 1, mlp2_layers: int = 1,
                  mlp3_layers: int = 1, aggr: str = "mean", alpha: float = 0.5, dropout: float = 0.0,
                  norm: str | None = "ln", input_norm: bool = True, cached: bool = False) -> None:
-        super().__init__()
         check_int(in_channels, "in_channels")
         check_int(out_channels, "out_channels")
         for name, value in (("mlp1_layers", mlp1_layers), ("mlp2_layers", mlp2_layers),
@@ -69,11 +68,10 @@ class EDHNNConv(nn.Module):
             raise ValueError(f"aggr must be one of {AGGREGATIONS}, got {aggr!r}")
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-        self.in_channels, self.out_channels = in_channels, out_channels
+        dropout = _check_dropout(dropout)
+        super().__init__(in_channels, out_channels, cached)
         self.aggr, self.alpha = aggr, float(alpha)
-        self.dropout = _check_dropout(dropout)
-        self.cached = bool(cached)
-        self._cached_structure = StructureCache() if self.cached else None
+        self.dropout = dropout
 
         def mlp(a: int, layers: int) -> nn.Module:
             if layers == 0:
@@ -90,8 +88,7 @@ class EDHNNConv(nn.Module):
         for module in (self.phi, self.rho, self.psi):
             if isinstance(module, SetMLP):
                 module.reset_parameters()
-        if self._cached_structure is not None:
-            self._cached_structure.clear()
+        super().reset_parameters()
 
     @overload
     def forward(self, x: Tensor, hg: Hypergraph, *, x0: Tensor | None = None) -> Tensor: ...
@@ -117,9 +114,11 @@ class EDHNNConv(nn.Module):
         hyperedge_index: Tensor | None = None,
         x0: Tensor | None = None,
     ) -> Tensor:
-        check_features(x, self.in_channels)
-        hg = resolve_hypergraph(x, hg, hyperedge_weight, hyperedge_attr, num_edges, hyperedge_index,
-                                self._cached_structure)
+        hg = self.resolve(x, hg, hyperedge_weight, hyperedge_attr, num_edges, hyperedge_index)
+        return self.propagate(x, hg, x0=x0)
+
+    def propagate(self, x: Tensor, hg: Hypergraph, *, x0: Tensor | None = None) -> Tensor:
+        """One diffusion step of the class's formula, restarted from ``x0``."""
         if self.alpha > 0:
             if x0 is None:
                 if self.in_channels != self.out_channels:

@@ -1,18 +1,15 @@
 """The hypergraph convolution EHGNN runs on dual hypergraphs (Jo et al., NeurIPS 2021)."""
 from __future__ import annotations
 
-from typing import overload
-
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from hgnn.nn.conv._pyg_args import StructureCache, resolve_hypergraph
-from hgnn.nn.conv._utils import check_features
+from hgnn.nn.conv.base import NodeConv
 from hgnn.nn.conv.hgnnp_conv import hgnnp_smoothing
 from hgnn.structure import Hypergraph
 
 
-class EHGNNConv(nn.Module):
+class EHGNNConv(NodeConv):
     r"""Message passing on a (dual) hypergraph as in EHGNN: Jo et al., "Edge Representation Learning
     with Hypergraphs", NeurIPS 2021.
 
@@ -49,14 +46,10 @@ class EHGNNConv(nn.Module):
     def __init__(
         self, in_channels: int, out_channels: int, bias: bool = True, dropout: float = 0.0, cached: bool = False
     ) -> None:
-        super().__init__()
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
+        super().__init__(in_channels, out_channels, cached)
         self.dropout = dropout
-        self.cached = bool(cached)
-        self._cached_structure = StructureCache() if self.cached else None
         self.lin = nn.Linear(in_channels, out_channels, bias=False)
         self.bias = nn.Parameter(self.lin.weight.new_zeros(out_channels)) if bias else None
         self.reset_parameters()
@@ -66,33 +59,10 @@ class EHGNNConv(nn.Module):
         nn.init.xavier_uniform_(self.lin.weight)
         if self.bias is not None:
             nn.init.zeros_(self.bias)
-        if self._cached_structure is not None:
-            self._cached_structure.clear()
+        super().reset_parameters()
 
-    @overload
-    def forward(self, x: Tensor, hg: Hypergraph) -> Tensor: ...
-
-    @overload
-    def forward(self, x: Tensor, hyperedge_index: Tensor, /, hyperedge_weight: Tensor | None = None,
-                hyperedge_attr: Tensor | None = None, num_edges: int | None = None) -> Tensor: ...
-
-    @overload
-    def forward(self, x: Tensor, *, hyperedge_index: Tensor, hyperedge_weight: Tensor | None = None,
-                hyperedge_attr: Tensor | None = None, num_edges: int | None = None) -> Tensor: ...
-
-    def forward(
-        self,
-        x: Tensor,
-        hg: Hypergraph | Tensor | None = None,
-        hyperedge_weight: Tensor | None = None,
-        hyperedge_attr: Tensor | None = None,
-        num_edges: int | None = None,
-        *,
-        hyperedge_index: Tensor | None = None,
-    ) -> Tensor:
-        check_features(x, self.in_channels)
-        hg = resolve_hypergraph(x, hg, hyperedge_weight, hyperedge_attr, num_edges, hyperedge_index,
-                                self._cached_structure)
+    def propagate(self, x: Tensor, hg: Hypergraph) -> Tensor:
+        """Apply the dropout, the linear map, HGNN+'s operator and the bias."""
         x = F.dropout(x, p=self.dropout, training=self.training)
         out = hgnnp_smoothing(self.lin(x), hg)
         return out if self.bias is None else out + self.bias

@@ -2,13 +2,10 @@
 from __future__ import annotations
 
 import functools
-from typing import overload
-
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from hgnn.nn.conv._pyg_args import StructureCache, resolve_hypergraph
-from hgnn.nn.conv._utils import check_features
+from hgnn.nn.conv.base import NodeConv
 from hgnn.ops import accumulate_in_float32, inv_pow
 from hgnn.structure import Hypergraph, incidence_matmul
 
@@ -55,7 +52,7 @@ def hgnn_smoothing(x: Tensor, hg: Hypergraph, backend: str | None = None) -> Ten
     return incidence_matmul(e, hg, "edge_to_node", to_node, key=("hgnn", "to_node"), backend=backend)
 
 
-class HGNNConv(nn.Module):
+class HGNNConv(NodeConv):
     r"""The hypergraph convolution of HGNN, Feng et al., "Hypergraph Neural Networks", AAAI 2019.
 
     .. math::
@@ -98,14 +95,10 @@ class HGNNConv(nn.Module):
     def __init__(
         self, in_channels: int, out_channels: int, bias: bool = True, dropout: float = 0.0, cached: bool = False
     ) -> None:
-        super().__init__()
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
+        super().__init__(in_channels, out_channels, cached)
         self.dropout = dropout
-        self.cached = bool(cached)
-        self._cached_structure = StructureCache() if self.cached else None
         self.lin = nn.Linear(in_channels, out_channels, bias=bias)
         self.reset_parameters()
 
@@ -114,33 +107,10 @@ class HGNNConv(nn.Module):
         nn.init.xavier_uniform_(self.lin.weight)
         if self.lin.bias is not None:
             nn.init.zeros_(self.lin.bias)
-        if self._cached_structure is not None:
-            self._cached_structure.clear()
+        super().reset_parameters()
 
-    @overload
-    def forward(self, x: Tensor, hg: Hypergraph) -> Tensor: ...
-
-    @overload
-    def forward(self, x: Tensor, hyperedge_index: Tensor, /, hyperedge_weight: Tensor | None = None,
-                hyperedge_attr: Tensor | None = None, num_edges: int | None = None) -> Tensor: ...
-
-    @overload
-    def forward(self, x: Tensor, *, hyperedge_index: Tensor, hyperedge_weight: Tensor | None = None,
-                hyperedge_attr: Tensor | None = None, num_edges: int | None = None) -> Tensor: ...
-
-    def forward(
-        self,
-        x: Tensor,
-        hg: Hypergraph | Tensor | None = None,
-        hyperedge_weight: Tensor | None = None,
-        hyperedge_attr: Tensor | None = None,
-        num_edges: int | None = None,
-        *,
-        hyperedge_index: Tensor | None = None,
-    ) -> Tensor:
-        check_features(x, self.in_channels)
-        hg = resolve_hypergraph(x, hg, hyperedge_weight, hyperedge_attr, num_edges, hyperedge_index,
-                                self._cached_structure)
+    def propagate(self, x: Tensor, hg: Hypergraph) -> Tensor:
+        """Apply the dropout, the linear map and :attr:`smoothing`."""
         x = F.dropout(x, p=self.dropout, training=self.training)
         return self.smoothing(self.lin(x), hg)
 

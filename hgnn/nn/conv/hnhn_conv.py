@@ -1,13 +1,10 @@
 """HNHN convolution (Dong, Sawin & Bengio, 2020)."""
 from __future__ import annotations
 
-from typing import overload
-
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from hgnn.nn.conv._pyg_args import StructureCache, resolve_hypergraph
-from hgnn.nn.conv._utils import check_features
+from hgnn.nn.conv.base import NodeConv
 from hgnn.ops import scatter
 from hgnn.structure import Hypergraph, incidence_matmul
 
@@ -19,7 +16,7 @@ def _normalized_weights(power_of: Tensor, src: Tensor, dst: Tensor, num_dst: int
     return num / den[dst]
 
 
-class HNHNConv(nn.Module):
+class HNHNConv(NodeConv):
     r"""HNHN: Dong, Sawin & Bengio, "HNHN: Hypergraph Networks with Hyperedge Neurons",
     ICML GRL+ workshop 2020.
 
@@ -62,13 +59,9 @@ class HNHNConv(nn.Module):
         dropout: float = 0.0,
         cached: bool = False,
     ) -> None:
-        super().__init__()
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.cached = bool(cached)
-        self._cached_structure = StructureCache() if self.cached else None
+        super().__init__(in_channels, out_channels, cached)
         self.alpha = float(alpha)
         self.beta = float(beta)
         self.dropout = dropout
@@ -85,33 +78,10 @@ class HNHNConv(nn.Module):
         for b in (self.bias_edge, self.bias_node):
             if b is not None:
                 nn.init.zeros_(b)
-        if self._cached_structure is not None:
-            self._cached_structure.clear()
+        super().reset_parameters()
 
-    @overload
-    def forward(self, x: Tensor, hg: Hypergraph) -> Tensor: ...
-
-    @overload
-    def forward(self, x: Tensor, hyperedge_index: Tensor, /, hyperedge_weight: Tensor | None = None,
-                hyperedge_attr: Tensor | None = None, num_edges: int | None = None) -> Tensor: ...
-
-    @overload
-    def forward(self, x: Tensor, *, hyperedge_index: Tensor, hyperedge_weight: Tensor | None = None,
-                hyperedge_attr: Tensor | None = None, num_edges: int | None = None) -> Tensor: ...
-
-    def forward(
-        self,
-        x: Tensor,
-        hg: Hypergraph | Tensor | None = None,
-        hyperedge_weight: Tensor | None = None,
-        hyperedge_attr: Tensor | None = None,
-        num_edges: int | None = None,
-        *,
-        hyperedge_index: Tensor | None = None,
-    ) -> Tensor:
-        check_features(x, self.in_channels)
-        hg = resolve_hypergraph(x, hg, hyperedge_weight, hyperedge_attr, num_edges, hyperedge_index,
-                                self._cached_structure)
+    def propagate(self, x: Tensor, hg: Hypergraph) -> Tensor:
+        """The node -> hyperedge neurons -> node passes of the class's formula."""
         nodes, edges = hg.hyperedge_index
         alpha, beta = self.alpha, self.beta
 

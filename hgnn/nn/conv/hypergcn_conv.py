@@ -7,8 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from hgnn.nn.conv._pyg_args import StructureCache, resolve_hypergraph
-from hgnn.nn.conv._utils import check_features
+from hgnn.nn.conv.base import NodeConv
 from hgnn.ops import accumulate_in_float32, gather_scatter, inv_pow, scatter
 from hgnn.structure import Hypergraph
 
@@ -119,7 +118,7 @@ def gcn_smoothing(x: Tensor, graph: tuple[Tensor, Tensor], backend: str | None =
                                 backend=backend)
 
 
-class HyperGCNConv(nn.Module):
+class HyperGCNConv(NodeConv):
     r"""HyperGCN: Yadati et al., "HyperGCN: A New Method of Training Graph Convolutional Networks
     on Hypergraphs", NeurIPS 2019.
 
@@ -160,15 +159,11 @@ class HyperGCNConv(nn.Module):
         self, in_channels: int, out_channels: int, mediators: bool = False, bias: bool = True,
         dropout: float = 0.0, cached: bool = False,
     ) -> None:
-        super().__init__()
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
+        super().__init__(in_channels, out_channels, cached)
         self.mediators = bool(mediators)
         self.dropout = dropout
-        self.cached = bool(cached)
-        self._cached_structure = StructureCache() if self.cached else None
         self.lin = nn.Linear(in_channels, out_channels, bias=bias)
         self.reset_parameters()
 
@@ -177,8 +172,7 @@ class HyperGCNConv(nn.Module):
         nn.init.xavier_uniform_(self.lin.weight)
         if self.lin.bias is not None:
             nn.init.zeros_(self.lin.bias)
-        if self._cached_structure is not None:
-            self._cached_structure.clear()
+        super().reset_parameters()
 
     @overload
     def forward(self, x: Tensor, hg: Hypergraph, *, projection: Tensor | None = None,
@@ -187,6 +181,12 @@ class HyperGCNConv(nn.Module):
     @overload
     def forward(self, x: Tensor, hyperedge_index: Tensor, /, hyperedge_weight: Tensor | None = None,
                 hyperedge_attr: Tensor | None = None, num_edges: int | None = None, *,
+                projection: Tensor | None = None, generator: torch.Generator | None = None,
+                graph: tuple[Tensor, Tensor] | None = None) -> Tensor: ...
+
+    @overload
+    def forward(self, x: Tensor, *, hyperedge_index: Tensor, hyperedge_weight: Tensor | None = None,
+                hyperedge_attr: Tensor | None = None, num_edges: int | None = None,
                 projection: Tensor | None = None, generator: torch.Generator | None = None,
                 graph: tuple[Tensor, Tensor] | None = None) -> Tensor: ...
 
@@ -203,9 +203,14 @@ class HyperGCNConv(nn.Module):
         generator: torch.Generator | None = None,
         graph: tuple[Tensor, Tensor] | None = None,
     ) -> Tensor:
-        check_features(x, self.in_channels)
-        hg = resolve_hypergraph(x, hg, hyperedge_weight, hyperedge_attr, num_edges, hyperedge_index,
-                                self._cached_structure)
+        hg = self.resolve(x, hg, hyperedge_weight, hyperedge_attr, num_edges, hyperedge_index)
+        return self.propagate(x, hg, projection=projection, generator=generator, graph=graph)
+
+    def propagate(
+        self, x: Tensor, hg: Hypergraph, *, projection: Tensor | None = None,
+        generator: torch.Generator | None = None, graph: tuple[Tensor, Tensor] | None = None,
+    ) -> Tensor:
+        """Build (or check) the HyperGCN graph of the mapped features and apply GCN's operator."""
         x = F.dropout(x, p=self.dropout, training=self.training)
         z = self.lin(x)
         if graph is None:

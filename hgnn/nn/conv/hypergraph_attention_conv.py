@@ -7,8 +7,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from hgnn.nn.conv._pyg_args import StructureCache, resolve_hypergraph
+from hgnn.nn.conv._pyg_args import resolve_hypergraph
 from hgnn.nn.conv._utils import check_features, check_int
+from hgnn.nn.conv.base import NodeConv
 from hgnn.ops import accumulate_in_float32, inv_pow, scatter, scatter_softmax
 from hgnn.structure import Hypergraph
 
@@ -41,7 +42,7 @@ def attention_propagation(x: Tensor, alpha: Tensor, hg: Hypergraph) -> Tensor:
     return scatter(z.index_select(0, edges) * to_node.unsqueeze(-1), nodes, hg.num_nodes)
 
 
-class HypergraphAttentionConv(nn.Module):
+class HypergraphAttentionConv(NodeConv):
     r"""Hypergraph attention: PyG's ``HypergraphConv(use_attention=True)``, after Bai, Zhang & Torr,
     "Hypergraph Convolution and Hypergraph Attention", Pattern Recognition 2021.
 
@@ -104,7 +105,6 @@ class HypergraphAttentionConv(nn.Module):
         attention_mode: str = "node",
         cached: bool = False,
     ) -> None:
-        super().__init__()
         check_int(in_channels, "in_channels")
         check_int(out_channels, "out_channels")
         check_int(heads, "heads")
@@ -112,11 +112,10 @@ class HypergraphAttentionConv(nn.Module):
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         if attention_mode not in ATTENTION_MODES:
             raise ValueError(f"attention_mode must be one of {ATTENTION_MODES}, got {attention_mode!r}")
-        self.in_channels, self.out_channels, self.heads = in_channels, out_channels, heads
+        super().__init__(in_channels, out_channels, cached)
+        self.heads = heads
         self.concat, self.negative_slope, self.dropout = bool(concat), float(negative_slope), float(dropout)
         self.attention_mode = attention_mode
-        self.cached = bool(cached)
-        self._cached_structure = StructureCache() if self.cached else None
         self.lin = nn.Linear(in_channels, heads * out_channels, bias=False)
         self.att = nn.Parameter(torch.empty(1, heads, 2 * out_channels))
         size = heads * out_channels if self.concat else out_channels
@@ -130,10 +129,10 @@ class HypergraphAttentionConv(nn.Module):
         nn.init.uniform_(self.att, -bound, bound)
         if self.bias is not None:
             nn.init.zeros_(self.bias)
-        if self._cached_structure is not None:
-            self._cached_structure.clear()
+        super().reset_parameters()
 
-    @overload
+    # hyperedge_attr is required with a Hypergraph here, unlike the other node convolutions.
+    @overload  # type: ignore[override]
     def forward(self, x: Tensor, hg: Hypergraph, *, hyperedge_attr: Tensor) -> Tensor: ...
 
     @overload
@@ -159,6 +158,12 @@ class HypergraphAttentionConv(nn.Module):
         if hyperedge_attr.size(0) != hg.num_edges:
             raise ValueError(f"hyperedge_attr has {hyperedge_attr.size(0)} rows but the hypergraph has "
                              f"{hg.num_edges} hyperedges; pass one row per hyperedge")
+        return self.propagate(x, hg, hyperedge_attr=hyperedge_attr)
+
+    def propagate(self, x: Tensor, hg: Hypergraph, *, hyperedge_attr: Tensor | None = None) -> Tensor:
+        """The attention of the class's formula on checked ``x`` and ``hyperedge_attr`` (required)."""
+        if hyperedge_attr is None:
+            hyperedge_attr = _check_hyperedge_attr(hyperedge_attr, x, self.in_channels)
         heads, channels = self.heads, self.out_channels
         xh = self.lin(x).view(-1, heads, channels)
         uh = self.lin(hyperedge_attr).view(-1, heads, channels)

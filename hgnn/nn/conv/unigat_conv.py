@@ -1,19 +1,17 @@
 """UniGAT convolution (Huang & Yang, IJCAI 2021), as DHG's ``UniGATConv``."""
 from __future__ import annotations
 
-from typing import overload
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from hgnn.nn.conv._pyg_args import StructureCache, resolve_hypergraph
-from hgnn.nn.conv._utils import check_features, check_int
+from hgnn.nn.conv._utils import check_int
+from hgnn.nn.conv.base import NodeConv
 from hgnn.ops import scatter, scatter_softmax
 from hgnn.structure import Hypergraph, node_to_edge
 
 
-class UniGATConv(nn.Module):
+class UniGATConv(NodeConv):
     r"""UniGAT: Huang & Yang, "UniGNN: a Unified Framework for Graph and Hypergraph Neural
     Networks", IJCAI 2021; the numbers of DHG's ``UniGATConv``.
 
@@ -71,7 +69,6 @@ class UniGATConv(nn.Module):
         score_clamp: tuple[float, float] | None = (0.001, 5.0),
         cached: bool = False,
     ) -> None:
-        super().__init__()
         check_int(in_channels, "in_channels")
         check_int(out_channels, "out_channels")
         check_int(heads, "heads")
@@ -81,11 +78,10 @@ class UniGATConv(nn.Module):
             if len(score_clamp) != 2 or not float(score_clamp[0]) < float(score_clamp[1]):
                 raise ValueError(f"score_clamp must be (low, high) with low < high, or None, got {score_clamp}")
             score_clamp = (float(score_clamp[0]), float(score_clamp[1]))
-        self.in_channels, self.out_channels, self.heads = in_channels, out_channels, heads
+        super().__init__(in_channels, out_channels, cached)
+        self.heads = heads
         self.concat, self.negative_slope, self.dropout = bool(concat), float(negative_slope), float(dropout)
         self.score_clamp = score_clamp
-        self.cached = bool(cached)
-        self._cached_structure = StructureCache() if self.cached else None
         self.lin = nn.Linear(in_channels, heads * out_channels, bias=bias)
         self.att_edge = nn.Parameter(torch.empty(heads, out_channels))
         self.att_node = nn.Parameter(torch.empty(heads, out_channels))
@@ -99,33 +95,10 @@ class UniGATConv(nn.Module):
         bound = (6.0 / (1 + self.out_channels)) ** 0.5  # each head's vector, as a [1, F_out] map
         nn.init.uniform_(self.att_edge, -bound, bound)
         nn.init.uniform_(self.att_node, -bound, bound)
-        if self._cached_structure is not None:
-            self._cached_structure.clear()
+        super().reset_parameters()
 
-    @overload
-    def forward(self, x: Tensor, hg: Hypergraph) -> Tensor: ...
-
-    @overload
-    def forward(self, x: Tensor, hyperedge_index: Tensor, /, hyperedge_weight: Tensor | None = None,
-                hyperedge_attr: Tensor | None = None, num_edges: int | None = None) -> Tensor: ...
-
-    @overload
-    def forward(self, x: Tensor, *, hyperedge_index: Tensor, hyperedge_weight: Tensor | None = None,
-                hyperedge_attr: Tensor | None = None, num_edges: int | None = None) -> Tensor: ...
-
-    def forward(
-        self,
-        x: Tensor,
-        hg: Hypergraph | Tensor | None = None,
-        hyperedge_weight: Tensor | None = None,
-        hyperedge_attr: Tensor | None = None,
-        num_edges: int | None = None,
-        *,
-        hyperedge_index: Tensor | None = None,
-    ) -> Tensor:
-        check_features(x, self.in_channels)
-        hg = resolve_hypergraph(x, hg, hyperedge_weight, hyperedge_attr, num_edges, hyperedge_index,
-                                self._cached_structure)
+    def propagate(self, x: Tensor, hg: Hypergraph) -> Tensor:
+        """The attention of the class's formula, all heads at once."""
         heads, channels = self.heads, self.out_channels
         xh = self.lin(x).view(-1, heads, channels)
         eh = node_to_edge(xh, hg, "mean") * hg.edge_weight.to(xh.dtype).view(-1, 1, 1)  # [M, heads, F_out]
