@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from hgnn.nn.conv import AllDeepSetsConv, AllSetTransformerConv
+from hgnn.nn.dropout import feature_dropout
 from hgnn.nn.set import SetMLP
 from hgnn.structure import Hypergraph
 
@@ -48,7 +49,7 @@ class _AllSetNet(nn.Module):
     def embed(self, x: Tensor, hg: Hypergraph | Tensor) -> Tensor:
         """The node representation after the last layer (``[N, hidden]``, before the classifier)."""
         hg = with_self_loops(x, hg) if self.self_loops else hg
-        x = F.dropout(x, self.input_dropout, self.training)
+        x = feature_dropout(x, self.input_dropout, self.training)
         for conv in self.convs:
             x = F.dropout(conv(x, hg), self.dropout, self.training)
         return x

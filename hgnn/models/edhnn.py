@@ -7,6 +7,7 @@ from torch import Tensor, nn
 from hgnn.models.allset import with_self_loops
 from hgnn.nn.conv import EDHNNConv
 from hgnn.nn.conv._utils import check_int
+from hgnn.nn.dropout import feature_dropout
 from hgnn.nn.set import SetMLP
 from hgnn.structure import Hypergraph
 
@@ -66,7 +67,7 @@ class EDHNN(nn.Module):
     def embed(self, x: Tensor, hg: Hypergraph | Tensor) -> Tensor:
         """The node representation after the last step (``[N, hidden]``, before the classifier's dropout)."""
         hg = with_self_loops(x, hg) if self.self_loops else hg
-        x = F.relu(self.lin_in(F.dropout(x, self.dropout, self.training)))
+        x = F.relu(self.lin_in(feature_dropout(x, self.dropout, self.training)))
         x0 = x
         for _ in range(self.num_layers):
             x = F.relu(self.conv(F.dropout(x, self.dropout, self.training), hg, x0=x0))
