@@ -1,12 +1,16 @@
 """Every node-classification model on AllSet's protocol: accuracy, seconds per epoch and peak memory.
 
     python benchmarks/node_classification/allset.py [--runs 10] [--epochs 200] [--datasets ...] [--models ...]
+    python benchmarks/node_classification/allset.py --setting paper --models allsettransformer edhnn --runs 5
     python benchmarks/node_classification/allset.py --table-only
 
 AllSet's protocol (Chien et al., ICLR 2022): a fresh random 50/25/25 split per run, the weights of
 the best validation epoch, test accuracy mean ± std over the runs. Every model is trained with
 ``hgnn.tasks.run_node_classification``'s defaults (Adam lr 0.01, weight decay 5e-4, hidden 32,
 dropout 0.5) and its own layer defaults; nothing is tuned per dataset, unlike the papers' tables.
+``--setting paper`` trains AllDeepSets, AllSetTransformer and ED-HNN at their papers' shared
+setting instead (hidden 256, Adam lr 0.001, no weight decay, 500 epochs; the models' own
+defaults for everything else) and writes ``results/allset_paper.json``.
 
 Each cell (dataset x model) runs in a fresh process with ``--threads`` threads, so its peak resident
 memory (``ru_maxrss``) is its own. Writes ``benchmarks/node_classification/results/allset.json``
@@ -23,6 +27,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+#: Training options per ``--setting``: the shared defaults, or the AllSet / ED-HNN papers' setting.
+SETTINGS = {"shared": {}, "paper": {"hidden": 256, "lr": 1e-3, "weight_decay": 0.0}}
+PAPER_MODELS = ("alldeepsets", "allsettransformer", "edhnn")
 DATASETS = ("cocitation-cora", "cocitation-citeseer", "coauthorship-cora", "zoo", "mushroom", "ntu2012",
             "20newsw100", "house-committees", "senate-committees", "walmart-trips", "imdb-magnn")
 
@@ -32,9 +39,11 @@ import torch
 torch.set_num_threads(int(sys.argv[1]))
 from hgnn.tasks import run_node_classification
 dataset, model, runs, epochs = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+options = json.loads(sys.argv[6])
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    report = run_node_classification(model, dataset, seeds=runs, epochs=epochs, protocol="random", progress=False)
+    report = run_node_classification(model, dataset, seeds=runs, epochs=epochs, protocol="random", progress=False,
+                                     **options)
 for run in report["runs"]:
     run.pop("history")
 report["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -42,10 +51,13 @@ print("REPORT " + json.dumps(report))
 """
 
 
-def run_cell(dataset: str, model: str, runs: int, epochs: int, threads: int, timeout: float) -> dict:
-    """One cell in a fresh process; its report with ``peak_rss_mib`` and ``seconds``."""
+def run_cell(dataset: str, model: str, runs: int, epochs: int, threads: int, timeout: float,
+             options: dict | None = None) -> dict:
+    """One cell in a fresh process; its report with ``peak_rss_mib`` and ``seconds``. ``options``:
+    keyword arguments of :func:`hgnn.tasks.run_node_classification` (``hidden``, ``lr``, ...)."""
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(threads), dataset, model, str(runs), str(epochs)],
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(threads), dataset, model, str(runs), str(epochs),
+                           json.dumps(options or {})],
                           capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"{dataset} / {model} failed:\n{proc.stderr[-2000:]}")
@@ -85,15 +97,27 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--epochs", type=int, default=None, help="default 200 (shared) or 500 (paper)")
+    parser.add_argument("--setting", choices=sorted(SETTINGS), default="shared")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--models", nargs="+", default=sorted(MODELS), choices=sorted(MODELS))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=7200.0, help="seconds per cell")
     parser.add_argument("--resume", action="store_true", help="keep the cells already in --out")
     parser.add_argument("--table-only", action="store_true", help="print the tables of --out; train nothing")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "allset.json")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default results/allset.json (shared) or results/allset_paper.json (paper)")
     args = parser.parse_args()
+    paper = args.setting == "paper"
+    if args.epochs is None:
+        args.epochs = 500 if paper else 200
+    if args.out is None:
+        args.out = HERE / "results" / ("allset_paper.json" if paper else "allset.json")
+    if paper:
+        if "--models" not in sys.argv:
+            args.models = list(PAPER_MODELS)
+        if set(args.models) - set(PAPER_MODELS):
+            parser.error(f"--setting paper is defined for {', '.join(PAPER_MODELS)} only")
     if args.runs < 1 or args.epochs < 1 or args.threads < 1:
         parser.error("--runs, --epochs and --threads must be >= 1")
     check_output_path(args.out, "--out")
@@ -104,17 +128,18 @@ def main() -> None:
     todo = [] if args.table_only else [(d, m) for d in args.datasets for m in args.models
                                        if f"{d}|{m}" not in results]
     for dataset, model in todo:
-        report = run_cell(dataset, model, args.runs, args.epochs, args.threads, args.timeout)
+        report = run_cell(dataset, model, args.runs, args.epochs, args.threads, args.timeout, SETTINGS[args.setting])
         results[f"{dataset}|{model}"] = report
-        write_json(args.out, {"meta": {"protocol": "random 50/25/25 (AllSet)", "runs": args.runs,
-                                       "epochs": args.epochs, "threads": args.threads}, "results": results})
+        write_json(args.out, {"meta": {"protocol": "random 50/25/25 (AllSet)", "setting": args.setting,
+                                       "options": SETTINGS[args.setting], "runs": args.runs, "epochs": args.epochs,
+                                       "threads": args.threads}, "results": results})
         s = report["summary"]["test_acc"]
         print(f"{dataset:20s} {model:18s} {s['mean']:.2f} ± {s['std']:.2f}  "
               f"{report['summary']['epoch_ms']:.1f} ms/epoch  {report['peak_rss_mib']:.0f} MiB  "
               f"({report['seconds']:.0f} s)", flush=True)
     datasets = [d for d in DATASETS if any(k.startswith(d + "|") for k in results)]
     models = [m for m in sorted(MODELS) if any(k.endswith("|" + m) for k in results)]
-    print(f"\nTest accuracy (%), mean ± std over {args.runs} random 50/25/25 splits\n")
+    print(f"\nTest accuracy (%), mean ± std over {args.runs} random 50/25/25 splits ({args.setting} setting)\n")
     print(table(results, models, datasets, "acc"))
     print("\nMilliseconds per epoch (one training step and one evaluation pass)\n")
     print(table(results, models, datasets, "epoch_ms"))

@@ -76,7 +76,7 @@ def compare_published(results: dict, path: Path) -> str:
     if not path.exists():
         return ""
     published = json.loads(path.read_text())["numbers"]
-    lines = ["| dataset | model | ours (5 seeds) | published | difference | source |", "|---|---|---|---|---|---|"]
+    lines = ["| dataset | model | ours (runs) | published | difference | source |", "|---|---|---|---|---|---|"]
     seen = set()
     for p in published:
         key = (p["dataset"], p["model"])
@@ -86,7 +86,7 @@ def compare_published(results: dict, path: Path) -> str:
         seen.add(key)
         s = ours["summary"]["test_acc"]
         star = "*" if p["dataset"] in NO_FEATURES else ""
-        lines.append(f"| {p['dataset']}{star} | {p['model']} | {s['mean']:.2f} ± {s['std']:.2f} | "
+        lines.append(f"| {p['dataset']}{star} | {p['model']} | {s['mean']:.2f} ± {s['std']:.2f} ({len(ours['runs'])}) | "
                      f"{p['mean']:.2f} ± {p['std']:.2f} | {s['mean'] - p['mean']:+.2f} | {p['source']} |")
     return "\n".join(lines)
 
