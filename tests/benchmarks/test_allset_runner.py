@@ -1,0 +1,40 @@
+"""benchmarks/node_classification/allset.py: one process per cell, the shared and the papers' setting."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "benchmarks" / "node_classification" / "allset.py"
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=240)
+
+
+def test_paper_setting_trains_with_the_papers_options_and_resumes(tmp_path):
+    out = tmp_path / "paper.json"
+    proc = run("--setting", "paper", "--models", "edhnn", "--datasets", "zoo", "--runs", "1", "--epochs", "3",
+               "--out", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["meta"]["setting"] == "paper" and report["meta"]["epochs"] == 3
+    cell = report["results"]["zoo|edhnn"]
+    assert cell["config"]["hidden"] == 256 and cell["config"]["lr"] == 1e-3 and cell["config"]["weight_decay"] == 0
+    assert len(cell["runs"]) == 1 and cell["peak_rss_mib"] > 0
+    assert "(paper setting)" in proc.stdout and "| zoo |" in proc.stdout
+    # --resume keeps the finished cell: nothing is trained again
+    again = run("--setting", "paper", "--models", "edhnn", "--datasets", "zoo", "--runs", "1", "--epochs", "3",
+                "--resume", "--out", str(out), cwd=tmp_path)
+    assert again.returncode == 0 and "ms/epoch" not in again.stdout
+    assert json.loads(out.read_text())["results"]["zoo|edhnn"]["seconds"] == cell["seconds"]
+
+
+def test_paper_setting_refuses_models_without_one(tmp_path):
+    proc = run("--setting", "paper", "--models", "hgnn", "--out", str(tmp_path / "x.json"), cwd=tmp_path)
+    assert proc.returncode == 2 and "--setting paper is defined for" in proc.stderr
+    assert not (tmp_path / "x.json").exists()
