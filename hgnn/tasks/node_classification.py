@@ -8,6 +8,7 @@ This is what ``hgnn train`` and ``benchmarks/node_classification/run.py`` call::
 """
 from __future__ import annotations
 
+import inspect
 import numbers
 import platform
 import statistics
@@ -51,12 +52,26 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
 
 
 def build_model(name: str, in_channels: int, out_channels: int, hidden_channels: int = 32,
-                dropout: float = 0.5) -> nn.Module:
-    """Instantiate ``MODELS[name]`` (case-insensitive; ``hgnn+`` is ``hgnnp``)."""
+                dropout: float = 0.5, **model_kwargs: Any) -> nn.Module:
+    """Instantiate ``MODELS[name]`` (case-insensitive; ``hgnn+`` is ``hgnnp``); ``model_kwargs``
+    go to the model's constructor (e.g. ``heads=8`` for ``allsettransformer``).
+
+    Raises:
+        ValueError: an unknown ``name``.
+        TypeError: a keyword the model does not take (named with the model).
+    """
     key = name.lower().replace("+", "p")
     if key not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose from {sorted(MODELS)}")
-    return MODELS[key](in_channels, out_channels, hidden_channels=hidden_channels, dropout=dropout)
+    factory = MODELS[key]
+    target = factory.func if isinstance(factory, partial) else factory
+    parameters = inspect.signature(target).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        unknown = sorted(set(model_kwargs) - set(parameters))
+        if unknown:
+            raise TypeError(f"model {key!r} ({target.__name__}) takes no argument(s) {unknown}; "
+                            f"it takes {[p for p in parameters if p not in ('self', 'in_channels', 'out_channels')]}")
+    return factory(in_channels, out_channels, hidden_channels=hidden_channels, dropout=dropout, **model_kwargs)
 
 
 def summarize(values: list[float], scale: float = 100.0) -> dict[str, float]:
@@ -78,6 +93,7 @@ def run_node_classification(
     weight_decay: float = 5e-4,
     hidden: int = 32,
     dropout: float = 0.5,
+    model_kwargs: dict[str, Any] | None = None,
     patience: int | None = None,
     normalize_features: str | bool = "auto",
     self_loops: bool = True,
@@ -97,6 +113,8 @@ def run_node_classification(
     were made.
 
     Args:
+        model_kwargs: further constructor arguments of the model (see :func:`build_model`),
+            checked before any training.
         on_seed: called after each seed with the report of the seeds finished so far (the layout
             of the returned dict, with ``"complete": False`` until the last seed), e.g. to save the
             finished seeds of a run that may be interrupted.
@@ -121,6 +139,8 @@ def run_node_classification(
             raise TypeError(f"split must be an int or None, got {type(split).__name__}")
         split = int(split)
     seeds = int(seeds)
+    model_kwargs = dict(model_kwargs or {})
+    build_model(model, 1, 2, hidden, dropout, **model_kwargs)  # a bad model name or option fails before loading
     from hgnn.datasets import load_hypergraph
 
     name, dataset = load_hypergraph(dataset, root=root, **(dataset_kwargs or {}))
@@ -132,7 +152,7 @@ def run_node_classification(
     num_classes = int(hg.y.max()) + 1
     evaluator = Evaluator()
     config = {"seeds": seeds, "split": split, "epochs": epochs, "lr": lr, "weight_decay": weight_decay,
-              "hidden": hidden, "dropout": dropout, "patience": patience,
+              "hidden": hidden, "dropout": dropout, "model_kwargs": model_kwargs, "patience": patience,
               "normalize_features": normalize_features, "self_loops": self_loops,
               "dataset_kwargs": dataset_kwargs or {}, "split_kwargs": split_kwargs or {},
               "device": str(device), "torch": torch.__version__, "python": platform.python_version(),
@@ -154,7 +174,7 @@ def run_node_classification(
         index = seed if split is None else split
         masks = (split_of_seed if split is None else get_split)(hg, protocol, index, **(split_kwargs or {}))
         seed_everything(seed)
-        net = build_model(model, hg.x.size(1), num_classes, hidden, dropout).to(device)
+        net = build_model(model, hg.x.size(1), num_classes, hidden, dropout, **model_kwargs).to(device)
         result = fit(net, hg, masks, epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience,
                      evaluator=evaluator, progress=progress, desc=f"{model} {name} seed {seed}")
         runs.append({"seed": seed, "split": index % fixed if fixed else index,

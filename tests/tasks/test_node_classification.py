@@ -145,6 +145,22 @@ def test_build_model_unknown():
         build_model("gat", 4, 2)
 
 
+def test_build_model_passes_model_kwargs_and_names_unknown_ones():
+    net = build_model("allsettransformer", 4, 2, 16, heads=8, classifier_layers=2)
+    assert net.convs[0].heads == 8 and len(net.classifier.lins) == 2
+    assert isinstance(build_model("fasthypergcn", 4, 2, use_bn=True).norm, torch.nn.BatchNorm1d)  # via a partial
+    with pytest.raises(TypeError, match=r"model 'edhnn' \(EDHNN\) takes no argument\(s\) \['head'\]"):
+        build_model("edhnn", 4, 2, head=3)
+
+
+def test_run_node_classification_model_kwargs_reach_the_model_and_the_config():
+    report = run_node_classification("edhnn", tiny_hypergraph(), seeds=1, epochs=2, hidden=8, progress=False,
+                                     model_kwargs={"num_layers": 2, "alpha": 0.5})
+    assert report["config"]["model_kwargs"] == {"num_layers": 2, "alpha": 0.5}
+    with pytest.raises(TypeError, match="takes no argument"):
+        run_node_classification("hgnn", "no-such-dataset", model_kwargs={"heads": 2}, progress=False)
+
+
 # ---------------------------------------------------------------- summarize
 def test_summarize():
     assert summarize([0.5, 0.7]) == {"mean": pytest.approx(60.0), "std": pytest.approx(statistics.stdev([50, 70]))}
