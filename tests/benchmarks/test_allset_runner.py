@@ -25,6 +25,7 @@ def test_paper_setting_trains_with_the_papers_options_and_resumes(tmp_path):
     assert report["meta"]["setting"] == "paper" and report["meta"]["epochs"] == 3
     cell = report["results"]["zoo|edhnn"]
     assert cell["config"]["hidden"] == 256 and cell["config"]["lr"] == 1e-3 and cell["config"]["weight_decay"] == 0
+    assert cell["config"]["model_kwargs"] == {} and cell["reference_setting"] is False  # no script for zoo
     assert len(cell["runs"]) == 1 and cell["peak_rss_mib"] > 0
     assert "(paper setting)" in proc.stdout and "| zoo |" in proc.stdout
     # --resume keeps the finished cell: nothing is trained again
@@ -38,3 +39,23 @@ def test_paper_setting_refuses_models_without_one(tmp_path):
     proc = run("--setting", "paper", "--models", "hgnn", "--out", str(tmp_path / "x.json"), cwd=tmp_path)
     assert proc.returncode == 2 and "--setting paper is defined for" in proc.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+def test_reference_settings_are_valid_model_options():
+    """Every per-dataset reference setting builds its model (a misspelt option would fail only hours
+    into a run)."""
+    import importlib.util
+
+    from hgnn.tasks import build_model
+
+    spec = importlib.util.spec_from_file_location("allset_runner", SCRIPT)
+    runner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runner)
+    for model, cells in runner.REFERENCE.items():
+        for dataset in cells:
+            options = runner.options_of("paper", model, dataset)
+            assert options["reference_setting"] is True and options["lr"] in (1e-3, 0.01)
+            build_model(model, 5, 3, options["hidden"], **options.get("model_kwargs", {}))
+    assert runner.options_of("shared", "edhnn", "cocitation-cora") == {}
+    senate = runner.options_of("paper", "edhnn", "senate-committees")
+    assert senate["hidden"] == 512 and senate["model_kwargs"]["num_layers"] == 8
