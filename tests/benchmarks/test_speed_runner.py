@@ -31,7 +31,8 @@ def _sides(bench, model: str, perturb: bool = False):
     torch.manual_seed(0)
     hg = Hypergraph.from_edge_list(EDGES, num_nodes=10)
     x, y, train = torch.randn(10, 6), torch.randint(0, 3, (10,)), torch.arange(10) < 6
-    ours = build_model(model, 6, 3)
+    same_math = {"normalization": "structure"} if model == "hypergraph-attention" else {}  # as the runner
+    ours = build_model(model, 6, 3, **same_math)
     theirs = bench.pyg_model(ours, model, 6, 3, 32, 0.5)
     if perturb:
         with torch.no_grad():

@@ -12,7 +12,8 @@ from hgnn.nn.conv.hgnn_conv import HGNNConv, hgnn_normalization, hgnn_smoothing
 from hgnn.nn.conv.hgnnp_conv import HGNNPConv, hgnnp_smoothing
 from hgnn.nn.conv.hnhn_conv import HNHNConv
 from hgnn.nn.conv.hypergcn_conv import HyperGCNConv, hypergcn_graph
-from hgnn.nn.conv.hypergraph_attention_conv import HypergraphAttentionConv, attention_propagation
+from hgnn.nn.conv.hypergraph_attention_conv import (HypergraphAttentionConv, attention_propagation,
+                                                    attention_weighted_propagation)
 from hgnn.nn.conv.unigat_conv import UniGATConv
 from hgnn.nn.conv.unigcn_conv import UniGCNConv, unigcn_smoothing
 from hgnn.nn.conv.unigin_conv import UniGINConv
@@ -35,6 +36,7 @@ __all__ = [
     "UniGINConv",
     "UniSAGEConv",
     "attention_propagation",
+    "attention_weighted_propagation",
     "hgnn_normalization",
     "hgnn_smoothing",
     "hgnnp_smoothing",

@@ -44,12 +44,15 @@ def attention_reference(conv: HypergraphAttentionConv, x, u, hg):
     score = torch.nn.functional.leaky_relu(score, conv.negative_slope)
     alpha = grouped_softmax(score, edges if conv.attention_mode == "node" else nodes)
     h = dense_h(hg)
-    d = pinv(h @ hg.edge_weight.double())
-    b = pinv(h.sum(0))
+    w = hg.edge_weight.double()
     outs = []
     for k in range(heads):
         h_alpha = torch.zeros_like(h).index_put_((nodes, edges), alpha[:, k], accumulate=True)
-        outs.append(torch.diag(d) @ h_alpha @ torch.diag(b) @ h_alpha.t() @ xh[:, k])
+        if conv.normalization == "structure":  # PyG's: the structure's degrees, w only in D
+            d, b, mid = pinv(h @ w), pinv(h.sum(0)), torch.ones_like(w)
+        else:  # the attention-weighted incidence's degrees, w in both
+            d, b, mid = pinv(h_alpha @ w), pinv(h_alpha.sum(0)), w
+        outs.append(torch.diag(d) @ h_alpha @ torch.diag(mid * b) @ h_alpha.t() @ xh[:, k])
     out = torch.cat(outs, 1) if conv.concat else torch.stack(outs).mean(0)
     return out + conv.bias.double()
 
@@ -80,6 +83,8 @@ ATTENTION = [
     {"heads": 3},
     {"heads": 3, "concat": False},
     {"heads": 2, "attention_mode": "edge"},
+    {"heads": 3, "normalization": "attention"},
+    {"heads": 2, "attention_mode": "edge", "normalization": "attention", "concat": False},
 ]
 UNIGAT = [{"heads": 1}, {"heads": 3}, {"heads": 2, "concat": False}, {"heads": 2, "score_clamp": None}]
 
@@ -128,7 +133,7 @@ def _input_grads(out, *inputs):
     return torch.autograd.grad((out * weights).sum(), inputs)
 
 
-@pytest.mark.parametrize("kwargs", ATTENTION, ids=str)
+@pytest.mark.parametrize("kwargs", [k for k in ATTENTION if "normalization" not in k], ids=str)
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 def test_attention_equals_pyg(kwargs, weighted):
     pyg_nn = pytest.importorskip("torch_geometric.nn")
@@ -201,8 +206,8 @@ def test_gradcheck():
     hg = make_hypergraph(torch.float64)
     x = torch.randn(9, 5, dtype=torch.float64, requires_grad=True)
     u = torch.randn(6, 5, dtype=torch.float64, requires_grad=True)
-    attention = make_attention().double()
-    assert torch.autograd.gradcheck(lambda a, b: attention(a, hg, hyperedge_attr=b), (x, u))
+    for attention in (make_attention().double(), make_attention(normalization="attention").double()):
+        assert torch.autograd.gradcheck(lambda a, b, c=attention: c(a, hg, hyperedge_attr=b), (x, u))
     for conv in (make_unigat().double(), make_unigat(score_clamp=None).double()):
         assert torch.autograd.gradcheck(lambda a, c=conv: c(a, hg), (x,))
 
@@ -340,3 +345,29 @@ def test_mean_hyperedge_features_are_a_valid_attr():
     hg, x = make_hypergraph(), torch.randn(9, 5)
     out = make_attention()(x, hg, hyperedge_attr=node_to_edge(x, hg, "mean"))
     assert out.shape == (9, 8) and torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("mode", ["node", "edge"])
+def test_attention_normalization_keeps_the_scale(mode):
+    """Weighted means of weighted means: identical node features come out as their own linear map
+    (plus bias) on every node in a hyperedge, whatever the sizes and degrees; PyG's normalisation
+    shrinks them."""
+    hg = Hypergraph.from_edge_list(EDGES, num_nodes=10, edge_weight=torch.tensor(WEIGHTS))
+    x = torch.full((10, 5), 0.7)
+    u = node_to_edge(x, hg, "mean")
+    conv = make_attention(attention_mode=mode, normalization="attention").eval()
+    expected = conv.lin(x[:1]) + conv.bias
+    out = conv(x, hg, hyperedge_attr=u)
+    torch.testing.assert_close(out[:9], expected.expand(9, -1))
+    assert torch.equal(out[9], conv.bias)  # node 9 is isolated
+    with torch.no_grad():
+        conv.bias.zero_()
+        shrunk = conv.__class__(5, 4, heads=2, attention_mode=mode).eval()
+        shrunk.load_state_dict(conv.state_dict())
+        ratio = shrunk(x, hg, hyperedge_attr=u)[:9].abs().sum() / conv(x, hg, hyperedge_attr=u)[:9].abs().sum()
+    assert ratio < 0.7
+
+
+def test_attention_normalization_is_checked():
+    with pytest.raises(ValueError, match="normalization must be one of"):
+        HypergraphAttentionConv(5, 4, normalization="sym")
