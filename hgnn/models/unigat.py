@@ -6,6 +6,7 @@ from torch import Tensor, nn
 
 from hgnn.models.attention import _head_width
 from hgnn.nn.conv import UniGATConv
+from hgnn.nn.dropout import feature_dropout
 from hgnn.structure import Hypergraph, as_hypergraph
 
 
@@ -58,7 +59,7 @@ class UniGAT(nn.Module):
 
     def embed(self, x: Tensor, hg: Hypergraph | Tensor) -> Tensor:
         r"""The hidden representation :math:`H` (``[N, hidden_channels]``)."""
-        x = F.dropout(x, p=self.dropout, training=self.training)
+        x = feature_dropout(x, self.dropout, self.training)
         return self.norm1(F.elu(self.conv1(x, as_hypergraph(hg, x.size(0)))))
 
     def forward(self, x: Tensor, hg: Hypergraph | Tensor) -> Tensor:
