@@ -148,6 +148,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=7200.0, help="seconds per cell")
     parser.add_argument("--resume", action="store_true", help="keep the cells already in --out")
     parser.add_argument("--table-only", action="store_true", help="print the tables of --out; train nothing")
+    parser.add_argument("--merge", nargs="+", type=Path, default=[],
+                        help="results files of runs split over processes: their cells go into --out (later "
+                             "files win)")
     parser.add_argument("--out", type=Path, default=None,
                         help="default results/allset.json (shared) or results/allset_paper.json (paper)")
     args = parser.parse_args()
@@ -166,8 +169,15 @@ def main() -> None:
     check_output_path(args.out, "--out")
 
     results: dict = {}
-    if (args.resume or args.table_only) and args.out.exists():
+    if (args.resume or args.table_only or args.merge) and args.out.exists():
         results = json.loads(args.out.read_text())["results"]
+    for path in args.merge:
+        if not path.is_file():
+            parser.error(f"--merge: {path} is not a file")
+        results.update(json.loads(path.read_text())["results"])
+    if args.merge:
+        write_json(args.out, {"meta": {"protocol": "random 50/25/25 (AllSet)", "setting": args.setting,
+                                       "merged": [str(p) for p in args.merge]}, "results": results})
     todo = [] if args.table_only else [(d, m) for d in args.datasets for m in args.models
                                        if f"{d}|{m}" not in results]
     for dataset, model in todo:

@@ -59,3 +59,22 @@ def test_reference_settings_are_valid_model_options():
     assert runner.options_of("shared", "edhnn", "cocitation-cora") == {}
     senate = runner.options_of("paper", "edhnn", "senate-committees")
     assert senate["hidden"] == 512 and senate["model_kwargs"]["num_layers"] == 8
+
+
+def _cell(acc: float) -> dict:
+    return {"summary": {"test_acc": {"mean": acc, "std": 1.0}, "epoch_ms": 5.0}, "peak_rss_mib": 100.0,
+            "runs": [{}, {}]}
+
+
+def test_merge_puts_the_cells_of_split_runs_into_one_file(tmp_path):
+    a, b, out = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "all.json"
+    a.write_text(json.dumps({"results": {"zoo|hgnn": _cell(80.0), "zoo|mlp": _cell(70.0)}}))
+    b.write_text(json.dumps({"results": {"zoo|mlp": _cell(75.0), "mushroom|hgnn": _cell(99.0)}}))
+    proc = run("--merge", str(a), str(b), "--table-only", "--out", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    merged = json.loads(out.read_text())["results"]
+    assert sorted(merged) == ["mushroom|hgnn", "zoo|hgnn", "zoo|mlp"]
+    assert merged["zoo|mlp"]["summary"]["test_acc"]["mean"] == 75.0  # the later file wins
+    assert "| zoo | 80.00 ± 1.00 | 75.00 ± 1.00 |" in proc.stdout
+    missing = run("--merge", str(tmp_path / "nope.json"), "--table-only", "--out", str(out), cwd=tmp_path)
+    assert missing.returncode == 2 and "is not a file" in missing.stderr
