@@ -6,7 +6,30 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from hgnn.nn.conv import HyperGCNConv, hypergcn_graph
+from hgnn.nn.conv.hypergcn_conv import HyperGCNGraph
 from hgnn.structure import Hypergraph, as_hypergraph
+
+
+def _version(x: Tensor) -> int | None:
+    """The counter that in-place edits of ``x`` (and of its views) bump; inference tensors keep none."""
+    return None if x.is_inference() else x._version
+
+
+def _same_features(kept: Tensor, version: int | None, x: Tensor) -> bool:
+    """Whether ``x`` holds the values that ``kept`` (a detached alias taken with ``version``) held.
+
+    The same memory with the same layout, not modified in place since, is the same values: no
+    comparison. A tensor elsewhere is compared value by value; once ``kept`` has been modified in
+    place its original values are gone, so the answer is no.
+    """
+    if kept.shape != x.shape or kept.dtype != x.dtype or kept.device != x.device:
+        return False
+    if version is not None:
+        if _version(kept) != version:
+            return False
+        if kept.data_ptr() == x.data_ptr() and kept.stride() == x.stride():
+            return True
+    return torch.equal(kept, x.detach())
 
 
 class HyperGCN(nn.Module):
@@ -20,8 +43,9 @@ class HyperGCN(nn.Module):
     from its own projected features at every call, along a fresh random direction. With
     ``fast=True`` (FastHyperGCN) one graph is built from the input features :math:`X` and kept:
     both layers use it, and later calls reuse it as long as they pass the same hypergraph object
-    and the same features (another hypergraph, or other feature values, build a new one;
-    :meth:`reset_parameters` forgets it).
+    and the same features (another hypergraph, or other feature values, features edited in place
+    included, build a new one; :meth:`reset_parameters` forgets it). The kept graph also keeps
+    its normalised operator, so an epoch applies it without normalising again.
 
     Args:
         in_channels: input feature size :math:`F`.
@@ -51,7 +75,7 @@ class HyperGCN(nn.Module):
         self.conv1 = HyperGCNConv(in_channels, hidden_channels, mediators=mediators)
         self.norm = nn.BatchNorm1d(hidden_channels) if use_bn else nn.Identity()
         self.conv2 = HyperGCNConv(hidden_channels, out_channels, mediators=mediators, dropout=dropout)
-        self._kept: tuple[Hypergraph | Tensor, Tensor, tuple[Tensor, Tensor]] | None = None
+        self._kept: tuple[Hypergraph | Tensor, Tensor, int | None, tuple[Tensor, Tensor]] | None = None
 
     def reset_parameters(self) -> None:
         """Re-initialise both convolutions (and the batch norm); forget the kept fast graph."""
@@ -64,13 +88,17 @@ class HyperGCN(nn.Module):
     def fast_graph(self, x: Tensor, hg: Hypergraph | Tensor) -> tuple[Tensor, Tensor]:
         """FastHyperGCN's graph of ``hg`` under the input features ``x``: built on the first call
         (:func:`~hgnn.nn.conv.hypergcn_graph`, a random direction) and kept for later calls with
-        the same hypergraph object and equal features."""
+        the same hypergraph object and equal features.
+
+        Checking the features costs nothing when ``x`` is the tensor of the kept graph (the same
+        memory, not modified in place since); another tensor is compared value by value (and kept
+        in turn when equal), and a tensor modified in place gets a new graph."""
         kept = self._kept
-        if kept is not None and kept[0] is hg and kept[1].shape == x.shape and kept[1].device == x.device \
-                and torch.equal(kept[1], x.detach()):
-            return kept[2]
-        graph = hypergcn_graph(x, as_hypergraph(hg, x.size(0)), self.mediators)
-        self._kept = (hg, x.detach(), graph)
+        if kept is not None and kept[0] is hg and _same_features(kept[1], kept[2], x):
+            graph = kept[3]  # and follow x from now on, which may be another tensor of equal values
+        else:
+            graph = HyperGCNGraph(*hypergcn_graph(x, as_hypergraph(hg, x.size(0)), self.mediators))
+        self._kept = (hg, x.detach(), _version(x), graph)
         return graph
 
     def _graph(self, x: Tensor, hg: Hypergraph | Tensor) -> tuple[Tensor, Tensor] | None:

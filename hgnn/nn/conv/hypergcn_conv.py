@@ -1,6 +1,7 @@
 """HyperGCN convolution (Yadati et al., NeurIPS 2019)."""
 from __future__ import annotations
 
+import warnings
 from typing import overload
 
 import torch
@@ -8,7 +9,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from hgnn.nn.conv.base import NodeConv
-from hgnn.ops import accumulate_in_float32, gather_scatter, inv_pow, scatter
+from hgnn.ops import (
+    SPARSE_DTYPES, accumulate_in_float32, csr_matmul, csr_matrix, gather_scatter, inv_pow, resolve, scatter,
+)
 from hgnn.structure import Hypergraph
 
 
@@ -45,6 +48,66 @@ def random_projection(x: Tensor, generator: torch.Generator | None = None) -> Te
     return torch.rand(x.size(1), generator=generator, device=x.device).to(x.dtype)
 
 
+def _version(t: Tensor) -> int | None:
+    """In-place edits bump a tensor's version; inference tensors keep none."""
+    return None if t.is_inference() else t._version
+
+
+def _gcn_operator(pairs: Tensor, weight: Tensor, num_nodes: int, dtype: torch.dtype) -> Tensor:
+    r""":math:`\hat D^{-1/2} (A + I) \hat D^{-1/2}` as an ``[N, N]`` sparse-CSR matrix of ``dtype``
+    (normalised and summed in float64, rounded once; entries of value zero left out)."""
+    a, b = pairs
+    weight = weight.detach().double()
+    degree = 1 + scatter(weight, a, num_nodes) + scatter(weight, b, num_nodes)
+    norm = inv_pow(degree, 0.5)
+    coef = weight * norm[a] * norm[b]
+    loops = torch.arange(num_nodes, device=pairs.device)
+    rows, cols = torch.cat([a, b, loops]), torch.cat([b, a, loops])
+    values = torch.cat([coef, coef, norm * norm])
+    keep = values != 0
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Ss]parse.*")
+        merged = torch.sparse_coo_tensor(torch.stack([rows[keep], cols[keep]]), values[keep],
+                                         (num_nodes, num_nodes), check_invariants=False).coalesce()
+        (rows, cols), values = merged.indices(), merged.values()  # sorted by row, then column
+        crow = torch.zeros(num_nodes + 1, dtype=torch.long, device=pairs.device)
+        torch.cumsum(torch.bincount(rows, minlength=num_nodes), 0, out=crow[1:])
+        return csr_matrix(crow, cols, values.to(dtype), (num_nodes, num_nodes))
+
+
+class HyperGCNGraph(tuple):
+    r"""A HyperGCN graph, the pair ``(edge_index [2, P], edge_weight [P])`` of
+    :func:`hypergcn_graph`, that keeps its normalised GCN operator: ``HyperGCNGraph(*pair)``.
+
+    It unpacks and indexes as the pair. :func:`gcn_smoothing` builds from it, on first use, the
+    operator :math:`S = \hat D^{-1/2} (A + I) \hat D^{-1/2}` as a sparse-CSR matrix (one per number
+    of nodes and dtype) and applies it in one product, with :math:`S` as its own transpose in the
+    backward pass, instead of normalising and gathering at every call: a graph used many times
+    (FastHyperGCN's) pays the normalisation once. The operator is rebuilt when ``edge_index`` or
+    ``edge_weight`` is changed in place. Copies and pickles keep the pair, not the operator.
+    """
+
+    _operators: dict[tuple[int, torch.dtype], tuple[tuple[int | None, int | None], Tensor]]
+
+    def __new__(cls, edge_index: Tensor, edge_weight: Tensor) -> HyperGCNGraph:
+        graph = super().__new__(cls, (edge_index, edge_weight))
+        graph._operators = {}
+        return graph
+
+    def __reduce__(self) -> tuple:
+        return HyperGCNGraph, (self[0], self[1])
+
+    def operator(self, num_nodes: int, dtype: torch.dtype) -> Tensor:
+        """The ``[num_nodes, num_nodes]`` sparse-CSR operator :math:`S` of ``dtype``, built once."""
+        pairs, weight = self
+        versions = (_version(pairs), _version(weight))
+        kept = self._operators.get((num_nodes, dtype))
+        if kept is None or kept[0] != versions:
+            kept = (versions, _gcn_operator(pairs, weight, num_nodes, dtype))
+            self._operators[(num_nodes, dtype)] = kept
+        return kept[1]
+
+
 def hypergcn_graph(
     x: Tensor, hg: Hypergraph, mediators: bool = False, projection: Tensor | None = None,
     generator: torch.Generator | None = None,
@@ -75,7 +138,9 @@ def hypergcn_graph(
         generator: the random generator for that draw.
 
     Returns:
-        ``(edge_index, edge_weight)``: ``[2, P]`` node pairs and their ``[P]`` weights.
+        ``(edge_index, edge_weight)``: ``[2, P]`` node pairs and their ``[P]`` weights. Wrapped in
+        a :class:`HyperGCNGraph` (as :class:`~hgnn.models.HyperGCN` does with its kept graph), a
+        graph used at many calls is normalised once.
     """
     r = random_projection(x, generator) if projection is None else _check_projection(projection, x)
     nodes, edges = hg.hyperedge_index
@@ -98,15 +163,7 @@ def hypergcn_graph(
     return pairs, torch.cat([share, share])
 
 
-@accumulate_in_float32
-def gcn_smoothing(x: Tensor, graph: tuple[Tensor, Tensor], backend: str | None = None) -> Tensor:
-    r"""The GCN operator :math:`\hat D^{-1/2} (A + I) \hat D^{-1/2} X` of an undirected weighted graph.
-
-    :math:`A` is the symmetric adjacency with :math:`A_{uv}` the sum of the weights of the pairs
-    :math:`\{u, v\}` in ``graph = (edge_index [2, P], edge_weight [P])`` and
-    :math:`\hat D = \mathrm{diag}(\mathbf 1 + A \mathbf 1)`; every node keeps a self-loop of weight one.
-    """
-    pairs, weight = graph
+def _gather_smoothing(x: Tensor, pairs: Tensor, weight: Tensor, backend: str | None) -> Tensor:
     n = x.size(0)
     a, b = pairs
     weight = weight.double()  # the normalisation in float64, cast once
@@ -116,6 +173,40 @@ def gcn_smoothing(x: Tensor, graph: tuple[Tensor, Tensor], backend: str | None =
     out = x * (norm * norm).to(x.dtype).unsqueeze(-1)
     return out + gather_scatter(x, torch.cat([a, b]), torch.cat([b, a]), n, torch.cat([coef, coef]),
                                 backend=backend)
+
+
+def _uses_operator(x: Tensor, graph: HyperGCNGraph, backend: str | None) -> bool:
+    """Whether ``graph``'s kept sparse operator can compute the smoothing of ``x``: the sparse
+    back-end, a sparse dtype, and no gradient wanted for the edge weights."""
+    if x.dim() != 2 or x.dtype not in SPARSE_DTYPES:
+        return False
+    pairs, weight = graph
+    if pairs.is_inference() or weight.is_inference() or pairs.device != x.device:
+        return False
+    if weight.requires_grad and torch.is_grad_enabled():
+        return False
+    return resolve("weighted_sum", x.device, backend) == "sparse"
+
+
+@accumulate_in_float32
+def gcn_smoothing(x: Tensor, graph: tuple[Tensor, Tensor], backend: str | None = None) -> Tensor:
+    r"""The GCN operator :math:`\hat D^{-1/2} (A + I) \hat D^{-1/2} X` of an undirected weighted graph.
+
+    :math:`A` is the symmetric adjacency with :math:`A_{uv}` the sum of the weights of the pairs
+    :math:`\{u, v\}` in ``graph = (edge_index [2, P], edge_weight [P])`` and
+    :math:`\hat D = \mathrm{diag}(\mathbf 1 + A \mathbf 1)`; every node keeps a self-loop of weight one.
+
+    A plain pair is normalised at every call and applied by gather and scatter. A
+    :class:`HyperGCNGraph` builds the normalised operator once, as a sparse-CSR matrix kept on
+    the graph, and applies it in one product when the sparse back-end applies (``backend``
+    ``None``, ``"auto"`` or ``"sparse"``; float32 or float64; not traced) and the edge weights
+    need no gradient. Both ways give the same numbers.
+    """
+    if isinstance(graph, HyperGCNGraph) and _uses_operator(x, graph, backend):
+        matrix = graph.operator(x.size(0), x.dtype)
+        return csr_matmul(matrix, matrix, x)
+    pairs, weight = graph
+    return _gather_smoothing(x, pairs, weight, backend)
 
 
 class HyperGCNConv(NodeConv):
@@ -131,7 +222,8 @@ class HyperGCNConv(NodeConv):
     distant members along :math:`r`, through the other members with ``mediators=True``). This is
     DHG's ``HyperGCNConv`` with ``is_last=True`` (DHG's activation, batch norm and dropout after
     a non-last layer belong to the model, :class:`~hgnn.models.HyperGCN`). FastHyperGCN passes a
-    ``graph`` built once from the input features instead.
+    ``graph`` built once from the input features instead; wrapped in a :class:`HyperGCNGraph`
+    it keeps its normalised operator, so passing the same one at every call normalises it once.
 
     The selection of the two extremes is not differentiable and is made on detached features;
     the gradient flows through :math:`Z` in the GCN step. Hyperedge weights scale each
@@ -219,7 +311,8 @@ class HyperGCNConv(NodeConv):
             raise TypeError("pass either graph (a precomputed HyperGCN graph) or projection / generator "
                             "(to build one), not both")
         else:
-            graph = _check_graph(graph, x.size(0))
+            pairs = _check_graph(graph, x.size(0))
+            graph = graph if isinstance(graph, HyperGCNGraph) else pairs
         return gcn_smoothing(z, graph)
 
     def extra_repr(self) -> str:
