@@ -194,7 +194,9 @@ def main() -> None:
               f"({report['seconds']:.0f} s)", flush=True)
     datasets = [d for d in DATASETS if any(k.startswith(d + "|") for k in results)]
     models = [m for m in sorted(MODELS) if any(k.endswith("|" + m) for k in results)]
-    print(f"\nTest accuracy (%), mean ± std over {args.runs} random 50/25/25 splits ({args.setting} setting)\n")
+    runs = sorted({len(r["runs"]) for r in results.values()})
+    print(f"\nTest accuracy (%), mean ± std over {'/'.join(map(str, runs))} random 50/25/25 splits per cell "
+          f"({args.setting} setting)\n")
     print(table(results, models, datasets, "acc"))
     print("\nMilliseconds per epoch (one training step and one evaluation pass)\n")
     print(table(results, models, datasets, "epoch_ms"))
