@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from hgnn.nn.conv import AllDeepSetsConv, AllSetTransformerConv
+from hgnn.nn.conv._utils import check_probability
 from hgnn.nn.dropout import feature_dropout
 from hgnn.nn.set import SetMLP
 from hgnn.structure import Hypergraph
@@ -32,9 +33,8 @@ class _AllSetNet(nn.Module):
                  classifier_hidden: int, classifier_layers: int, norm: str | None, input_dropout: float,
                  self_loops: bool) -> None:
         super().__init__()
-        for name, p in (("dropout", dropout), ("input_dropout", input_dropout)):
-            if not 0.0 <= p < 1.0:
-                raise ValueError(f"{name} must be in [0, 1), got {p}")
+        check_probability(dropout, "dropout")
+        check_probability(input_dropout, "input_dropout")
         self.dropout, self.input_dropout, self.self_loops = dropout, input_dropout, bool(self_loops)
         self.convs = nn.ModuleList(convs)
         self.classifier = SetMLP(hidden_channels, classifier_hidden, out_channels, classifier_layers, dropout,

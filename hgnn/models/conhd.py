@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from hgnn.nn.conv._utils import check_features, check_int
+from hgnn.nn.conv._utils import check_features, check_int, check_probability
 from hgnn.nn.conv.conhd_conv import CoNHDConv
 from hgnn.structure import Hypergraph, as_hypergraph
 
@@ -89,8 +89,7 @@ class CoNHD(nn.Module):
         for name, value in (("in_channels", in_channels), ("num_classes", num_classes),
                             ("num_layers", num_layers)):
             check_int(value, name)
-        if not 0.0 <= input_dropout < 1.0:
-            raise ValueError(f"input_dropout must be in [0, 1), got {input_dropout}")
+        check_probability(input_dropout, "input_dropout")
         self.in_channels = in_channels
         self.num_classes = num_classes
         self.hidden_channels = hidden_channels

@@ -6,7 +6,7 @@ from torch import Tensor, nn
 
 from hgnn.models.allset import with_self_loops
 from hgnn.nn.conv import EDHNNConv
-from hgnn.nn.conv._utils import check_int
+from hgnn.nn.conv._utils import check_int, check_probability
 from hgnn.nn.dropout import feature_dropout
 from hgnn.nn.set import SetMLP
 from hgnn.structure import Hypergraph
@@ -49,8 +49,7 @@ class EDHNN(nn.Module):
                  norm: str | None = "ln", self_loops: bool = True) -> None:
         super().__init__()
         check_int(num_layers, "num_layers")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        check_probability(dropout, "dropout")
         self.dropout, self.num_layers, self.self_loops = dropout, num_layers, bool(self_loops)
         self.lin_in = nn.Linear(in_channels, hidden_channels)
         self.conv = EDHNNConv(hidden_channels, hidden_channels, mlp1_layers, mlp2_layers, mlp3_layers, aggr, alpha,

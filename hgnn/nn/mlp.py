@@ -6,7 +6,7 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from hgnn.nn.conv._utils import check_features
+from hgnn.nn.conv._utils import check_features, check_probability
 
 
 class MLP(nn.Module):
@@ -35,8 +35,7 @@ class MLP(nn.Module):
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        check_probability(dropout, "dropout")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.dropout = dropout
         sizes = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]

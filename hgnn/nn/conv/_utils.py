@@ -12,6 +12,13 @@ def check_int(value: object, name: str, low: int = 1) -> None:
         raise ValueError(f"{name} must be >= {low}, got {value}")
 
 
+def check_probability(value: float, name: str = "dropout") -> float:
+    """``value`` as a float, or ``ValueError`` unless it is in ``[0, 1)`` (a dropout probability)."""
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {value}")
+    return float(value)
+
+
 def check_features(x: Tensor, in_channels: int, name: str = "x") -> None:
     """Raise early on a non-tensor, non-floating or wrongly sized feature matrix."""
     if not isinstance(x, Tensor):

@@ -4,18 +4,12 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-from hgnn.nn.conv._utils import check_int
+from hgnn.nn.conv._utils import check_int, check_probability
 from hgnn.nn.conv.base import NodeConv
 from hgnn.nn.set import PMA, SetMLP
 from hgnn.structure import Hypergraph, edge_to_node, node_to_edge
 
 AGGREGATIONS = ("sum", "mean")
-
-
-def _check_dropout(dropout: float) -> float:
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-    return float(dropout)
 
 
 class _AllSetConv(NodeConv):
@@ -24,7 +18,7 @@ class _AllSetConv(NodeConv):
     def __init__(self, in_channels: int, out_channels: int, dropout: float, cached: bool) -> None:
         check_int(in_channels, "in_channels")
         check_int(out_channels, "out_channels")
-        dropout = _check_dropout(dropout)
+        dropout = check_probability(dropout)
         super().__init__(in_channels, out_channels, cached)
         self.dropout = dropout
 

@@ -6,7 +6,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from hgnn.nn.conv._utils import check_int
+from hgnn.nn.conv._utils import check_int, check_probability
 from hgnn.nn.set import ISAB, SAB, UNP
 from hgnn.structure import Hypergraph, as_hypergraph
 
@@ -198,8 +198,7 @@ class CoNHDConv(nn.Module):
             raise ValueError(f"operator must be one of {OPERATORS}, got {operator!r}")
         if not isinstance(variant, str) or variant.lower() not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        check_probability(dropout, "dropout")
         self.channels = channels
         self.operator = operator.lower()
         self.pe_channels = pe_channels

@@ -6,8 +6,8 @@ from typing import overload
 import torch
 from torch import Tensor, nn
 
-from hgnn.nn.conv._utils import check_features, check_int
-from hgnn.nn.conv.allset_conv import AGGREGATIONS, _check_dropout
+from hgnn.nn.conv._utils import check_features, check_int, check_probability
+from hgnn.nn.conv.allset_conv import AGGREGATIONS
 from hgnn.nn.conv.base import NodeConv
 from hgnn.nn.set import SetMLP
 from hgnn.ops import scatter
@@ -68,7 +68,7 @@ class EDHNNConv(NodeConv):
             raise ValueError(f"aggr must be one of {AGGREGATIONS}, got {aggr!r}")
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-        dropout = _check_dropout(dropout)
+        dropout = check_probability(dropout)
         super().__init__(in_channels, out_channels, cached)
         self.aggr, self.alpha = aggr, float(alpha)
         self.dropout = dropout

@@ -5,6 +5,7 @@ import functools
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from hgnn.nn.conv._utils import check_probability
 from hgnn.nn.conv.base import NodeConv
 from hgnn.ops import accumulate_in_float32, inv_pow
 from hgnn.structure import Hypergraph, incidence_matmul
@@ -95,8 +96,7 @@ class HGNNConv(NodeConv):
     def __init__(
         self, in_channels: int, out_channels: int, bias: bool = True, dropout: float = 0.0, cached: bool = False
     ) -> None:
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        check_probability(dropout, "dropout")
         super().__init__(in_channels, out_channels, cached)
         self.dropout = dropout
         self.lin = nn.Linear(in_channels, out_channels, bias=bias)

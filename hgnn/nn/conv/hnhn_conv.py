@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from hgnn.nn.conv._utils import check_probability
 from hgnn.nn.conv.base import NodeConv
 from hgnn.ops import scatter
 from hgnn.structure import Hypergraph, incidence_matmul
@@ -59,8 +60,7 @@ class HNHNConv(NodeConv):
         dropout: float = 0.0,
         cached: bool = False,
     ) -> None:
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        check_probability(dropout, "dropout")
         super().__init__(in_channels, out_channels, cached)
         self.alpha = float(alpha)
         self.beta = float(beta)

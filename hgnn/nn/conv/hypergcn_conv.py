@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from hgnn.nn.conv._utils import check_probability
 from hgnn.nn.conv.base import NodeConv
 from hgnn.ops import (
     SPARSE_DTYPES, accumulate_in_float32, csr_matmul, csr_matrix, gather_scatter, inv_pow, resolve, scatter,
@@ -251,8 +252,7 @@ class HyperGCNConv(NodeConv):
         self, in_channels: int, out_channels: int, mediators: bool = False, bias: bool = True,
         dropout: float = 0.0, cached: bool = False,
     ) -> None:
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        check_probability(dropout, "dropout")
         super().__init__(in_channels, out_channels, cached)
         self.mediators = bool(mediators)
         self.dropout = dropout

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from hgnn.nn.conv._pyg_args import resolve_hypergraph
-from hgnn.nn.conv._utils import check_features, check_int
+from hgnn.nn.conv._utils import check_features, check_int, check_probability
 from hgnn.nn.conv.base import NodeConv
 from hgnn.ops import accumulate_in_float32, inv_pow, scatter, scatter_softmax
 from hgnn.structure import Hypergraph
@@ -155,8 +155,7 @@ class HypergraphAttentionConv(NodeConv):
         check_int(in_channels, "in_channels")
         check_int(out_channels, "out_channels")
         check_int(heads, "heads")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        check_probability(dropout, "dropout")
         if attention_mode not in ATTENTION_MODES:
             raise ValueError(f"attention_mode must be one of {ATTENTION_MODES}, got {attention_mode!r}")
         if normalization not in NORMALIZATIONS:

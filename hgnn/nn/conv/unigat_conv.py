@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from hgnn.nn.conv._utils import check_int
+from hgnn.nn.conv._utils import check_int, check_probability
 from hgnn.nn.conv.base import NodeConv
 from hgnn.ops import scatter, scatter_softmax
 from hgnn.structure import Hypergraph, node_to_edge
@@ -72,8 +72,7 @@ class UniGATConv(NodeConv):
         check_int(in_channels, "in_channels")
         check_int(out_channels, "out_channels")
         check_int(heads, "heads")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        check_probability(dropout, "dropout")
         if score_clamp is not None:
             if len(score_clamp) != 2 or not float(score_clamp[0]) < float(score_clamp[1]):
                 raise ValueError(f"score_clamp must be (low, high) with low < high, or None, got {score_clamp}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from hgnn.nn.conv._utils import check_int
+from hgnn.nn.conv._utils import check_int, check_probability
 
 NORMS = ("ln", "bn", None)
 
@@ -57,8 +57,7 @@ class SetMLP(nn.Module):
         for name, value in (("in_channels", in_channels), ("hidden_channels", hidden_channels),
                             ("out_channels", out_channels), ("num_layers", num_layers)):
             check_int(value, name)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        check_probability(dropout, "dropout")
         self.norm = check_norm(norm)
         self.dropout = dropout
         self.in_channels, self.out_channels = in_channels, out_channels

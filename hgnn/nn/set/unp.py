@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from hgnn.nn.conv._utils import check_features, check_int
+from hgnn.nn.conv._utils import check_features, check_int, check_probability
 from hgnn.nn.set.attention import check_group, check_num_groups
 from hgnn.ops import scatter
 
@@ -56,8 +56,7 @@ class UNP(nn.Module):
                  dropout: float = 0.0, num_layers: int = 2, layer_norm: bool = False) -> None:
         super().__init__()
         hidden_channels = out_channels if hidden_channels is None else hidden_channels
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        check_probability(dropout, "dropout")
         check_int(num_layers, "num_layers")
         self.in_channels = in_channels
         self.out_channels = out_channels
