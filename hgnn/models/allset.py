@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from hgnn.nn.conv import AllDeepSetsConv, AllSetTransformerConv
 from hgnn.nn.conv._utils import check_probability
-from hgnn.nn.dropout import feature_dropout
+from hgnn.nn.dropout import fast_dropout, feature_dropout
 from hgnn.nn.set import SetMLP
 from hgnn.structure import Hypergraph
 
@@ -51,7 +51,7 @@ class _AllSetNet(nn.Module):
         hg = with_self_loops(x, hg) if self.self_loops else hg
         x = feature_dropout(x, self.input_dropout, self.training)
         for conv in self.convs:
-            x = F.dropout(conv(x, hg), self.dropout, self.training)
+            x = fast_dropout(conv(x, hg), self.dropout, self.training)
         return x
 
     def forward(self, x: Tensor, hg: Hypergraph | Tensor) -> Tensor:

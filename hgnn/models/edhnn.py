@@ -7,7 +7,7 @@ from torch import Tensor, nn
 from hgnn.models.allset import with_self_loops
 from hgnn.nn.conv import EDHNNConv
 from hgnn.nn.conv._utils import check_int, check_probability
-from hgnn.nn.dropout import feature_dropout
+from hgnn.nn.dropout import fast_dropout, feature_dropout
 from hgnn.nn.set import SetMLP
 from hgnn.structure import Hypergraph
 
@@ -69,9 +69,9 @@ class EDHNN(nn.Module):
         x = F.relu(self.lin_in(feature_dropout(x, self.dropout, self.training)))
         x0 = x
         for _ in range(self.num_layers):
-            x = F.relu(self.conv(F.dropout(x, self.dropout, self.training), hg, x0=x0))
+            x = F.relu(self.conv(fast_dropout(x, self.dropout, self.training), hg, x0=x0))
         return x
 
     def forward(self, x: Tensor, hg: Hypergraph | Tensor) -> Tensor:
         """``x`` ``[N, F]``, ``hg`` a :class:`~hgnn.Hypergraph` (or ``hyperedge_index``) -> ``[N, C]`` logits."""
-        return self.classifier(F.dropout(self.embed(x, hg), self.dropout, self.training))
+        return self.classifier(fast_dropout(self.embed(x, hg), self.dropout, self.training))

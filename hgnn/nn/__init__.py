@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from hgnn.nn.conv import (AllDeepSetsConv, AllSetTransformerConv, CoNHDConv, EDHNNConv, EHGNNConv, HGNNConv, HGNNPConv,
                           HNHNConv, HyperGCNConv, HypergraphAttentionConv, UniGATConv, UniGCNConv, UniGINConv,
                           UniSAGEConv)
-from hgnn.nn.dropout import feature_dropout
+from hgnn.nn.dropout import fast_dropout, feature_dropout
 from hgnn.nn.mlp import MLP
 from hgnn.nn.pool import HyperCluster, HyperDrop
 
@@ -22,7 +22,8 @@ _LAZY = {"CategoricalEncoder": "hgnn.nn.mol", "EdgeGCNConv": "hgnn.nn.mol"}
 
 __all__ = ["AllDeepSetsConv", "AllSetTransformerConv", "CategoricalEncoder", "CoNHDConv", "EDHNNConv", "EHGNNConv",
            "EdgeGCNConv", "HGNNConv", "HGNNPConv", "HNHNConv", "HyperCluster", "HyperDrop", "HyperGCNConv",
-           "HypergraphAttentionConv", "MLP", "UniGATConv", "UniGCNConv", "UniGINConv", "UniSAGEConv", "feature_dropout"]
+           "HypergraphAttentionConv", "MLP", "UniGATConv", "UniGCNConv", "UniGINConv", "UniSAGEConv", "fast_dropout",
+           "feature_dropout"]
 
 
 def __getattr__(name: str) -> Any:

@@ -5,6 +5,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from hgnn.nn.conv._utils import check_int, check_probability
+from hgnn.nn.dropout import fast_dropout
 from hgnn.nn.conv.base import NodeConv
 from hgnn.nn.set import PMA, SetMLP
 from hgnn.structure import Hypergraph, edge_to_node, node_to_edge
@@ -29,7 +30,7 @@ class _AllSetConv(NodeConv):
     def propagate(self, x: Tensor, hg: Hypergraph) -> Tensor:
         """Pool every hyperedge's members, then every node's hyperedges (see the subclasses)."""
         e = F.relu(self.multiset(x, hg, "node_to_edge"))
-        e = F.dropout(e, self.dropout, self.training)
+        e = fast_dropout(e, self.dropout, self.training)
         return F.relu(self.multiset(e, hg, "edge_to_node"))
 
     def extra_repr(self) -> str:
@@ -103,7 +104,7 @@ class AllDeepSetsConv(_AllSetConv):
 
     def multiset(self, x: Tensor, hg: Hypergraph, direction: str) -> Tensor:
         phi, rho = (self.v2e_phi, self.v2e_rho) if direction == "node_to_edge" else (self.e2v_phi, self.e2v_rho)
-        h = F.dropout(F.relu(phi(x)), self.dropout, self.training)
+        h = fast_dropout(F.relu(phi(x)), self.dropout, self.training)
         pooled = (node_to_edge if direction == "node_to_edge" else edge_to_node)(h, hg, self.aggr)
         return rho(pooled)
 

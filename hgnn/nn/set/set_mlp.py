@@ -5,6 +5,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from hgnn.nn.conv._utils import check_int, check_probability
+from hgnn.nn.dropout import fast_dropout
 
 NORMS = ("ln", "bn", None)
 
@@ -75,7 +76,7 @@ class SetMLP(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         x = self.input_norm(x)
         for lin, norm in zip(self.lins[:-1], self.norms):
-            x = F.dropout(norm(F.relu(lin(x))), self.dropout, self.training)
+            x = fast_dropout(norm(F.relu(lin(x))), self.dropout, self.training)
         return self.lins[-1](x)
 
     def extra_repr(self) -> str:

@@ -106,9 +106,11 @@ CONVS = [
     lambda: EDHNNConv(5, 4),
     lambda: EDHNNConv(4, 4, mlp1_layers=0, mlp2_layers=0, mlp3_layers=2, aggr="sum", alpha=0.0),
     lambda: EDHNNConv(4, 4, mlp1_layers=2, mlp2_layers=2, mlp3_layers=0, alpha=0.3),
+    lambda: EDHNNConv(5, 4, mlp2_layers=3, aggr="sum", norm=None),
+    lambda: EDHNNConv(5, 4, mlp2_layers=2, aggr="sum", input_norm=False),
 ]
 IDS = ["deepsets-sum", "deepsets-mean-1layer", "settransformer-2heads", "settransformer-3heads",
-       "edhnn", "edhnn-identities-sum", "edhnn-deep-no-psi"]
+       "edhnn", "edhnn-identities-sum", "edhnn-deep-no-psi", "edhnn-rho3-sum-no-norm", "edhnn-rho2-no-input-norm"]
 
 
 def inputs(conv, dtype=torch.float32, seed=0):
