@@ -78,3 +78,20 @@ def test_merge_puts_the_cells_of_split_runs_into_one_file(tmp_path):
     assert "| zoo | 80.00 ± 1.00 | 75.00 ± 1.00 |" in proc.stdout
     missing = run("--merge", str(tmp_path / "nope.json"), "--table-only", "--out", str(out), cwd=tmp_path)
     assert missing.returncode == 2 and "is not a file" in missing.stderr
+
+
+def test_trace_prints_one_row_per_requested_epoch_and_checks_options(tmp_path):
+    trace = ROOT / "benchmarks" / "node_classification" / "trace.py"
+
+    def go(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(trace), *args], cwd=tmp_path, capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=240)
+
+    proc = go("--model", "hgnn", "--dataset", "zoo", "--seed", "2", "--epochs", "5", "--every", "2")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [line.split(" | ") for line in proc.stdout.splitlines() if line[:1].isdigit()]
+    assert [int(r[0]) for r in rows] == [0, 2, 4]
+    losses = [float(r[1]) for r in rows]
+    assert all(0 < loss < 10 for loss in losses) and losses[-1] < losses[0]  # zoo: 7 classes, it learns
+    bad = go("--model", "hgnn", "--dataset", "zoo", "--epochs", "0")
+    assert bad.returncode != 0 and "--epochs must be >= 1" in bad.stderr
