@@ -35,6 +35,15 @@ class EDHNNConv(NodeConv):
     hyperedge gets :math:`\tilde x_v = 0`. The ED-HNN network applies one such layer (shared
     weights) several times (:class:`~hgnn.models.EDHNN`).
 
+    With layer norm or no normalisation, :math:`\rho` never builds the ``[nnz, F_in + F_out]``
+    concatenation: its first linear map is split over the two parts and applied to the node and
+    hyperedge rows, its input layer norm follows from each part's mean and variance, and its last
+    linear map runs after the aggregation (``hgnn.nn.conv.edhnn_conv.pair_mlp_aggregate``).
+    A :math:`\rho` of one or two layers then costs :math:`O(\mathrm{nnz}\, F_{out})` per
+    incidence instead of :math:`O(\mathrm{nnz}\, (F_{in} + F_{out})\, F_{out})`; the values are
+    the same up to rounding. Batch norm keeps the concatenated form (its statistics run over the
+    incidences).
+
     Called as ``conv(x, hg, x0=...)`` or with PyG's arguments (see :class:`~hgnn.nn.conv.HGNNConv`).
 
     Args:
