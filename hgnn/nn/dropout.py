@@ -1,6 +1,8 @@
 """Dropout with cheaper random numbers on the CPU: 16-bit masks, and none for zero entries."""
 from __future__ import annotations
 
+import weakref
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -67,7 +69,9 @@ def feature_dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     dropout reaches the zero entries too), has more than a quarter of its entries nonzero, or is
     traced by :func:`torch.compile` (the nonzero count is data-dependent).
     The random stream differs from :func:`~torch.nn.functional.dropout`'s, so a seeded run does
-    not draw the same masks as a dense dropout would.
+    not draw the same masks as a dense dropout would. The positions of the nonzero entries are
+    kept for the last few inputs (weakly referenced, checked against the tensor's version
+    counter), so the features of a full-batch run are scanned once, not at every epoch.
 
     Args:
         x: features, any shape (usually ``[N, F]``).
@@ -85,10 +89,32 @@ def feature_dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
             or torch.compiler.is_compiling()):
         return fast_dropout(x, p, training)
     flat = x.reshape(-1)
-    nonzero = flat != 0
-    if int(nonzero.sum()) > MAX_DENSITY * flat.numel():
+    index = _nonzero_index(x, flat)
+    if index is None:
         return fast_dropout(x, p, training)
-    index = nonzero.nonzero().squeeze(1)
     keep = torch.rand(index.numel(), dtype=x.dtype, device=x.device) >= p
     values = flat.index_select(0, index) * keep.to(x.dtype) * (1.0 / (1.0 - p))
     return flat.new_zeros(flat.shape).index_put_((index,), values).view_as(x)
+
+
+#: The nonzero positions of the last few sparse inputs: ``id -> (weak reference, version, index)``.
+_NONZERO: dict[int, tuple[weakref.ref, int, Tensor]] = {}
+
+
+def _nonzero_index(x: Tensor, flat: Tensor) -> Tensor | None:
+    """Flat positions of ``x``'s nonzero entries (``None`` above :data:`MAX_DENSITY`), kept for an
+    input seen again unchanged: the same tensor object (a weak reference) at the same version
+    counter, so neither a new tensor at a recycled address nor an in-place edit reuses them."""
+    entry = _NONZERO.get(id(x))
+    if entry is not None and entry[0]() is x and entry[1] == x._version:
+        return entry[2]
+    nonzero = flat != 0
+    if int(nonzero.sum()) > MAX_DENSITY * flat.numel():
+        return None
+    index = nonzero.nonzero().squeeze(1)
+    for key in [k for k, (ref, _, _) in _NONZERO.items() if ref() is None]:
+        del _NONZERO[key]
+    if len(_NONZERO) >= 8:
+        _NONZERO.pop(next(iter(_NONZERO)))
+    _NONZERO[id(x)] = (weakref.ref(x), x._version, index)
+    return index

@@ -78,3 +78,22 @@ def test_gradient_flows_to_the_weights_through_the_sparse_path():
     lin(h).sum().backward()
     expected = h.sum(0).expand(3, -1)
     assert torch.allclose(lin.weight.grad, expected)
+
+
+def test_nonzero_positions_are_kept_for_the_same_unchanged_tensor(monkeypatch):
+    from hgnn.nn import dropout as module
+
+    x = sparse_features(seed=5)
+    feature_dropout(x, 0.5, True)
+    scans = []
+    real = module.Tensor.nonzero
+    monkeypatch.setattr(module.Tensor, "nonzero", lambda self, *a, **k: scans.append(1) or real(self, *a, **k))
+    out = feature_dropout(x, 0.5, True)
+    assert scans == [] and (out[x == 0] == 0).all() and (out != 0).any()
+    # an in-place edit bumps the version counter: the positions are found again
+    x[0, 0], x[0, 1] = 3.0, 0.0
+    out = feature_dropout(x, 0.0001, True)
+    assert scans == [1] and out[0, 0] != 0 and out[0, 1] == 0
+    # another tensor (even with equal values) is scanned on its own
+    feature_dropout(x.clone(), 0.5, True)
+    assert scans == [1, 1]
