@@ -9,6 +9,7 @@ from hgnn.nn.conv import EDHNNConv
 from hgnn.nn.conv._utils import check_int, check_probability
 from hgnn.nn.dropout import fast_dropout, feature_dropout
 from hgnn.nn.set import SetMLP
+from hgnn.nn.sparse_input import linear_forward
 from hgnn.structure import Hypergraph
 
 
@@ -66,7 +67,7 @@ class EDHNN(nn.Module):
     def embed(self, x: Tensor, hg: Hypergraph | Tensor) -> Tensor:
         """The node representation after the last step (``[N, hidden]``, before the classifier's dropout)."""
         hg = with_self_loops(x, hg) if self.self_loops else hg
-        x = F.relu(self.lin_in(feature_dropout(x, self.dropout, self.training)))
+        x = F.relu(linear_forward(self.lin_in, feature_dropout(x, self.dropout, self.training)))
         x0 = x
         for _ in range(self.num_layers):
             x = F.relu(self.conv(fast_dropout(x, self.dropout, self.training), hg, x0=x0))

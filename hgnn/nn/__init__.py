@@ -14,6 +14,7 @@ from hgnn.nn.conv import (AllDeepSetsConv, AllSetTransformerConv, CoNHDConv, EDH
 from hgnn.nn.dropout import fast_dropout, feature_dropout
 from hgnn.nn.mlp import MLP
 from hgnn.nn.pool import HyperCluster, HyperDrop
+from hgnn.nn.sparse_input import input_linear, remember_nonzeros
 
 if TYPE_CHECKING:
     from hgnn.nn.mol import CategoricalEncoder, EdgeGCNConv
@@ -23,7 +24,7 @@ _LAZY = {"CategoricalEncoder": "hgnn.nn.mol", "EdgeGCNConv": "hgnn.nn.mol"}
 __all__ = ["AllDeepSetsConv", "AllSetTransformerConv", "CategoricalEncoder", "CoNHDConv", "EDHNNConv", "EHGNNConv",
            "EdgeGCNConv", "HGNNConv", "HGNNPConv", "HNHNConv", "HyperCluster", "HyperDrop", "HyperGCNConv",
            "HypergraphAttentionConv", "MLP", "UniGATConv", "UniGCNConv", "UniGINConv", "UniSAGEConv", "fast_dropout",
-           "feature_dropout"]
+           "feature_dropout", "input_linear", "remember_nonzeros"]
 
 
 def __getattr__(name: str) -> Any:

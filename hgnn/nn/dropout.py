@@ -1,11 +1,11 @@
 """Dropout with cheaper random numbers on the CPU: 16-bit masks, and none for zero entries."""
 from __future__ import annotations
 
-import weakref
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from hgnn.nn.sparse_input import nonzero_positions, remember_positions
 
 #: Above this fraction of nonzero entries the plain dense dropout is used.
 MAX_DENSITY = 0.25
@@ -89,32 +89,11 @@ def feature_dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
             or torch.compiler.is_compiling()):
         return fast_dropout(x, p, training)
     flat = x.reshape(-1)
-    index = _nonzero_index(x, flat)
+    index = nonzero_positions(x, max_density=MAX_DENSITY)
     if index is None:
         return fast_dropout(x, p, training)
     keep = torch.rand(index.numel(), dtype=x.dtype, device=x.device) >= p
     values = flat.index_select(0, index) * keep.to(x.dtype) * (1.0 / (1.0 - p))
-    return flat.new_zeros(flat.shape).index_put_((index,), values).view_as(x)
-
-
-#: The nonzero positions of the last few sparse inputs: ``id -> (weak reference, version, index)``.
-_NONZERO: dict[int, tuple[weakref.ref, int, Tensor]] = {}
-
-
-def _nonzero_index(x: Tensor, flat: Tensor) -> Tensor | None:
-    """Flat positions of ``x``'s nonzero entries (``None`` above :data:`MAX_DENSITY`), kept for an
-    input seen again unchanged: the same tensor object (a weak reference) at the same version
-    counter, so neither a new tensor at a recycled address nor an in-place edit reuses them."""
-    entry = _NONZERO.get(id(x))
-    if entry is not None and entry[0]() is x and entry[1] == x._version:
-        return entry[2]
-    nonzero = flat != 0
-    if int(nonzero.sum()) > MAX_DENSITY * flat.numel():
-        return None
-    index = nonzero.nonzero().squeeze(1)
-    for key in [k for k, (ref, _, _) in _NONZERO.items() if ref() is None]:
-        del _NONZERO[key]
-    if len(_NONZERO) >= 8:
-        _NONZERO.pop(next(iter(_NONZERO)))
-    _NONZERO[id(x)] = (weakref.ref(x), x._version, index)
-    return index
+    out = flat.new_zeros(flat.shape).index_put_((index,), values).view_as(x)
+    remember_positions(out, index)  # a sparse-aware first layer (input_linear) skips its zeros
+    return out

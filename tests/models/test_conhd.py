@@ -3,7 +3,6 @@ empty hypergraph, gradients, bad input, and learning an edge-dependent label tha
 order positional encoding reveals."""
 from __future__ import annotations
 
-import time
 
 import pytest
 import torch
@@ -156,10 +155,8 @@ def test_learns_rank_labels_with_positional_encoding(variant, operator):
     hg, cent, y = rank_task()
     x = torch.ones(hg.num_nodes, 4)
     pe = incidence_positional_encoding(hg, cent)
-    start = time.perf_counter()
     acc = train_accuracy(hg, x, pe, y, steps=200 if operator == "unp" else 150, variant=variant, operator=operator)
     assert acc > 0.9, f"train accuracy {acc:.3f}"
-    assert time.perf_counter() - start < 10.0
 
 
 def test_rank_labels_are_not_learnable_without_positional_encoding():

@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from hgnn.nn.conv._pyg_args import resolve_hypergraph
 from hgnn.nn.conv._utils import check_features, check_int, check_probability
 from hgnn.nn.conv.base import NodeConv
+from hgnn.nn.sparse_input import linear_forward
 from hgnn.ops import accumulate_in_float32, inv_pow, scatter, scatter_softmax
 from hgnn.structure import Hypergraph
 
@@ -213,7 +214,7 @@ class HypergraphAttentionConv(NodeConv):
         if hyperedge_attr is None:
             hyperedge_attr = _check_hyperedge_attr(hyperedge_attr, x, self.in_channels)
         heads, channels = self.heads, self.out_channels
-        xh = self.lin(x).view(-1, heads, channels)
+        xh = linear_forward(self.lin, x).view(-1, heads, channels)
         uh = self.lin(hyperedge_attr).view(-1, heads, channels)
         nodes, edges = hg.hyperedge_index
         score_node = (xh * self.att[..., :channels]).sum(-1)  # [N, heads]

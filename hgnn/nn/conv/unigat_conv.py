@@ -7,6 +7,7 @@ from torch import Tensor, nn
 
 from hgnn.nn.conv._utils import check_int, check_probability
 from hgnn.nn.conv.base import NodeConv
+from hgnn.nn.sparse_input import linear_forward
 from hgnn.ops import scatter, scatter_softmax
 from hgnn.structure import Hypergraph, node_to_edge
 
@@ -99,7 +100,7 @@ class UniGATConv(NodeConv):
     def propagate(self, x: Tensor, hg: Hypergraph) -> Tensor:
         """The attention of the class's formula, all heads at once."""
         heads, channels = self.heads, self.out_channels
-        xh = self.lin(x).view(-1, heads, channels)
+        xh = linear_forward(self.lin, x).view(-1, heads, channels)
         eh = node_to_edge(xh, hg, "mean") * hg.edge_weight.to(xh.dtype).view(-1, 1, 1)  # [M, heads, F_out]
         nodes, edges = hg.hyperedge_index
         score_edge = (eh * self.att_edge).sum(-1)  # [M, heads]

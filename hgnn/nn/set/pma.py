@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from hgnn.nn.conv._utils import check_features, check_int
 from hgnn.nn.set.attention import check_group, check_num_groups
 from hgnn.nn.set.set_mlp import SetMLP
+from hgnn.nn.sparse_input import linear_forward
 from hgnn.ops import scatter, scatter_softmax
 
 
@@ -100,8 +101,8 @@ class PMA(nn.Module):
     def pool(self, x: Tensor, group: Tensor, num_groups: int, index: Tensor | None = None) -> Tensor:
         """The block without argument checks (for layers that checked their structure once)."""
         heads, width = self.seed.shape
-        key = self.lin_k(x).view(-1, heads, width)
-        value = self.lin_v(x).view(-1, heads, width)
+        key = linear_forward(self.lin_k, x).view(-1, heads, width)
+        value = linear_forward(self.lin_v, x).view(-1, heads, width)
         score = F.leaky_relu((key * self.seed).sum(-1), self.negative_slope)  # [n, h]: one per row
         if index is not None:
             score, value = score.index_select(0, index), value.index_select(0, index)
