@@ -57,7 +57,9 @@ def incidence_matmul(
         hg: the hypergraph.
         direction: ``"node_to_edge"`` or ``"edge_to_node"``.
         value: ``[nnz]`` incidence values :math:`a_i` (ones when ``None``), or a zero-argument
-            function returning them, called only when the operator is not cached yet.
+            function returning them, called only when the operator is not cached yet; or
+            ``[nnz, H]``, one column per head of an ``x`` of shape ``[rows, H, C]`` (attention
+            coefficients: :math:`\mathrm{out}_{e,h} = \sum_{i : e_i = e} a_{i,h}\, x_{v_i,h}`).
         key: when given, the values and the sparse operator (one per dtype) are kept on ``hg``
             with :meth:`~hgnn.Hypergraph.cache`, under ``("propagate", "incidence_value",
             direction, key)`` and ``("hypergraph", "incidence_csr", direction, (*key, dtype))``.
@@ -80,6 +82,15 @@ def incidence_matmul(
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    if isinstance(value, Tensor) and value.dim() == 2:  # one column of values per head of x
+        if x.dim() != 3 or x.size(1) != value.size(1):
+            raise ValueError(f"value of shape [nnz, H]={list(value.shape)} needs x of shape [rows, H, C] with "
+                             f"H={value.size(1)}, got {list(x.shape)}")
+        if key is not None:
+            raise ValueError("per-head values [nnz, H] are not cached: pass key=None")
+        heads = [incidence_matmul(x[:, h].contiguous(), hg, direction, value[:, h], backend=backend)
+                 for h in range(value.size(1))]
+        return torch.stack(heads, dim=1)
     if key is not None:
         check_cache_key(key)
     src, dst, num_src, num_dst = _endpoints(hg, direction)

@@ -137,6 +137,30 @@ def test_incidence_matmul_cache(dtype, direction):
     assert hg.cached_keys() == before
 
 
+@pytest.mark.parametrize("backend", ["sparse", "native"])
+@pytest.mark.parametrize("direction", ["node_to_edge", "edge_to_node"])
+def test_incidence_matmul_per_head_values(backend, direction):
+    """``value`` [nnz, H] weighs head h of x [rows, H, C] with its column: the dense products per
+    head, and gradients for x and for the values (attention coefficients)."""
+    hg = Hypergraph.from_edge_list([[0, 1, 2], [2, 3], [], [3, 3, 0]], num_nodes=5)
+    src, dst, num_src, num_dst = endpoints(hg, direction)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(num_src, 3, 4, generator=g, dtype=F64, requires_grad=True)
+    value = torch.rand(hg.num_incidences, 3, generator=g, dtype=F64, requires_grad=True)
+    out = incidence_matmul(x, hg, direction, value, backend=backend)
+    dense = [torch.zeros(num_dst, num_src, dtype=F64).index_put((dst, src), value[:, h], accumulate=True)
+             for h in range(3)]
+    ref = torch.stack([dense[h] @ x[:, h] for h in range(3)], dim=1)
+    torch.testing.assert_close(out, ref)
+    up = torch.randn_like(out)
+    for a, b in zip(torch.autograd.grad((out * up).sum(), (x, value)), torch.autograd.grad((ref * up).sum(), (x, value))):
+        torch.testing.assert_close(a, b)
+    with pytest.raises(ValueError, match=r"needs x of shape \[rows, H, C\]"):
+        incidence_matmul(x[:, :2], hg, direction, value, backend=backend)
+    with pytest.raises(ValueError, match="not cached"):
+        incidence_matmul(x, hg, direction, value, key=("test", "heads"), backend=backend)
+
+
 def test_incidence_matmul_bad_direction():
     hg = Hypergraph.from_edge_list([[0, 1]])
     with pytest.raises(ValueError, match="direction"):

@@ -161,8 +161,8 @@ class AllSetTransformerConv(_AllSetConv):
     def multiset(self, x: Tensor, hg: Hypergraph, direction: str) -> Tensor:
         nodes, edges = hg.hyperedge_index
         if direction == "node_to_edge":
-            return self.v2e.pool(x, edges, hg.num_edges, nodes)
-        return self.e2v.pool(x, nodes, hg.num_nodes, edges)
+            return self.v2e.pool(x, edges, hg.num_edges, nodes, hg=hg, direction=direction)
+        return self.e2v.pool(x, nodes, hg.num_nodes, edges, hg=hg, direction=direction)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, heads={self.heads}"

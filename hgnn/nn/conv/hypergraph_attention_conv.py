@@ -12,7 +12,7 @@ from hgnn.nn.conv._utils import check_features, check_int, check_probability
 from hgnn.nn.conv.base import NodeConv
 from hgnn.nn.sparse_input import linear_forward
 from hgnn.ops import accumulate_in_float32, inv_pow, scatter, scatter_softmax
-from hgnn.structure import Hypergraph
+from hgnn.structure import Hypergraph, incidence_matmul
 
 ATTENTION_MODES = ("node", "edge")
 NORMALIZATIONS = ("structure", "attention")
@@ -40,8 +40,8 @@ def attention_propagation(x: Tensor, alpha: Tensor, hg: Hypergraph) -> Tensor:
     nodes, edges = hg.hyperedge_index
     to_edge = alpha.to(x.dtype) * inv_pow(hg.edge_degree()).to(x.dtype)[edges].unsqueeze(-1)
     to_node = alpha.to(x.dtype) * inv_pow(hg.node_degree(weighted=True)).to(x.dtype)[nodes].unsqueeze(-1)
-    z = scatter(x.index_select(0, nodes) * to_edge.unsqueeze(-1), edges, hg.num_edges)
-    return scatter(z.index_select(0, edges) * to_node.unsqueeze(-1), nodes, hg.num_nodes)
+    z = incidence_matmul(x, hg, "node_to_edge", to_edge)
+    return incidence_matmul(z, hg, "edge_to_node", to_node)
 
 
 def _safe_reciprocal(value: Tensor) -> Tensor:
@@ -75,8 +75,8 @@ def attention_weighted_propagation(x: Tensor, alpha: Tensor, hg: Hypergraph) -> 
     node_side = a * hg.edge_weight.to(x.dtype).index_select(0, edges).unsqueeze(-1)
     to_edge = a * _safe_reciprocal(scatter(a, edges, hg.num_edges)).index_select(0, edges)
     to_node = node_side * _safe_reciprocal(scatter(node_side, nodes, hg.num_nodes)).index_select(0, nodes)
-    z = scatter(x.index_select(0, nodes) * to_edge.unsqueeze(-1), edges, hg.num_edges)
-    return scatter(z.index_select(0, edges) * to_node.unsqueeze(-1), nodes, hg.num_nodes)
+    z = incidence_matmul(x, hg, "node_to_edge", to_edge)
+    return incidence_matmul(z, hg, "edge_to_node", to_node)
 
 
 class HypergraphAttentionConv(NodeConv):

@@ -9,7 +9,7 @@ from hgnn.nn.conv._utils import check_int, check_probability
 from hgnn.nn.conv.base import NodeConv
 from hgnn.nn.sparse_input import linear_forward
 from hgnn.ops import scatter, scatter_softmax
-from hgnn.structure import Hypergraph, node_to_edge
+from hgnn.structure import Hypergraph, incidence_matmul, node_to_edge
 
 
 class UniGATConv(NodeConv):
@@ -111,7 +111,7 @@ class UniGATConv(NodeConv):
         if self.score_clamp is not None:
             score = score.clamp(*self.score_clamp)
         alpha = scatter_softmax(score, nodes, hg.num_nodes)  # [nnz, heads]
-        out = scatter(eh.index_select(0, edges) * alpha.unsqueeze(-1), nodes, hg.num_nodes)  # [N, heads, F_out]
+        out = incidence_matmul(eh, hg, "edge_to_node", alpha)  # [N, heads, F_out]
         return out.reshape(-1, heads * channels) if self.concat else out.mean(dim=1)
 
     def extra_repr(self) -> str:

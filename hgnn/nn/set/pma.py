@@ -12,6 +12,7 @@ from hgnn.nn.set.attention import check_group, check_num_groups
 from hgnn.nn.set.set_mlp import SetMLP
 from hgnn.nn.sparse_input import linear_forward
 from hgnn.ops import scatter, scatter_softmax
+from hgnn.structure import Hypergraph, incidence_matmul
 
 
 class PMA(nn.Module):
@@ -98,16 +99,24 @@ class PMA(nn.Module):
         group = check_group(group, x.size(0) if index is None else index.size(0), num_groups)
         return self.pool(x, group, num_groups, index)
 
-    def pool(self, x: Tensor, group: Tensor, num_groups: int, index: Tensor | None = None) -> Tensor:
-        """The block without argument checks (for layers that checked their structure once)."""
+    def pool(self, x: Tensor, group: Tensor, num_groups: int, index: Tensor | None = None, *,
+             hg: Hypergraph | None = None, direction: str | None = None) -> Tensor:
+        """The block without argument checks (for layers that checked their structure once).
+        ``hg`` and ``direction``: ``index`` and ``group`` are ``hg``'s incidences in that
+        direction (sources, destinations), and the weighted sum runs as its sparse product."""
         heads, width = self.seed.shape
         key = linear_forward(self.lin_k, x).view(-1, heads, width)
         value = linear_forward(self.lin_v, x).view(-1, heads, width)
         score = F.leaky_relu((key * self.seed).sum(-1), self.negative_slope)  # [n, h]: one per row
         if index is not None:
-            score, value = score.index_select(0, index), value.index_select(0, index)
+            score = score.index_select(0, index)
         alpha = scatter_softmax(score, group, num_groups)  # sums to 1 over each group, per head
-        pooled = scatter(alpha.unsqueeze(-1) * value, group, num_groups, "sum")  # [G, h, C]
+        if hg is not None and direction is not None:
+            pooled = incidence_matmul(value, hg, direction, alpha)  # [G, h, C]
+        else:
+            if index is not None:
+                value = value.index_select(0, index)
+            pooled = scatter(alpha.unsqueeze(-1) * value, group, num_groups, "sum")  # [G, h, C]
         out = self.ln0((pooled + self.seed).reshape(num_groups, self.out_channels))
         return self.ln1(out + F.relu(self.rff(out)))
 
