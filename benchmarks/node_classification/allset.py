@@ -15,15 +15,19 @@ writes ``results/allset_paper.json``.
 
 Each cell (dataset x model) runs in a fresh process with ``--threads`` threads, so its peak resident
 memory (``ru_maxrss``) is its own. Writes ``benchmarks/node_classification/results/allset.json``
-after every cell (``--resume`` keeps the finished cells) and prints Markdown tables; the published
-numbers beside ours come from ``published.json`` in this folder.
+after every cell and the finished seeds of the running cell after every seed, in
+``<out>.partial/`` (``--resume`` keeps the finished cells and resumes an interrupted cell from
+its finished seeds), and prints Markdown tables; the published numbers beside ours come from
+``published.json`` in this folder.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -76,37 +80,74 @@ DATASETS = ("cocitation-cora", "cocitation-citeseer", "coauthorship-cora", "zoo"
             "20newsw100", "house-committees", "senate-committees", "walmart-trips", "imdb-magnn")
 
 CHILD = r"""
-import json, resource, sys, warnings
+import json, os, resource, statistics, sys, warnings
 import torch
 torch.set_num_threads(int(sys.argv[1]))
-from hgnn.tasks import run_node_classification
+from hgnn.tasks import run_node_classification, summarize
+from hgnn.train.evaluator import Evaluator
 dataset, model, runs, epochs = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-options = json.loads(sys.argv[6])
+options, partial = json.loads(sys.argv[6]), sys.argv[7]
 options.pop("reference_setting", None)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    report = run_node_classification(model, dataset, seeds=runs, epochs=epochs, protocol="random", progress=False,
-                                     **options)
-for run in report["runs"]:
-    run.pop("history")
+key = [dataset, model, epochs, options]
+done = None  # the seeds an interrupted run of this very cell finished (its last on_seed report)
+if os.path.exists(partial):
+    with open(partial) as f:
+        saved = json.load(f)
+    if saved["key"] == key:
+        done = saved["report"]
+finished = [] if done is None else done["runs"]
+
+
+def merged(report):
+    runs_ = sorted(finished + report["runs"], key=lambda r: r["seed"])
+    for run in runs_:
+        run.pop("history", None)
+    summary = {f"{part}_{metric}": summarize([r[part][metric] for r in runs_])
+               for part in ("test", "val", "train") for metric in Evaluator().metrics}
+    summary["epoch_ms"] = statistics.fmean(r["epoch_ms"] for r in runs_)
+    config = {**report["config"], "seeds": runs}
+    return {**report, "config": config, "runs": runs_, "summary": summary, "complete": len(runs_) == runs}
+
+
+def save(report):
+    tmp = partial + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump({"key": key, "report": merged(report)}, f)
+    os.replace(tmp, partial)
+
+
+remaining = [s for s in range(runs) if s not in {r["seed"] for r in finished}]
+if remaining:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = merged(run_node_classification(model, dataset, seeds=remaining, epochs=epochs, protocol="random",
+                                                progress=False, on_seed=save, **options))
+else:
+    report = done
+report["resumed_seeds"] = [r["seed"] for r in finished]
 report["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print("REPORT " + json.dumps(report))
 """
 
 
-def run_cell(dataset: str, model: str, runs: int, epochs: int, threads: int, timeout: float,
-             options: dict | None = None) -> dict:
+def run_cell(dataset: str, model: str, runs: int, epochs: int, threads: int, timeout: float | None,
+             options: dict | None = None, partial: Path | None = None) -> dict:
     """One cell in a fresh process; its report with ``peak_rss_mib`` and ``seconds``. ``options``:
-    keyword arguments of :func:`hgnn.tasks.run_node_classification` (``hidden``, ``lr``, ...)."""
+    keyword arguments of :func:`hgnn.tasks.run_node_classification` (``hidden``, ``lr``, ...).
+    ``partial``: the file the cell saves its finished seeds to after each one, and resumes from
+    (same dataset, model, epochs and options); removed once the cell is complete."""
     start = time.perf_counter()
+    if partial is None:
+        partial = Path(tempfile.gettempdir()) / f"hgnn-allset-{os.getpid()}-{dataset}-{model}.json"
     proc = subprocess.run([sys.executable, "-c", CHILD, str(threads), dataset, model, str(runs), str(epochs),
-                           json.dumps(options or {})],
+                           json.dumps(options or {}), str(partial)],
                           capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"{dataset} / {model} failed:\n{proc.stderr[-2000:]}")
     line = next(line for line in proc.stdout.splitlines() if line.startswith("REPORT "))
     report = json.loads(line[len("REPORT "):])
     report["seconds"] = time.perf_counter() - start
+    partial.unlink(missing_ok=True)
     return report
 
 
@@ -145,8 +186,9 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--models", nargs="+", default=sorted(MODELS), choices=sorted(MODELS))
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--timeout", type=float, default=7200.0, help="seconds per cell")
-    parser.add_argument("--resume", action="store_true", help="keep the cells already in --out")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds per cell (default: no limit)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the cells already in --out and the finished seeds of an interrupted cell")
     parser.add_argument("--table-only", action="store_true", help="print the tables of --out; train nothing")
     parser.add_argument("--merge", nargs="+", type=Path, default=[],
                         help="results files of runs split over processes: their cells go into --out (later "
@@ -182,7 +224,11 @@ def main() -> None:
                                        if f"{d}|{m}" not in results]
     for dataset, model in todo:
         options = options_of(args.setting, model, dataset)
-        report = run_cell(dataset, model, args.runs, args.epochs, args.threads, args.timeout, options)
+        partial = args.out.parent / f"{args.out.stem}.partial" / f"{dataset}__{model}.json"
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        if not args.resume:
+            partial.unlink(missing_ok=True)  # an earlier interrupted run's seeds count only with --resume
+        report = run_cell(dataset, model, args.runs, args.epochs, args.threads, args.timeout, options, partial)
         report["reference_setting"] = options.get("reference_setting")
         results[f"{dataset}|{model}"] = report
         write_json(args.out, {"meta": {"protocol": "random 50/25/25 (AllSet)", "setting": args.setting,

@@ -13,7 +13,7 @@ import numbers
 import platform
 import statistics
 from functools import partial
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -81,11 +81,27 @@ def summarize(values: list[float], scale: float = 100.0) -> dict[str, float]:
     return {"mean": statistics.fmean(vals), "std": statistics.stdev(vals) if len(vals) > 1 else 0.0}
 
 
+def _seed_list(seeds: Any) -> list[int]:
+    """``range(seeds)`` for an int, else the given distinct non-negative ints, checked."""
+    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
+        if seeds < 1:
+            raise ValueError(f"seeds must be >= 1, got {seeds}")
+        return list(range(int(seeds)))
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence):
+        raise TypeError(f"seeds must be an int or a sequence of ints, got {type(seeds).__name__}")
+    if any(isinstance(s, bool) or not isinstance(s, numbers.Integral) for s in seeds):
+        raise TypeError(f"seeds must hold ints only, got {list(seeds)!r}")
+    values = [int(s) for s in seeds]
+    if not values or min(values) < 0 or len(set(values)) != len(values):
+        raise ValueError(f"seeds must be a non-empty list of distinct non-negative ints, got {values}")
+    return values
+
+
 def run_node_classification(
     model: str = "hgnn",
     dataset: str | Hypergraph = "cocitation-cora",
     *,
-    seeds: int = 5,
+    seeds: int | Sequence[int] = 5,
     protocol: str = "auto",
     split: int | None = None,
     epochs: int = 200,
@@ -106,8 +122,9 @@ def run_node_classification(
 ) -> dict[str, Any]:
     """Train ``model`` on ``dataset`` once per seed and report every run and the mean +- std.
 
-    Seed ``s`` (``0..seeds-1``) seeds the weights and picks the split: HyperGCN's split ``s mod 10``,
-    or the ``s``-th random draw; ``split=k`` pins one split for every seed (``0 <= k <`` the
+    Seed ``s`` (``0..seeds-1``, or each of ``seeds`` when it is a sequence, e.g. ``[5, 6]`` to
+    finish a run interrupted after five seeds) seeds the weights and picks the split: HyperGCN's
+    split ``s mod 10``, or the ``s``-th random draw; ``split=k`` pins one split for every seed (``0 <= k <`` the
     number of fixed splits, e.g. 10 for HyperGCN's; any ``k >= 0`` for the random protocols). All
     settings end up in the returned dict's ``"config"``, so a JSON dump of it says how its numbers
     were made.
@@ -126,19 +143,16 @@ def run_node_classification(
         :class:`~hgnn.train.FitResult` fields; ``complete`` is ``True``.
 
     Raises:
-        TypeError: ``seeds`` or ``split`` is not an int.
-        ValueError: ``seeds < 1``, or ``split`` is not one of the protocol's splits on this dataset
+        TypeError: ``seeds`` is not an int or a sequence of ints, or ``split`` is not an int.
+        ValueError: ``seeds < 1``, an empty, negative or repeated seed list, or ``split`` is not one
+            of the protocol's splits on this dataset
             (checked before any training).
     """
-    if isinstance(seeds, bool) or not isinstance(seeds, numbers.Integral):
-        raise TypeError(f"seeds must be an int, got {type(seeds).__name__}")
-    if seeds < 1:
-        raise ValueError(f"seeds must be >= 1, got {seeds}")
+    seed_list = _seed_list(seeds)
     if split is not None:
         if isinstance(split, bool) or not isinstance(split, numbers.Integral):
             raise TypeError(f"split must be an int or None, got {type(split).__name__}")
         split = int(split)
-    seeds = int(seeds)
     model_kwargs = dict(model_kwargs or {})
     build_model(model, 1, 2, hidden, dropout, **model_kwargs)  # a bad model name or option fails before loading
     from hgnn.datasets import load_hypergraph
@@ -151,7 +165,8 @@ def run_node_classification(
     fixed = num_splits(hg, protocol)  # None: one random draw per index, any index >= 0
     num_classes = int(hg.y.max()) + 1
     evaluator = Evaluator()
-    config = {"seeds": seeds, "split": split, "epochs": epochs, "lr": lr, "weight_decay": weight_decay,
+    config = {"seeds": int(seeds) if isinstance(seeds, numbers.Integral) else seed_list, "split": split,
+              "epochs": epochs, "lr": lr, "weight_decay": weight_decay,
               "hidden": hidden, "dropout": dropout, "model_kwargs": model_kwargs, "patience": patience,
               "normalize_features": normalize_features, "self_loops": self_loops,
               "dataset_kwargs": dataset_kwargs or {}, "split_kwargs": split_kwargs or {},
@@ -166,11 +181,11 @@ def run_node_classification(
             for metric in evaluator.metrics:
                 summary[f"{part}_{metric}"] = summarize([r[part][metric] for r in runs])
         summary["epoch_ms"] = statistics.fmean(r["epoch_ms"] for r in runs)
-        return {"model": model, "dataset": name, "protocol": protocol, "complete": len(runs) == seeds,
+        return {"model": model, "dataset": name, "protocol": protocol, "complete": len(runs) == len(seed_list),
                 "config": config, "data": data, "runs": list(runs), "summary": summary}
 
     runs = []
-    for seed in range(seeds):
+    for seed in seed_list:
         index = seed if split is None else split
         masks = (split_of_seed if split is None else get_split)(hg, protocol, index, **(split_kwargs or {}))
         seed_everything(seed)

@@ -95,3 +95,26 @@ def test_trace_prints_one_row_per_requested_epoch_and_checks_options(tmp_path):
     assert all(0 < loss < 10 for loss in losses) and losses[-1] < losses[0]  # zoo: 7 classes, it learns
     bad = go("--model", "hgnn", "--dataset", "zoo", "--epochs", "0")
     assert bad.returncode != 0 and "--epochs must be >= 1" in bad.stderr
+
+
+def test_an_interrupted_cell_resumes_from_its_finished_seeds(tmp_path):
+    """The partial file of a cell that stopped after seed 0 is picked up with --resume: only seed 1
+    trains, and the cell's report is that of both seeds, equal to an uninterrupted run."""
+    out = tmp_path / "grid.json"
+    full = run("--models", "mlp", "--datasets", "zoo", "--runs", "2", "--epochs", "3", "--out", str(out), cwd=tmp_path)
+    assert full.returncode == 0, full.stderr[-3000:]
+    whole = json.loads(out.read_text())["results"]["zoo|mlp"]
+    assert whole["resumed_seeds"] == [] and not (tmp_path / "grid.partial" / "zoo__mlp.json").exists()
+    # an interrupted run: seed 0 finished, saved as the cell saves it
+    first = {**whole, "runs": whole["runs"][:1], "complete": False}
+    partial = tmp_path / "grid.partial" / "zoo__mlp.json"
+    options = {}
+    partial.write_text(json.dumps({"key": ["zoo", "mlp", 3, options], "report": first}))
+    out.unlink()
+    resumed = run("--models", "mlp", "--datasets", "zoo", "--runs", "2", "--epochs", "3", "--out", str(out),
+                  "--resume", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    cell = json.loads(out.read_text())["results"]["zoo|mlp"]
+    assert cell["resumed_seeds"] == [0] and [r["seed"] for r in cell["runs"]] == [0, 1] and cell["complete"]
+    assert cell["config"]["seeds"] == 2 and cell["summary"]["test_acc"] == whole["summary"]["test_acc"]
+    assert not partial.exists()

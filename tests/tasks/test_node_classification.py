@@ -264,6 +264,21 @@ def test_on_seed_reports_each_finished_seed(report):
     assert [r["test"]["acc"] for r in final["runs"]] == [r["test"]["acc"] for r in report["runs"]]  # no side effect
 
 
+def test_seed_list_resumes_a_run():
+    """seeds=[1] repeats seed 1 of seeds=2 exactly (same split and weights): an interrupted run is
+    finished by its missing seeds."""
+    hg = tiny_hypergraph()
+    full = run_node_classification("hgnn", hg, seeds=2, epochs=5, hidden=8, lr=0.02, progress=False)
+    rest = run_node_classification("hgnn", hg, seeds=[1], epochs=5, hidden=8, lr=0.02, progress=False)
+    assert rest["config"]["seeds"] == [1] and rest["complete"]
+    assert [r["seed"] for r in rest["runs"]] == [1]
+    assert rest["runs"][0]["test"] == full["runs"][1]["test"] and rest["runs"][0]["split"] == full["runs"][1]["split"]
+    for bad, error in (([], ValueError), ([0, 0], ValueError), ([-1], ValueError), (["1"], TypeError),
+                       ("12", TypeError), (1.5, TypeError), ([True], TypeError), (0, ValueError)):
+        with pytest.raises(error, match="seeds"):
+            run_node_classification("hgnn", hg, seeds=bad, epochs=1, progress=False)
+
+
 def _with_hypergcn_masks(hg: Hypergraph, num_splits: int = 10) -> Hypergraph:
     """``hg`` with HyperGCN-style ``[N, num_splits]`` train / test masks."""
     train = torch.zeros(hg.num_nodes, num_splits, dtype=torch.bool)
