@@ -124,10 +124,10 @@ def run_node_classification(
 
     Seed ``s`` (``0..seeds-1``, or each of ``seeds`` when it is a sequence, e.g. ``[5, 6]`` to
     finish a run interrupted after five seeds) seeds the weights and picks the split: HyperGCN's
-    split ``s mod 10``, or the ``s``-th random draw; ``split=k`` pins one split for every seed (``0 <= k <`` the
-    number of fixed splits, e.g. 10 for HyperGCN's; any ``k >= 0`` for the random protocols). All
-    settings end up in the returned dict's ``"config"``, so a JSON dump of it says how its numbers
-    were made.
+    split ``s mod 10``, or the ``s``-th random draw; ``split=k`` pins one split for every seed
+    (``0 <= k <`` the number of fixed splits, e.g. 10 for HyperGCN's; any ``k >= 0`` for the
+    random protocols). All settings end up in the returned dict's ``"config"``, so a JSON dump of
+    it says how its numbers were made.
 
     Args:
         model_kwargs: further constructor arguments of the model (see :func:`build_model`),
@@ -163,6 +163,9 @@ def run_node_classification(
     device = torch.device(device)
     hg = prepare(dataset, normalize_features=normalize_features, self_loops=self_loops).to(device)
     fixed = num_splits(hg, protocol)  # None: one random draw per index, any index >= 0
+    if hg.x is None or hg.y is None:  # prepare refuses such a hypergraph already
+        raise ValueError("node classification needs node features x and labels y")
+    num_features = hg.x.size(1)
     num_classes = int(hg.y.max()) + 1
     evaluator = Evaluator()
     config = {"seeds": int(seeds) if isinstance(seeds, numbers.Integral) else seed_list, "split": split,
@@ -173,7 +176,7 @@ def run_node_classification(
               "device": str(device), "torch": torch.__version__, "python": platform.python_version(),
               "machine": f"{platform.machine()} {torch.get_num_threads()} threads"}
     data = {"num_nodes": hg.num_nodes, "num_edges": hg.num_edges, "num_incidences": hg.num_incidences,
-            "num_features": hg.x.size(1), "num_classes": num_classes}
+            "num_features": num_features, "num_classes": num_classes}
 
     def report(runs: list[dict[str, Any]]) -> dict[str, Any]:
         summary: dict[str, Any] = {}
@@ -189,7 +192,7 @@ def run_node_classification(
         index = seed if split is None else split
         masks = (split_of_seed if split is None else get_split)(hg, protocol, index, **(split_kwargs or {}))
         seed_everything(seed)
-        net = build_model(model, hg.x.size(1), num_classes, hidden, dropout, **model_kwargs).to(device)
+        net = build_model(model, num_features, num_classes, hidden, dropout, **model_kwargs).to(device)
         result = fit(net, hg, masks, epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience,
                      evaluator=evaluator, progress=progress, desc=f"{model} {name} seed {seed}")
         runs.append({"seed": seed, "split": index % fixed if fixed else index,
