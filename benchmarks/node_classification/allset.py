@@ -80,11 +80,10 @@ DATASETS = ("cocitation-cora", "cocitation-citeseer", "coauthorship-cora", "zoo"
             "20newsw100", "house-committees", "senate-committees", "walmart-trips", "imdb-magnn")
 
 CHILD = r"""
-import json, os, resource, statistics, sys, warnings
+import json, os, resource, sys, warnings
 import torch
 torch.set_num_threads(int(sys.argv[1]))
-from hgnn.tasks import run_node_classification, summarize
-from hgnn.train.evaluator import Evaluator
+from hgnn.tasks import run_node_classification, summarize_runs
 dataset, model, runs, epochs = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 options, partial = json.loads(sys.argv[6]), sys.argv[7]
 options.pop("reference_setting", None)
@@ -102,11 +101,8 @@ def merged(report):
     runs_ = sorted(finished + report["runs"], key=lambda r: r["seed"])
     for run in runs_:
         run.pop("history", None)
-    summary = {f"{part}_{metric}": summarize([r[part][metric] for r in runs_])
-               for part in ("test", "val", "train") for metric in Evaluator().metrics}
-    summary["epoch_ms"] = statistics.fmean(r["epoch_ms"] for r in runs_)
     config = {**report["config"], "seeds": runs}
-    return {**report, "config": config, "runs": runs_, "summary": summary, "complete": len(runs_) == runs}
+    return {**report, "config": config, "runs": runs_, "summary": summarize_runs(runs_), "complete": len(runs_) == runs}
 
 
 def save(report):

@@ -13,6 +13,11 @@ MAX_DENSITY = 0.25
 LEVELS = 1 << 16
 
 
+def _check_p(p: object) -> None:
+    if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0.0 <= p < 1.0:
+        raise ValueError(f"p must be a probability in [0, 1), got {p!r}")
+
+
 def fast_dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     r"""Dropout whose masks cost a quarter of a random number per entry on the CPU.
 
@@ -40,8 +45,7 @@ def fast_dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     Returns:
         A tensor of ``x``'s shape, dtype and device.
     """
-    if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0.0 <= p < 1.0:
-        raise ValueError(f"p must be a probability in [0, 1), got {p!r}")
+    _check_p(p)
     if not training or p == 0.0:
         return x
     dropped = round(p * LEVELS)
@@ -81,8 +85,7 @@ def feature_dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     Returns:
         A tensor of ``x``'s shape, dtype and device.
     """
-    if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0.0 <= p < 1.0:
-        raise ValueError(f"p must be a probability in [0, 1), got {p!r}")
+    _check_p(p)
     if not training or p == 0.0:
         return x
     if (x.device.type != "cpu" or x.requires_grad or not x.is_floating_point() or x.numel() == 0

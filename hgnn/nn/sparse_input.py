@@ -1,12 +1,13 @@
 """Linear maps of sparse input features (bag-of-words) that multiply only the nonzero entries."""
 from __future__ import annotations
 
-import warnings
 import weakref
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from hgnn.ops import csr_matrix
 
 #: Remembered nonzero positions: ``id(tensor) -> (weak reference, version counter, flat positions)``.
 _POSITIONS: dict[int, tuple[weakref.ref, int, Tensor]] = {}
@@ -84,11 +85,8 @@ def input_linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tenso
     rows, cols = index // x.size(1), index % x.size(1)
     crow = torch.zeros(x.size(0) + 1, dtype=torch.int64)
     torch.cumsum(torch.bincount(rows, minlength=x.size(0)), 0, out=crow[1:])
-    with warnings.catch_warnings():  # torch's notice that sparse CSR support is in beta
-        warnings.simplefilter("ignore", UserWarning)
-        matrix = torch.sparse_csr_tensor(crow, cols, x.reshape(-1).index_select(0, index), x.shape,
-                                         check_invariants=False)
-        out = torch.sparse.mm(matrix, weight.t())
+    matrix = csr_matrix(crow, cols, x.reshape(-1).index_select(0, index), (x.size(0), x.size(1)))
+    out = torch.sparse.mm(matrix, weight.t())
     return out if bias is None else out + bias
 
 

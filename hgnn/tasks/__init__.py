@@ -8,9 +8,9 @@
 * :mod:`~hgnn.tasks.graph_classification`: graph classification by k-fold cross-validation
   (EHGNN's HyperDrop and node-GNN baselines), fold by fold or whole.
 """
-from hgnn.tasks.node_classification import MODELS, build_model, run_node_classification, summarize
+from hgnn.tasks.node_classification import MODELS, build_model, run_node_classification, summarize, summarize_runs
 
-__all__ = ["MODELS", "build_model", "run_node_classification", "summarize"]
+__all__ = ["MODELS", "build_model", "run_node_classification", "summarize", "summarize_runs"]
 from hgnn.tasks.graph_classification import (GRAPH_MODELS, GraphFitResult, GraphFolds, build_graph_model,
                                              cross_validation_settings, fit_graph_classifier, fold_split,
                                              load_graph_folds, run_graph_classification, run_graph_fold,

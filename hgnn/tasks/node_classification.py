@@ -81,6 +81,17 @@ def summarize(values: list[float], scale: float = 100.0) -> dict[str, float]:
     return {"mean": statistics.fmean(vals), "std": statistics.stdev(vals) if len(vals) > 1 else 0.0}
 
 
+def summarize_runs(runs: Sequence[dict[str, Any]], metrics: Sequence[str] | None = None) -> dict[str, Any]:
+    """The ``"summary"`` of a node-classification report from its ``runs``: ``{"mean", "std"}`` in
+    percent of every ``test_`` / ``val_`` / ``train_`` metric (the :class:`~hgnn.train.Evaluator`'s
+    by default) and the mean ``epoch_ms``; e.g. to summarise runs gathered from several reports."""
+    metrics = Evaluator().metrics if metrics is None else metrics
+    summary: dict[str, Any] = {f"{part}_{metric}": summarize([r[part][metric] for r in runs])
+                               for part in ("test", "val", "train") for metric in metrics}
+    summary["epoch_ms"] = statistics.fmean(r["epoch_ms"] for r in runs)
+    return summary
+
+
 def _seed_list(seeds: Any) -> list[int]:
     """``range(seeds)`` for an int, else the given distinct non-negative ints, checked."""
     if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
@@ -179,11 +190,7 @@ def run_node_classification(
             "num_features": num_features, "num_classes": num_classes}
 
     def report(runs: list[dict[str, Any]]) -> dict[str, Any]:
-        summary: dict[str, Any] = {}
-        for part in ("test", "val", "train"):
-            for metric in evaluator.metrics:
-                summary[f"{part}_{metric}"] = summarize([r[part][metric] for r in runs])
-        summary["epoch_ms"] = statistics.fmean(r["epoch_ms"] for r in runs)
+        summary = summarize_runs(runs, evaluator.metrics)
         return {"model": model, "dataset": name, "protocol": protocol, "complete": len(runs) == len(seed_list),
                 "config": config, "data": data, "runs": list(runs), "summary": summary}
 

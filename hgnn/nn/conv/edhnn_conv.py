@@ -228,6 +228,6 @@ def pair_mlp_aggregate(mlp: SetMLP, x: Tensor, m: Tensor, hg: Hypergraph, aggr: 
     last = lins[-1]
     out = scatter(h, nodes, hg.num_nodes, aggr) @ last.weight.t()
     if last.bias is not None:
-        count = torch.bincount(nodes, minlength=hg.num_nodes).to(out.dtype).unsqueeze(-1)
+        count = hg.node_degree().to(out.dtype).unsqueeze(-1)  # incidences per node
         out = out + (count if aggr == "sum" else count.clamp(max=1)) * last.bias
     return out
