@@ -17,6 +17,7 @@ from torch import Tensor
 from hgnn.ops import (SPARSE_DTYPES, accumulate_in_float32, csr_matmul, gather_scatter, inv_pow, resolve, scatter,
                       scatter_softmax)
 from hgnn.structure.hypergraph import Hypergraph, check_cache_key
+from hgnn.structure.incidence import incidence_csr_pair
 
 AGGREGATIONS = ("sum", "mean", "max", "min", "softmax")
 DIRECTIONS = ("node_to_edge", "edge_to_node")
@@ -88,9 +89,7 @@ def incidence_matmul(
                              f"H={value.size(1)}, got {list(x.shape)}")
         if key is not None:
             raise ValueError("per-head values [nnz, H] are not cached: pass key=None")
-        heads = [incidence_matmul(x[:, h].contiguous(), hg, direction, value[:, h], backend=backend)
-                 for h in range(value.size(1))]
-        return torch.stack(heads, dim=1)
+        return _per_head_matmul(x, hg, direction, value, backend)
     if key is not None:
         check_cache_key(key)
     src, dst, num_src, num_dst = _endpoints(hg, direction)
@@ -120,6 +119,71 @@ def incidence_matmul(
         out = csr_matmul(a, a_t, flat, values, dst, src) if grad else csr_matmul(a, a_t, flat)
         return out.reshape(num_dst, *x.shape[1:])
     return gather_scatter(x, src, dst, num_dst, values, "sum", backend="native" if name == "sparse" else name)
+
+
+def _head_orders(
+    hg: Hypergraph, heads: int
+) -> tuple[Tensor, tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
+    r"""Incidences of the hypergraph repeated once per head, with their sorted orders.
+
+    Node :math:`v` becomes :math:`vH + h`, hyperedge :math:`e` becomes :math:`eH + h` and
+    incidence :math:`i` becomes :math:`iH + h`: the ``[nnz, H]`` values of the heads, flattened,
+    are the values of this hypergraph, and a ``[rows, H, C]`` input viewed as ``[rows H, C]`` is its
+    input, so one sparse product serves every head. Returns ``(hyperedge_index, edge_order,
+    node_order)`` in the layout of :meth:`~hgnn.Hypergraph.edge_order`, derived from ``hg``'s own
+    orders without another sort.
+    """
+    def build() -> tuple[Tensor, tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
+        h = torch.arange(heads, device=hg.device)
+
+        def expand(order: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+            # Row r's incidences sit at sorted positions ptr[r] .. ptr[r+1]-1; in the expanded
+            # order, row rH + h holds the same incidences, as iH + h, from ptr[r] H + h deg(r).
+            perm, ptr = order
+            deg = ptr.diff()
+            start = ptr[:-1].unsqueeze(1) * heads + h * deg.unsqueeze(1)  # [rows, H]
+            new_ptr = torch.cat([start.reshape(-1), ptr[-1:] * heads])
+            row = torch.repeat_interleave(torch.arange(deg.numel(), device=hg.device), deg)
+            offset = torch.arange(perm.numel(), device=hg.device) - ptr[row]
+            position = (start[row] + offset.unsqueeze(1)).reshape(-1)
+            new_perm = torch.empty_like(position)
+            new_perm[position] = (perm.unsqueeze(1) * heads + h).reshape(-1)
+            return new_perm, new_ptr
+
+        index = (hg.hyperedge_index.unsqueeze(2) * heads + h).reshape(2, -1)
+        return index, expand(hg.edge_order()), expand(hg.node_order())
+
+    return hg.cache(("propagate", "head_orders", heads), build)
+
+
+def _per_head_matmul(x: Tensor, hg: Hypergraph, direction: str, value: Tensor, backend: str | None) -> Tensor:
+    r""":math:`\mathrm{out}_{\cdot,h} = A_h\, x_{\cdot,h}` for every head at once (see :func:`_head_orders`)."""
+    heads = value.size(1)
+    _, _, num_src, num_dst = _endpoints(hg, direction)
+    _check_input(x, num_src, "x", "node" if direction == "node_to_edge" else "hyperedge")
+    _check_input(value, hg.num_incidences, "value", "incidence")
+    channels = x.size(2)
+    flat = x.reshape(num_src * heads, channels)
+    values = value.to(x.dtype).reshape(-1)
+    name = resolve("weighted_sum", x.device, backend)
+    sparse = name == "sparse" and x.dtype in SPARSE_DTYPES and x.device == hg.device
+    if sparse:
+        index, edge_order, node_order = _head_orders(hg, heads)
+    else:  # no sorted orders needed (nor built, e.g. under torch.compile)
+        index = (hg.hyperedge_index.unsqueeze(2) * heads + torch.arange(heads, device=hg.device)).reshape(2, -1)
+    nodes, edges = index
+    src, dst = (nodes, edges) if direction == "node_to_edge" else (edges, nodes)
+    if sparse:
+        size = (hg.num_nodes * heads, hg.num_edges * heads)
+        a, a_t = incidence_csr_pair(index, size, edge_order, node_order, values.detach(), direction)
+        if values.requires_grad and torch.is_grad_enabled():
+            out = csr_matmul(a, a_t, flat, values, dst, src)
+        else:
+            out = csr_matmul(a, a_t, flat)
+    else:
+        out = gather_scatter(flat, src, dst, num_dst * heads, values, "sum",
+                             backend="native" if name == "sparse" else name)
+    return out.reshape(num_dst, heads, channels)
 
 
 def _aggregate(

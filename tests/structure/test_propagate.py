@@ -137,12 +137,14 @@ def test_incidence_matmul_cache(dtype, direction):
     assert hg.cached_keys() == before
 
 
-@pytest.mark.parametrize("backend", ["sparse", "native"])
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("direction", ["node_to_edge", "edge_to_node"])
-def test_incidence_matmul_per_head_values(backend, direction):
+@pytest.mark.parametrize("edges", [[[0, 1, 2], [2, 3], [], [3, 3, 0]], [[], []]], ids=["repeats", "empty"])
+def test_incidence_matmul_per_head_values(backend, direction, edges):
     """``value`` [nnz, H] weighs head h of x [rows, H, C] with its column: the dense products per
     head, and gradients for x and for the values (attention coefficients)."""
-    hg = Hypergraph.from_edge_list([[0, 1, 2], [2, 3], [], [3, 3, 0]], num_nodes=5)
+    _skip_missing(backend)
+    hg = Hypergraph.from_edge_list(edges, num_nodes=5)
     src, dst, num_src, num_dst = endpoints(hg, direction)
     g = torch.Generator().manual_seed(0)
     x = torch.randn(num_src, 3, 4, generator=g, dtype=F64, requires_grad=True)
@@ -159,6 +161,35 @@ def test_incidence_matmul_per_head_values(backend, direction):
         incidence_matmul(x[:, :2], hg, direction, value, backend=backend)
     with pytest.raises(ValueError, match="not cached"):
         incidence_matmul(x, hg, direction, value, key=("test", "heads"), backend=backend)
+
+
+@given(hypergraphs(), st.integers(1, 4))
+@SETTINGS
+def test_per_head_orders_are_the_sorted_orders_of_the_repeated_incidences(hg, heads):
+    """The head-expanded incidences (node vH+h, hyperedge eH+h, incidence iH+h) come with the
+    stable sorted orders that sort_index computes, derived without sorting again."""
+    from hgnn.structure.incidence import sort_index
+    from hgnn.structure.propagate import _head_orders
+
+    index, edge_order, node_order = _head_orders(hg, heads)
+    h = torch.arange(heads)
+    assert torch.equal(index, (hg.hyperedge_index.unsqueeze(2) * heads + h).reshape(2, -1))
+    for row, order, size in ((1, edge_order, hg.num_edges), (0, node_order, hg.num_nodes)):
+        expected = sort_index(index[row], size * heads)
+        assert torch.equal(order[0], expected[0]) and torch.equal(order[1], expected[1])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_incidence_matmul_per_head_float32(backend):
+    _skip_missing(backend)
+    hg = Hypergraph.from_edge_list([[0, 1, 2], [2, 3], [4, 1, 0, 3]], num_nodes=6)
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(hg.num_edges, 2, 5, generator=g)
+    value = torch.rand(hg.num_incidences, 2, generator=g)
+    out = incidence_matmul(x, hg, "edge_to_node", value, backend=backend)
+    ref = incidence_matmul(x.double(), hg, "edge_to_node", value.double(), backend="native")
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out.double(), ref, rtol=1e-5, atol=1e-6)
 
 
 def test_incidence_matmul_bad_direction():
