@@ -93,8 +93,16 @@ def test_trace_prints_one_row_per_requested_epoch_and_checks_options(tmp_path):
     assert [int(r[0]) for r in rows] == [0, 2, 4]
     losses = [float(r[1]) for r in rows]
     assert all(0 < loss < 10 for loss in losses) and losses[-1] < losses[0]  # zoo: 7 classes, it learns
+    assert all(len(r) == 7 for r in rows)  # epoch, loss, grad norm, train / val / test accuracy, logit
     bad = go("--model", "hgnn", "--dataset", "zoo", "--epochs", "0")
     assert bad.returncode != 0 and "--epochs must be >= 1" in bad.stderr
+    for kwargs, message in (("[1]", "must be a JSON object"), ("{", "must be a JSON object"),
+                            ('{"heads": 2}', "heads")):
+        bad = go("--model", "hgnn", "--dataset", "zoo", "--model-kwargs", kwargs)
+        assert bad.returncode != 0 and message in bad.stderr, bad.stderr[-2000:]
+    heads = go("--model", "allsettransformer", "--dataset", "zoo", "--epochs", "2", "--every", "1",
+               "--model-kwargs", '{"heads": 2}')
+    assert heads.returncode == 0 and "'heads': 2" in heads.stdout, heads.stderr[-2000:]
 
 
 def test_an_interrupted_cell_resumes_from_its_finished_seeds(tmp_path):
