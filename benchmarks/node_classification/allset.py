@@ -80,7 +80,7 @@ DATASETS = ("cocitation-cora", "cocitation-citeseer", "coauthorship-cora", "zoo"
             "20newsw100", "house-committees", "senate-committees", "walmart-trips", "imdb-magnn")
 
 CHILD = r"""
-import json, os, resource, sys, warnings
+import json, os, resource, sys, time, warnings
 import torch
 torch.set_num_threads(int(sys.argv[1]))
 from hgnn.tasks import run_node_classification, summarize_runs
@@ -88,13 +88,25 @@ dataset, model, runs, epochs = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(s
 options, partial = json.loads(sys.argv[6]), sys.argv[7]
 options.pop("reference_setting", None)
 key = [dataset, model, epochs, options]
+start = time.perf_counter()
 done = None  # the seeds an interrupted run of this very cell finished (its last on_seed report)
+before = {"peak_rss_mib": None, "seconds": 0.0}  # the interrupted processes' peak memory and seconds
 if os.path.exists(partial):
     with open(partial) as f:
         saved = json.load(f)
     if saved["key"] == key:
         done = saved["report"]
+        before = {"peak_rss_mib": saved.get("peak_rss_mib"), "seconds": saved.get("seconds", 0.0)}
 finished = [] if done is None else done["runs"]
+
+
+def peak_rss_mib():
+    # this process's peak resident memory, or the interrupted ones' where higher; None when an
+    # interrupted process's peak was not recorded (it would be understated)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if done is None:
+        return own
+    return None if before["peak_rss_mib"] is None else max(own, before["peak_rss_mib"])
 
 
 def merged(report):
@@ -108,7 +120,8 @@ def merged(report):
 def save(report):
     tmp = partial + ".tmp"
     with open(tmp, "w") as f:
-        json.dump({"key": key, "report": merged(report)}, f)
+        json.dump({"key": key, "report": merged(report), "peak_rss_mib": peak_rss_mib(),
+                   "seconds": before["seconds"] + time.perf_counter() - start}, f)
     os.replace(tmp, partial)
 
 
@@ -121,7 +134,8 @@ if remaining:
 else:
     report = done
 report["resumed_seeds"] = [r["seed"] for r in finished]
-report["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+report["peak_rss_mib"] = peak_rss_mib()
+report["resumed_seconds"] = before["seconds"]
 print("REPORT " + json.dumps(report))
 """
 
@@ -142,7 +156,7 @@ def run_cell(dataset: str, model: str, runs: int, epochs: int, threads: int, tim
         raise RuntimeError(f"{dataset} / {model} failed:\n{proc.stderr[-2000:]}")
     line = next(line for line in proc.stdout.splitlines() if line.startswith("REPORT "))
     report = json.loads(line[len("REPORT "):])
-    report["seconds"] = time.perf_counter() - start
+    report["seconds"] = time.perf_counter() - start + report.get("resumed_seconds", 0.0)
     partial.unlink(missing_ok=True)
     return report
 
@@ -161,6 +175,8 @@ def table(results: dict, models: list[str], datasets: list[str], key: str) -> st
                 row.append(f"{s['mean']:.2f} ± {s['std']:.2f}")
             elif key == "epoch_ms":
                 row.append(f"{r['summary']['epoch_ms']:.1f}")
+            elif r.get("peak_rss_mib") is None:  # resumed from seeds whose process did not record it
+                row.append("n/r")
             else:
                 row.append(f"{r['peak_rss_mib']:.0f}")
         if any(c != "—" for c in row):
@@ -231,8 +247,9 @@ def main() -> None:
                                        "runs": args.runs, "epochs": args.epochs, "threads": args.threads},
                               "results": results})
         s = report["summary"]["test_acc"]
+        memory = "n/r" if report["peak_rss_mib"] is None else f"{report['peak_rss_mib']:.0f}"
         print(f"{dataset:20s} {model:18s} {s['mean']:.2f} ± {s['std']:.2f}  "
-              f"{report['summary']['epoch_ms']:.1f} ms/epoch  {report['peak_rss_mib']:.0f} MiB  "
+              f"{report['summary']['epoch_ms']:.1f} ms/epoch  {memory} MiB  "
               f"({report['seconds']:.0f} s)", flush=True)
     datasets = [d for d in DATASETS if any(k.startswith(d + "|") for k in results)]
     models = [m for m in sorted(MODELS) if any(k.endswith("|" + m) for k in results)]
@@ -242,7 +259,8 @@ def main() -> None:
     print(table(results, models, datasets, "acc"))
     print("\nMilliseconds per epoch (one training step and one evaluation pass)\n")
     print(table(results, models, datasets, "epoch_ms"))
-    print("\nPeak resident memory of the cell's process (MiB)\n")
+    print("\nPeak resident memory of the cell's processes (MiB; n/r: not recorded by a process interrupted "
+          "before it was)\n")
     print(table(results, models, datasets, "peak_rss_mib"))
     grid = {f"{k.split('|')[0]}|random|{k.split('|')[1]}": v for k, v in results.items()}
     comparison = compare_published(grid, HERE / "published.json")

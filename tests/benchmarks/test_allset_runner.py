@@ -117,7 +117,8 @@ def test_an_interrupted_cell_resumes_from_its_finished_seeds(tmp_path):
     first = {**whole, "runs": whole["runs"][:1], "complete": False}
     partial = tmp_path / "grid.partial" / "zoo__mlp.json"
     options = {}
-    partial.write_text(json.dumps({"key": ["zoo", "mlp", 3, options], "report": first}))
+    partial.write_text(json.dumps({"key": ["zoo", "mlp", 3, options], "report": first,
+                                   "peak_rss_mib": 1e6, "seconds": 1000.0}))
     out.unlink()
     resumed = run("--models", "mlp", "--datasets", "zoo", "--runs", "2", "--epochs", "3", "--out", str(out),
                   "--resume", cwd=tmp_path)
@@ -126,3 +127,13 @@ def test_an_interrupted_cell_resumes_from_its_finished_seeds(tmp_path):
     assert cell["resumed_seeds"] == [0] and [r["seed"] for r in cell["runs"]] == [0, 1] and cell["complete"]
     assert cell["config"]["seeds"] == 2 and cell["summary"]["test_acc"] == whole["summary"]["test_acc"]
     assert not partial.exists()
+    # the interrupted process's peak memory and seconds count: the cell's are at least theirs
+    assert cell["peak_rss_mib"] == 1e6 and cell["seconds"] >= 1000.0 and cell["resumed_seconds"] == 1000.0
+    # a partial file without them (written before they were recorded): the peak is unknown, not understated
+    partial.write_text(json.dumps({"key": ["zoo", "mlp", 3, options], "report": first}))
+    out.unlink()
+    resumed = run("--models", "mlp", "--datasets", "zoo", "--runs", "2", "--epochs", "3", "--out", str(out),
+                  "--resume", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    cell = json.loads(out.read_text())["results"]["zoo|mlp"]
+    assert cell["peak_rss_mib"] is None and "n/r MiB" in resumed.stdout and "| n/r |" in resumed.stdout
