@@ -161,6 +161,12 @@ def run_cell(dataset: str, model: str, runs: int, epochs: int, threads: int, tim
     return report
 
 
+def memory_text(report: dict) -> str:
+    """A cell's peak memory in MiB, or ``n/r`` when a process interrupted before it was recorded
+    ran some of its seeds."""
+    return "n/r" if report.get("peak_rss_mib") is None else f"{report['peak_rss_mib']:.0f}"
+
+
 def table(results: dict, models: list[str], datasets: list[str], key: str) -> str:
     """``key``: ``acc`` (test accuracy mean ± std, %), ``epoch_ms`` or ``peak_rss_mib``."""
     lines = ["| dataset | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
@@ -175,10 +181,8 @@ def table(results: dict, models: list[str], datasets: list[str], key: str) -> st
                 row.append(f"{s['mean']:.2f} ± {s['std']:.2f}")
             elif key == "epoch_ms":
                 row.append(f"{r['summary']['epoch_ms']:.1f}")
-            elif r.get("peak_rss_mib") is None:  # resumed from seeds whose process did not record it
-                row.append("n/r")
             else:
-                row.append(f"{r['peak_rss_mib']:.0f}")
+                row.append(memory_text(r))
         if any(c != "—" for c in row):
             lines.append(f"| {d} | " + " | ".join(row) + " |")
     return "\n".join(lines)
@@ -247,9 +251,8 @@ def main() -> None:
                                        "runs": args.runs, "epochs": args.epochs, "threads": args.threads},
                               "results": results})
         s = report["summary"]["test_acc"]
-        memory = "n/r" if report["peak_rss_mib"] is None else f"{report['peak_rss_mib']:.0f}"
         print(f"{dataset:20s} {model:18s} {s['mean']:.2f} ± {s['std']:.2f}  "
-              f"{report['summary']['epoch_ms']:.1f} ms/epoch  {memory} MiB  "
+              f"{report['summary']['epoch_ms']:.1f} ms/epoch  {memory_text(report)} MiB  "
               f"({report['seconds']:.0f} s)", flush=True)
     datasets = [d for d in DATASETS if any(k.startswith(d + "|") for k in results)]
     models = [m for m in sorted(MODELS) if any(k.endswith("|" + m) for k in results)]

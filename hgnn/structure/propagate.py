@@ -121,6 +121,13 @@ def incidence_matmul(
     return gather_scatter(x, src, dst, num_dst, values, "sum", backend="native" if name == "sparse" else name)
 
 
+def _head_index(hg: Hypergraph, heads: int) -> Tensor:
+    """``[2, nnz H]`` incidences repeated once per head: incidence ``iH + h`` joins node
+    ``v_i H + h`` and hyperedge ``e_i H + h``."""
+    h = torch.arange(heads, device=hg.device)
+    return (hg.hyperedge_index.unsqueeze(2) * heads + h).reshape(2, -1)
+
+
 def _head_orders(
     hg: Hypergraph, heads: int
 ) -> tuple[Tensor, tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
@@ -150,8 +157,7 @@ def _head_orders(
             new_perm[position] = (perm.unsqueeze(1) * heads + h).reshape(-1)
             return new_perm, new_ptr
 
-        index = (hg.hyperedge_index.unsqueeze(2) * heads + h).reshape(2, -1)
-        return index, expand(hg.edge_order()), expand(hg.node_order())
+        return _head_index(hg, heads), expand(hg.edge_order()), expand(hg.node_order())
 
     return hg.cache(("propagate", "head_orders", heads), build)
 
@@ -166,21 +172,18 @@ def _per_head_matmul(x: Tensor, hg: Hypergraph, direction: str, value: Tensor, b
     flat = x.reshape(num_src * heads, channels)
     values = value.to(x.dtype).reshape(-1)
     name = resolve("weighted_sum", x.device, backend)
-    sparse = name == "sparse" and x.dtype in SPARSE_DTYPES and x.device == hg.device
-    if sparse:
+    if name == "sparse" and x.dtype in SPARSE_DTYPES and x.device == hg.device:
         index, edge_order, node_order = _head_orders(hg, heads)
-    else:  # no sorted orders needed (nor built, e.g. under torch.compile)
-        index = (hg.hyperedge_index.unsqueeze(2) * heads + torch.arange(heads, device=hg.device)).reshape(2, -1)
-    nodes, edges = index
-    src, dst = (nodes, edges) if direction == "node_to_edge" else (edges, nodes)
-    if sparse:
+        src, dst = index if direction == "node_to_edge" else (index[1], index[0])
         size = (hg.num_nodes * heads, hg.num_edges * heads)
         a, a_t = incidence_csr_pair(index, size, edge_order, node_order, values.detach(), direction)
         if values.requires_grad and torch.is_grad_enabled():
             out = csr_matmul(a, a_t, flat, values, dst, src)
         else:
             out = csr_matmul(a, a_t, flat)
-    else:
+    else:  # no sorted orders needed (nor built, e.g. under torch.compile)
+        index = _head_index(hg, heads)
+        src, dst = index if direction == "node_to_edge" else (index[1], index[0])
         out = gather_scatter(flat, src, dst, num_dst * heads, values, "sum",
                              backend="native" if name == "sparse" else name)
     return out.reshape(num_dst, heads, channels)

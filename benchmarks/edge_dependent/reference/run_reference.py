@@ -90,6 +90,8 @@ def dataset_name(value: str) -> str:
         f"unknown dataset {value!r}; choose from {', '.join(DATASETS)} (or {', '.join(ALIASES)})")
 
 
+# This script runs in the reference's own environment, where hgnn is not installed, so it keeps its
+# own argument checks instead of importing hgnn.cli's.
 def positive_int(value: str) -> int:
     n = int(value)
     if n < 1:
