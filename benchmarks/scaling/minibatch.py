@@ -225,7 +225,7 @@ def enc(dataset: str, models: list[str], epochs: int, threads: int, lr: float | 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "edge_dependent"))
     from run import run_cell  # benchmarks/edge_dependent/run.py: a cell with the reference's settings
 
-    kwargs = {"seeds": [0], "epochs": epochs, "eval_every": 2, "patience": None, "max_edges_per_node": 40, "lr": lr,
+    kwargs = {"seeds": [0], "epochs": epochs, "eval_every": 2, "patience": -1, "max_edges_per_node": 40, "lr": lr,
               "batch_size": batch_size}  # None: run_cell takes the reference's
     ctx = mp.get_context("spawn")
     rows = []

@@ -6,6 +6,7 @@ from torch import Tensor, nn
 
 from hgnn.nn.conv._utils import check_features, check_int, check_probability
 from hgnn.nn.conv.conhd_conv import CoNHDConv
+from hgnn.nn.dropout import fast_dropout
 from hgnn.structure import Hypergraph, as_hypergraph
 
 __all__ = ["CoNHD"]
@@ -120,7 +121,7 @@ class CoNHD(nn.Module):
         check_features(x, self.in_channels)
         hg = as_hypergraph(hg, x.size(0))
         h0 = F.relu(self.lin_in(x)).index_select(0, hg.hyperedge_index[0])
-        h0 = F.dropout(h0, p=self.input_dropout, training=self.training)
+        h0 = fast_dropout(h0, self.input_dropout, self.training)
         h, messages = h0, None
         for t in range(self.num_layers):
             conv = self.convs[0 if self.share_weights else t]

@@ -32,7 +32,8 @@ def test_cell_kwargs_reproduce_the_stored_configurations(bench):
         dataset, model = key.split("|")
         config = report["config"]
         ref = bench.REFERENCE_CONFIGS[dataset]
-        given = {"seeds": len(config["seeds"]), "epochs": config["epochs"], "patience": config["patience"],
+        given = {"seeds": len(config["seeds"]), "epochs": config["epochs"],
+                 "patience": -1 if config["patience"] is None else config["patience"],
                  "batch_size": None if config["batch_size"] == ref["batch_size"] else config["batch_size"],
                  "lr": None if config["lr"] == ref["lr"] else config["lr"]}
         kwargs = bench.cell_kwargs(dataset, model, given)
@@ -44,6 +45,16 @@ def test_cell_kwargs_reproduce_the_stored_configurations(bench):
             assert kwargs["input_dropout"] == config["model_kwargs"]["input_dropout"], key
         else:
             assert "num_layers" not in kwargs and "input_dropout" not in kwargs, key
+
+
+def test_fast_recipe_fills_what_is_not_given(bench):
+    kwargs = bench.cell_kwargs("enc-stackoverflowbiology", "conhd-unp", {"seeds": 2, "lr": 1e-3}, "fast")
+    assert kwargs["seeds"] == [0, 10] and kwargs["lr"] == 1e-3  # given settings win over the recipe
+    assert (kwargs["mode"], kwargs["precision"], kwargs["gamma"], kwargs["eval_every"]) == ("full", "bfloat16", 1.0, 10)
+    assert kwargs["batch_size"] >= 10**9 and kwargs["num_layers"] == 2 and kwargs["input_dropout"] == 0.7
+    reference = bench.cell_kwargs("enc-emaileu", "conhd-unp", {"seeds": 1})
+    assert (reference["mode"], reference["batch_size"], reference["lr"], reference["patience"]) == ("auto", 128, 1e-3, 5)
+    assert bench.cell_kwargs("enc-emaileu", "mlp", {"patience": -1})["patience"] is None
 
 
 def test_reference_seeds(bench):

@@ -126,7 +126,7 @@ def test_patience_rule_and_the_kept_weights_are_the_best_evaluations():
     """Training stops at the (patience + 1)-th evaluation in a row without a strictly better
     validation micro-F1, and the model and embedding hold the best evaluation's weights, not the
     last ones (here the last evaluation scores lower than the best)."""
-    hg, x, pe = synthetic_edge_dependent(seed=0)
+    hg, x, pe = synthetic_edge_dependent(seed=2)
     model = small_conhd()
     patience = 2
     res = fit_edge_dependent(model, hg, x, pe, epochs=40, batch_size=16, lr=0.05, eval_every=1, patience=patience,
@@ -156,6 +156,28 @@ def test_bad_arguments():
         fit_edge_dependent(torch.nn.Linear(6, 2), hg, x, pe, mode="sampled", epochs=1, progress=False)
     with pytest.raises(ValueError):
         build_edge_dependent_model("gat", 6, 2)
+    with pytest.raises(ValueError, match="precision"):
+        fit_edge_dependent(small_conhd(), hg, x, pe, epochs=1, precision="fp16", progress=False)
+
+
+@pytest.mark.parametrize("mode", ["sampled", "full"])
+def test_bfloat16_training_learns_like_float32_and_records_test_curves(mode):
+    hg, x, pe = synthetic_edge_dependent()
+    kwargs = dict(epochs=12, batch_size=8 if mode == "sampled" else 10**6, lr=1e-2, eval_every=3, patience=None,
+                  max_edges_per_node=3, mode=mode, gamma=1.0, record_test=True, progress=False)
+    runs = {p: fit_edge_dependent(small_conhd(), hg, x, pe, precision=p, **kwargs) for p in ("float32", "bfloat16")}
+    for res in runs.values():
+        h = res.history
+        assert len(h["test_micro_f1"]) == len(h["elapsed_s"]) == len(h["elapsed_cpu_s"]) == len(h["eval_epoch"]) == 4
+        assert all(b > a for a, b in zip(h["elapsed_s"], h["elapsed_s"][1:]))
+        # the curves record the test score; the kept weights are still chosen by validation
+        best = h["eval_epoch"].index(res.best_epoch)
+        assert h["val_micro_f1"][best] == max(h["val_micro_f1"])
+        assert res.test["micro_f1"] == pytest.approx(h["test_micro_f1"][best])
+        assert res.embedding.weight.dtype == torch.float32
+    assert runs["bfloat16"].test["micro_f1"] > 0.8
+    assert runs["bfloat16"].history["loss"][0] == pytest.approx(runs["float32"].history["loss"][0], rel=0.05)
+    assert "test_micro_f1" not in fit_edge_dependent(small_conhd(), hg, x, pe, epochs=1, progress=False).history
 
 
 def test_run_edge_dependent_report():

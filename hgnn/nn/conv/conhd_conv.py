@@ -7,6 +7,7 @@ import torch
 from torch import Tensor, nn
 
 from hgnn.nn.conv._utils import check_int, check_probability
+from hgnn.nn.dropout import fast_dropout
 from hgnn.nn.set import ISAB, SAB, UNP
 from hgnn.structure import Hypergraph, as_hypergraph
 
@@ -213,7 +214,6 @@ class CoNHDConv(nn.Module):
         self.node_ops = nn.ModuleList(self._block() for _ in range(num_set_layers))
         self.lin_pe_edge = nn.Linear(pe_channels, channels) if pe_channels else None
         self.lin_pe_node = nn.Linear(pe_channels, channels) if pe_channels else None
-        self.drop = nn.Dropout(dropout)
         self.lin_update = nn.Linear((4 if self.variant == "gd" else 3) * channels, channels)
         self.norm = nn.LayerNorm(channels) if self.layer_norm else nn.Identity()
         self.reset_parameters()
@@ -242,7 +242,7 @@ class CoNHDConv(nn.Module):
             x = x + lin_pe(pe)
         for op in ops:
             x = op(x, group, num_groups)
-        return self.drop(x)
+        return fast_dropout(x, self.dropout, self.training)
 
     def forward(
         self,

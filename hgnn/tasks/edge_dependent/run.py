@@ -141,6 +141,9 @@ def run_edge_dependent(
     patience: int | None = 5,
     eval_batch_size: int | str | None = "auto",
     mode: str = "auto",
+    gamma: float = 0.99,
+    precision: str = "float32",
+    record_test: bool = False,
     use_pe: bool = True,
     num_workers: int = 0,
     device: str | torch.device = "cpu",
@@ -170,6 +173,8 @@ def run_edge_dependent(
         max_edges_per_node, max_nodes_per_edge: the training neighbourhoods' sampling caps (as there).
         eval_every, patience, eval_batch_size: validation settings (as there).
         mode, num_workers: how the training batches are run and built (as there).
+        gamma, precision, record_test: the per-epoch lr decay, mixed precision and test curves
+            (as there).
         operator: CoNHD's set block (``"unp"``, ``"isab"``, ``"sab"``) unless the name pins it.
         num_layers, input_dropout: CoNHD's diffusion steps and input dropout.
         hidden, dropout: the width and dropout (``None``: 128 and 0.7 for CoNHD, 64 and 0.5 else).
@@ -221,11 +226,12 @@ def run_edge_dependent(
     config = {"seeds": seed_list, "epochs": epochs, "batch_size": batch_size, "lr": lr,
               "max_edges_per_node": max_edges_per_node, "max_nodes_per_edge": max_nodes_per_edge,
               "eval_every": eval_every, "patience": patience,
-              "eval_batch_size": eval_batch_size, "mode": mode, "use_pe": pe is not None,
+              "eval_batch_size": eval_batch_size, "mode": mode, "precision": precision,
+              "use_pe": pe is not None,
               "model_kwargs": kwargs, "device": str(device), "torch": torch.__version__,
               "python": platform.python_version(),
               "machine": f"{platform.machine()} {torch.get_num_threads()} threads",
-              "optimizer": {"name": "adam", "eps": 1e-4, "weight_decay": 1e-4, "gamma": 0.99, "clip_norm": 1.0}}
+              "optimizer": {"name": "adam", "eps": 1e-4, "weight_decay": 1e-4, "gamma": gamma, "clip_norm": 1.0}}
     if is_conhd:
         config["operator"] = flavour if flavour in ("unp", "isab", "sab") else operator
     data = {"num_nodes": hg.num_nodes, "num_edges": hg.num_edges, "num_incidences": hg.num_incidences,
@@ -255,7 +261,8 @@ def run_edge_dependent(
         result = fit_edge_dependent(
             net, hg_dev, x, pe if (uses_pe or kwargs.get("scorer_pe")) else None, labels=labels.to(device),
             epochs=epochs, batch_size=batch_size, lr=lr, max_edges_per_node=max_edges_per_node,
-            max_nodes_per_edge=max_nodes_per_edge, mode=mode, eval_every=eval_every, num_workers=num_workers,
+            max_nodes_per_edge=max_nodes_per_edge, mode=mode, gamma=gamma, precision=precision,
+            record_test=record_test, eval_every=eval_every, num_workers=num_workers,
             patience=patience, eval_batch_size=eval_batch_size, seed=seed, progress=progress,
             desc=f"{model} {name} seed {seed}")
         runs.append({"seed": seed, **result.to_dict()})
