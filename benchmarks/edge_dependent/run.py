@@ -70,7 +70,7 @@ REFERENCE_CONFIGS: dict[str, dict[str, Any]] = {
 RECIPES: dict[str, dict[str, Any]] = {
     "reference": {"mode": "auto", "gamma": 0.99, "precision": "float32", "eval_every": 5, "patience": 5,
                   "epochs": 100},
-    "fast": {"mode": "full", "batch_size": 10**9, "lr": 3e-3, "gamma": 1.0, "precision": "bfloat16",
+    "fast": {"mode": "full", "batch_size": "all", "lr": 3e-3, "gamma": 1.0, "precision": "bfloat16",
              "eval_every": 10, "patience": 5, "epochs": 400},
 }
 
@@ -91,8 +91,6 @@ def cell_kwargs(dataset: str, model: str, kwargs: dict, recipe: str = "reference
     for key, value in RECIPES[recipe].items():
         if out.get(key) is None:
             out[key] = value
-    if out.get("patience") == -1:
-        out["patience"] = None
     if isinstance(out.get("seeds"), int):
         out["seeds"] = reference_seeds(out["seeds"])
     for key in ("batch_size", "lr"):
@@ -104,6 +102,9 @@ def cell_kwargs(dataset: str, model: str, kwargs: dict, recipe: str = "reference
         for key in ("num_layers", "input_dropout"):
             if key in ref:
                 out.setdefault(key, ref[key])
+    for key in ("patience", "batch_size"):  # -1 / "all": no early stopping / every training hyperedge
+        if out.get(key) in (-1, "all"):
+            out[key] = None
     return out
 
 

@@ -51,7 +51,7 @@ def test_fast_recipe_fills_what_is_not_given(bench):
     kwargs = bench.cell_kwargs("enc-stackoverflowbiology", "conhd-unp", {"seeds": 2, "lr": 1e-3}, "fast")
     assert kwargs["seeds"] == [0, 10] and kwargs["lr"] == 1e-3  # given settings win over the recipe
     assert (kwargs["mode"], kwargs["precision"], kwargs["gamma"], kwargs["eval_every"]) == ("full", "bfloat16", 1.0, 10)
-    assert kwargs["batch_size"] >= 10**9 and kwargs["num_layers"] == 2 and kwargs["input_dropout"] == 0.7
+    assert kwargs["batch_size"] is None and kwargs["num_layers"] == 2 and kwargs["input_dropout"] == 0.7
     reference = bench.cell_kwargs("enc-emaileu", "conhd-unp", {"seeds": 1})
     assert (reference["mode"], reference["batch_size"], reference["lr"], reference["patience"]) == ("auto", 128, 1e-3, 5)
     assert bench.cell_kwargs("enc-emaileu", "mlp", {"patience": -1})["patience"] is None

@@ -140,7 +140,8 @@ PRECISIONS = ("float32", "bfloat16")
 
 def _check_args(epochs: Any, batch_size: Any, eval_every: Any, patience: Any, mode: Any, num_workers: Any,
                 precision: Any) -> None:
-    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("eval_every", eval_every)):
+    for name, value in (("epochs", epochs), ("batch_size", 1 if batch_size is None else batch_size),
+                        ("eval_every", eval_every)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 0):
@@ -175,7 +176,7 @@ def fit_edge_dependent(
     val_edges: Tensor | None = None,
     test_edges: Tensor | None = None,
     epochs: int = 100,
-    batch_size: int = 64,
+    batch_size: int | None = 64,
     lr: float = 1e-3,
     weight_decay: float = 1e-4,
     eps: float = 1e-4,
@@ -223,7 +224,8 @@ def fit_edge_dependent(
         train_edges, val_edges, test_edges: hyperedge ids or masks (default ``hg.edge_data``'s
             ``train_mask`` / ``val_mask`` / ``test_mask``).
         epochs: the maximum number of epochs.
-        batch_size: training hyperedges per step.
+        batch_size: training hyperedges per step; ``None``: all of them, one step per epoch (with
+            ``mode="full"``: full-batch training, one whole-graph pass per step).
         lr, weight_decay, eps: Adam's settings.
         gamma: the per-epoch decay of the learning rate.
         clip_norm: the gradient-norm bound of each parameter group (``None``: no clipping).
@@ -287,6 +289,7 @@ def fit_edge_dependent(
         raise ValueError("train_edges selects no hyperedge: there is nothing to train on")
     num_classes = getattr(model, "num_classes", None) or int(labels.max()) + 1
     emb = _embedding(x_embedding, hg, train_features)
+    batch_size = train.numel() if batch_size is None else batch_size
 
     hops = receptive_field(model)
     if mode == "auto":

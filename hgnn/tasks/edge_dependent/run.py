@@ -130,7 +130,7 @@ def run_edge_dependent(
     epochs: int = 100,
     operator: str = "isab",
     num_layers: int = 1,
-    batch_size: int = 128,
+    batch_size: int | None = 128,
     lr: float = 1e-3,
     hidden: int | None = None,
     dropout: float | None = None,
