@@ -171,7 +171,8 @@ def _plot_path(args: argparse.Namespace, model: str, dataset: str) -> Path:
 
 
 #: ``hgnn train`` options that only one task reads: giving one to the other task is refused.
-_TASK_OPTIONS = {"node": ("weight_decay", "protocol", "split", "features", "plot"), "edge-dependent": ("operator",)}
+_TASK_OPTIONS = {"node": ("weight_decay", "protocol", "split", "features", "plot"),
+                 "edge-dependent": ("operator", "whole_graph", "precision")}
 
 
 def _check_train(args: argparse.Namespace) -> None:
@@ -202,7 +203,10 @@ def _run_edge_dependent(args: argparse.Namespace, model: str, dataset: str,
                         on_seed: Callable[[dict], None]) -> dict:
     from hgnn.tasks.edge_dependent import run_edge_dependent
 
-    given = {k: getattr(args, k) for k in ("lr", "hidden", "dropout", "patience") if getattr(args, k) is not None}
+    given = {k: getattr(args, k) for k in ("lr", "hidden", "dropout", "patience", "precision")
+             if getattr(args, k) is not None}
+    if args.whole_graph:  # one full-batch step per epoch, lr 3e-3 held constant, validation every 10 steps
+        given = {"mode": "full", "batch_size": None, "gamma": 1.0, "eval_every": 10, "lr": 3e-3, **given}
     return run_edge_dependent(model, dataset, seeds=args.seeds, epochs=args.epochs, operator=args.operator or "isab",
                               device=args.device, root=args.root, progress=not args.no_progress, on_seed=on_seed,
                               **given)
@@ -390,6 +394,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="synthetic features for sets shipped without them (cocitation-pubmed, coauthorship-dblp)")
     tr.add_argument("--operator", default=None, choices=("unp", "isab", "sab"),
                     help="CoNHD's set operator (edge-dependent; isab when not given)")
+    tr.add_argument("--whole-graph", action="store_const", const=True, default=None,
+                    help="edge-dependent: one step per epoch on the whole hypergraph and every training incidence "
+                         "(lr 3e-3 unless --lr, no decay, validation every 10 steps; --epochs counts steps): CoNHD "
+                         "reaches the reference's accuracy several times sooner on a CPU than with mini-batches")
+    tr.add_argument("--precision", default=None, choices=("float32", "bfloat16"),
+                    help="edge-dependent: bfloat16 runs the training steps in mixed precision (float32 default)")
     tr.add_argument("--device", default="cpu")
     tr.add_argument("--root", default=None, help="data root")
     tr.add_argument("--out", default=None, help="write the full results (every run, curves) as JSON here")

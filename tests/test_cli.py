@@ -169,6 +169,30 @@ def test_train_edge_dependent_runs_and_writes_json(tmp_path, capsys, monkeypatch
     assert len(json.loads((tmp_path / "enc.json").read_text())["results"]) == 2
 
 
+def test_train_edge_dependent_whole_graph_and_precision(monkeypatch, capsys):
+    """--whole-graph asks for one full-batch step per epoch (no lr decay, validation every 10
+    steps); --precision reaches run_edge_dependent; options given explicitly win."""
+    import hgnn.tasks.edge_dependent as edge_dependent
+
+    calls = []
+
+    def fake_run(model, dataset, **kwargs):
+        calls.append(kwargs)
+        return {"model": model, "dataset": dataset, "runs": [{}],
+                "summary": {"test_micro_f1": {"mean": 70.0, "std": 0.0},
+                            "test_macro_f1": {"mean": 60.0, "std": 0.0}, "epoch_s": 3.5}}
+
+    monkeypatch.setattr(edge_dependent, "run_edge_dependent", fake_run)
+    assert main(["train", "--task", "edge-dependent", "--model", "conhd-unp", "--dataset", "emaileu",
+                 "--whole-graph", "--precision", "bfloat16", "--patience", "3", "--no-progress"]) == 0
+    (kwargs,) = calls
+    assert (kwargs["mode"], kwargs["batch_size"], kwargs["gamma"], kwargs["eval_every"]) == ("full", None, 1.0, 10)
+    assert kwargs["precision"] == "bfloat16" and kwargs["patience"] == 3 and kwargs["lr"] == 3e-3
+    calls.clear()
+    assert main(["train", "--task", "edge-dependent", "--model", "mlp", "--dataset", "emaileu", "--no-progress"]) == 0
+    assert "mode" not in calls[0] and "precision" not in calls[0]
+
+
 def test_missing_command_exits(capsys):
     with pytest.raises(SystemExit) as info:
         main([])
@@ -315,6 +339,7 @@ def test_unknown_model_suggests_close_names(capsys, no_training):
     (["--task", "edge-dependent", "--plot", "c.png"], "--plot"),
     (["--task", "edge-dependent", "--split", "2"], "--split"),
     (["--task", "edge-dependent", "--protocol", "random"], "--protocol"), (["--operator", "unp"], "--operator"),
+    (["--whole-graph"], "--whole-graph"), (["--precision", "bfloat16"], "--precision"),
 ])
 def test_an_option_of_the_other_task_is_refused(argv, option, capsys, no_training):
     assert main(["train", "--dataset", "zoo"] + argv + ["--no-progress"]) == 2
