@@ -74,6 +74,14 @@ RECIPES: dict[str, dict[str, Any]] = {
              "eval_every": 10, "patience": 5, "epochs": 400},
 }
 
+#: Per-dataset changes to a recipe. Email-Eu (986 nodes in 209k hyperedges) learns far more per
+#: second from many sampled steps than from whole-graph ones (61.7% test micro-F1 after 15
+#: whole-graph steps, 340 CPU s): its fast recipe keeps the sampled neighbourhoods with batches of
+#: 2048 hyperedges, lr 3e-3 decayed by 0.99 an epoch, bfloat16, validation every epoch.
+RECIPE_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
+    ("fast", "enc-emaileu"): {"mode": "auto", "batch_size": 2048, "gamma": 0.99, "eval_every": 1, "epochs": 100},
+}
+
 
 def reference_seeds(count: int) -> list[int]:
     """The first ``count`` reference seeds (then ``5, 6, ...`` beyond five)."""
@@ -88,7 +96,7 @@ def cell_kwargs(dataset: str, model: str, kwargs: dict, recipe: str = "reference
     the library's defaults)."""
     ref = REFERENCE_CONFIGS.get(dataset, {})
     out = dict(kwargs)
-    for key, value in RECIPES[recipe].items():
+    for key, value in {**RECIPES[recipe], **RECIPE_OVERRIDES.get((recipe, dataset), {})}.items():
         if out.get(key) is None:
             out[key] = value
     if isinstance(out.get("seeds"), int):

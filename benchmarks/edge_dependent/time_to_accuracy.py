@@ -136,6 +136,33 @@ def table(ours: list[dict], references: list[dict], clock: str = "wall") -> str:
     return "\n".join(lines)
 
 
+def plot(ours: list[dict], references: list[dict], clock: str, path: Path) -> Path:
+    """The kept checkpoint's test micro-F1 against seconds, every run one line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    for ref in references:
+        rows = best_so_far(reference_curve(ref, clock))
+        ax.step([r["elapsed_s"] for r in rows], [100 * r["kept_test"] for r in rows], where="post",
+                label=f"reference, seed {ref['settings']['seed']}", color="black")
+    for entry in ours:
+        for run in entry["report"]["runs"]:
+            rows = best_so_far(our_curve(run, clock))
+            ax.step([r["elapsed_s"] for r in rows], [100 * r["kept_test"] for r in rows], where="post",
+                    label=f"hgnn {entry['meta']['recipe']}, seed {run['seed']}")
+    ax.set_xlabel(f"{clock} seconds (training + validation, one thread)")
+    ax.set_ylabel("test micro-F1 of the kept checkpoint (%)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", choices=sorted(REFERENCE_CONFIGS), default="enc-stackoverflowbiology")
@@ -147,6 +174,7 @@ def main() -> None:
                         help="the table's seconds: wall time, or process CPU time (steadier on a shared machine)")
     parser.add_argument("--out", type=Path, help="our run's JSON (written after every seed)")
     parser.add_argument("--table", type=Path, nargs="+", default=[], help="our JSONs to tabulate; train nothing")
+    parser.add_argument("--plot", type=Path, default=None, help="also draw the curves to this image")
     parser.add_argument("--reference", type=Path, nargs="+", default=[],
                         help="run_reference.py JSONs (with --test-every-eval) to compare against")
     args = parser.parse_args()
@@ -169,6 +197,8 @@ def main() -> None:
                       f"val {100 * row['val']:.2f} test {100 * row['test']:.2f} kept {100 * row['kept_test']:.2f}")
     if references:
         print(table(ours, references, args.clock))
+    if args.plot is not None:
+        print(f"plot: {plot(ours, references, args.clock, args.plot)}")
 
 
 if __name__ == "__main__":
