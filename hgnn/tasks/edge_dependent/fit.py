@@ -251,7 +251,7 @@ def fit_edge_dependent(
             :func:`~hgnn.tasks.edge_dependent.whatsnet_layered_logits`; fewer rows per step, same
             logits without a cap).
         precision: ``"float32"``, or ``"bfloat16"``: mixed precision, the training steps' forward
-            pass under :func:`torch.autocast` with ``bfloat16`` (matrix products in ``bfloat16``;
+            pass under :class:`torch.autocast` with ``bfloat16`` (matrix products in ``bfloat16``;
             weights, optimiser state, group sums (:func:`hgnn.ops.scatter`) and the loss in
             ``float32``). On CPUs with AMX or AVX-512 BF16 a CoNHD step is ~2x faster; evaluation
             always runs in ``float32``.
