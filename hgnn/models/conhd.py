@@ -58,7 +58,8 @@ class CoNHD(nn.Module):
         heads: attention heads.
         num_inducing: ISAB inducing points.
         dropout: dropout on the set operators' outputs.
-        input_dropout: dropout on :math:`h^0`.
+        input_dropout: dropout on :math:`h^0`. Both dropouts draw their masks with
+            :func:`hgnn.nn.fast_dropout` (the rate rounded to a multiple of :math:`2^{-16}`).
         variant: ``"gd"`` or ``"admm"``.
         share_weights: one :class:`~hgnn.nn.CoNHDConv` for all steps.
         layer_norm: layer norms in the set blocks and after each update.

@@ -168,7 +168,8 @@ class CoNHDConv(nn.Module):
             released script).
         heads: attention heads of ``"isab"``/``"sab"`` (reference 4).
         num_inducing: inducing points of ``"isab"`` (reference 4).
-        dropout: dropout on each operator's output (training only; the scripts use 0.7).
+        dropout: dropout on each operator's output (training only; the scripts use 0.7), with
+            :func:`hgnn.nn.fast_dropout`'s masks.
         variant: ``"gd"`` or ``"admm"``.
         layer_norm: the reference's ``--layernorm`` (off in every released script).
 
