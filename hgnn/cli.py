@@ -201,12 +201,12 @@ def _check_train(args: argparse.Namespace) -> None:
 
 def _run_edge_dependent(args: argparse.Namespace, model: str, dataset: str,
                         on_seed: Callable[[dict], None]) -> dict:
-    from hgnn.tasks.edge_dependent import run_edge_dependent
+    from hgnn.tasks.edge_dependent import WHOLE_GRAPH, run_edge_dependent
 
     given = {k: getattr(args, k) for k in ("lr", "hidden", "dropout", "patience", "precision")
              if getattr(args, k) is not None}
-    if args.whole_graph:  # one full-batch step per epoch, lr 3e-3 held constant, validation every 10 steps
-        given = {"mode": "full", "batch_size": None, "gamma": 1.0, "eval_every": 10, "lr": 3e-3, **given}
+    if args.whole_graph:  # one full-batch step per epoch; options given explicitly win
+        given = {**WHOLE_GRAPH, **given}
     return run_edge_dependent(model, dataset, seeds=args.seeds, epochs=args.epochs, operator=args.operator or "isab",
                               device=args.device, root=args.root, progress=not args.no_progress, on_seed=on_seed,
                               **given)
@@ -357,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     """
     from hgnn.tasks import MODELS
     from hgnn.train import PROTOCOLS
-    from hgnn.tasks.edge_dependent import EDGE_DEPENDENT_MODELS
+    from hgnn.tasks.edge_dependent import EDGE_DEPENDENT_MODELS, PRECISIONS
 
     parser = argparse.ArgumentParser(prog="hgnn", description="Hypergraph neural networks for PyTorch.",
                                      allow_abbrev=False)
@@ -398,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="edge-dependent: one step per epoch on the whole hypergraph and every training incidence "
                          "(lr 3e-3 unless --lr, no decay, validation every 10 steps; --epochs counts steps): CoNHD "
                          "reaches the reference's accuracy several times sooner on a CPU than with mini-batches")
-    tr.add_argument("--precision", default=None, choices=("float32", "bfloat16"),
+    tr.add_argument("--precision", default=None, choices=PRECISIONS,
                     help="edge-dependent: bfloat16 runs the training steps in mixed precision (float32 default)")
     tr.add_argument("--device", default="cpu")
     tr.add_argument("--root", default=None, help="data root")

@@ -39,6 +39,8 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from hgnn.tasks.edge_dependent import PRECISIONS, WHOLE_GRAPH
+
 DATASETS = ("enc-emaileu", "enc-stackoverflowbiology", "enc-stackoverflowphysics", "enc-dblp")
 MODELS = ("conhd-unp", "conhd-isab", "hgnn", "hnhn", "unigcn", "mlp")
 NAMES = {"conhd-unp": "CoNHD (UNP)", "conhd-isab": "CoNHD (ISAB)", "conhd-admm": "CoNHD-ADMM (ISAB)",
@@ -70,8 +72,7 @@ REFERENCE_CONFIGS: dict[str, dict[str, Any]] = {
 RECIPES: dict[str, dict[str, Any]] = {
     "reference": {"mode": "auto", "gamma": 0.99, "precision": "float32", "eval_every": 5, "patience": 5,
                   "epochs": 100},
-    "fast": {"mode": "full", "batch_size": "all", "lr": 3e-3, "gamma": 1.0, "precision": "bfloat16",
-             "eval_every": 10, "patience": 5, "epochs": 400},
+    "fast": {**WHOLE_GRAPH, "batch_size": "all", "precision": "bfloat16", "patience": 5, "epochs": 400},
 }
 
 #: Per-dataset changes to a recipe. Email-Eu (986 nodes in 209k hyperedges) learns far more per
@@ -190,7 +191,7 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=None, help="default: the recipe's")
     parser.add_argument("--patience", type=int, default=None,
                         help="evaluations without improvement (default: the recipe's); -1: none")
-    parser.add_argument("--precision", choices=("float32", "bfloat16"), default=None, help="default: the recipe's")
+    parser.add_argument("--precision", choices=PRECISIONS, default=None, help="default: the recipe's")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads per cell")
     parser.add_argument("--no-isolate", action="store_true", help="run the cells in this process")

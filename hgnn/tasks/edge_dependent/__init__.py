@@ -17,7 +17,8 @@ Models are called as ``model(x, hg, pe) -> [nnz, C]`` logits per incidence
   hyperedges on the training engine, with the CoNHD reference's recipe;
 * :mod:`~hgnn.tasks.edge_dependent.run`: input features, the model registry and multi-seed runs.
 """
-from hgnn.tasks.edge_dependent.fit import EdgeDependentFitResult, fit_edge_dependent, peak_memory_mb
+from hgnn.tasks.edge_dependent.fit import (PRECISIONS, WHOLE_GRAPH, EdgeDependentFitResult, fit_edge_dependent,
+                                           peak_memory_mb)
 from hgnn.tasks.edge_dependent.layered import (batch_logits, conhd_layered_logits, predict_edge_dependent,
                                                receptive_field, whatsnet_layered_logits)
 from hgnn.tasks.edge_dependent.run import (EDGE_DEPENDENT_MODELS, build_edge_dependent_model,
@@ -25,6 +26,8 @@ from hgnn.tasks.edge_dependent.run import (EDGE_DEPENDENT_MODELS, build_edge_dep
 
 __all__ = [
     "EDGE_DEPENDENT_MODELS",
+    "PRECISIONS",
+    "WHOLE_GRAPH",
     "EdgeDependentFitResult",
     "batch_logits",
     "build_edge_dependent_model",

@@ -34,7 +34,7 @@ from hgnn.structure import Hypergraph
 from hgnn.tasks.edge_dependent.layered import batch_logits, predict_edge_dependent, receptive_field
 from hgnn.train import f1_score, fit_loop
 
-__all__ = ["EdgeDependentFitResult", "fit_edge_dependent", "peak_memory_mb"]
+__all__ = ["PRECISIONS", "WHOLE_GRAPH", "EdgeDependentFitResult", "fit_edge_dependent", "peak_memory_mb"]
 
 
 def peak_memory_mb() -> float:
@@ -136,6 +136,12 @@ def _resolve_eval_batch(eval_batch_size: int | str | None, hg: Hypergraph, edges
 
 #: :func:`fit_edge_dependent`'s ``precision`` choices.
 PRECISIONS = ("float32", "bfloat16")
+
+#: :func:`fit_edge_dependent` settings for whole-graph (full-batch) training: one step per epoch on
+#: the loss of every training incidence, lr 3e-3 held constant (an epoch is one step, so the
+#: per-epoch decay is off), validation every 10 steps. CoNHD reached the reference's accuracy on
+#: Stack-Biology 8-12x sooner this way than with the reference's mini-batches (one CPU thread).
+WHOLE_GRAPH: dict[str, Any] = {"mode": "full", "batch_size": None, "lr": 3e-3, "gamma": 1.0, "eval_every": 10}
 
 
 def _check_args(epochs: Any, batch_size: Any, eval_every: Any, patience: Any, mode: Any, num_workers: Any,
