@@ -43,7 +43,8 @@ very large hyperedges, at the price of approximate within-hyperedge sets for the
 hyperedges (as GraphSAGE-style neighbour sampling approximates a node's neighbourhood).
 
 Everything is vectorised (masks over the incidences, no Python loop over hyperedges); a batch
-costs :math:`O(L \cdot \mathrm{nnz})` (plus a sort of the incidences by node when capped).
+costs :math:`O(L \cdot \mathrm{nnz})`, plus, when capped, a sort of about :math:`2k` incidences
+of each reached node with more than :math:`k`.
 """
 from __future__ import annotations
 
@@ -133,12 +134,28 @@ def _edge_index_tensor(hg: Hypergraph, edges: Tensor) -> Tensor:
 
 def _keep_first_per_node(nodes: Tensor, key: Tensor, candidates: Tensor, k: int) -> Tensor:
     """``[nnz]`` bool: among the ``candidates`` (which must hold *all* incidences of their nodes),
-    the ``k`` smallest ``key`` per node. Two stable sorts of the candidates only. ``nodes`` may be
-    any owner of the incidences (the hyperedge row, to sample members per hyperedge)."""
+    the ``k`` smallest ``key`` per node (ties: the lower incidence id first). ``nodes`` may be any
+    owner of the incidences (the hyperedge row, to sample members per hyperedge).
+
+    Owners with at most ``k`` candidates keep them all. For the others only the candidates whose
+    key lies below ``2k / d`` (``d``: the owner's candidate count) are ranked, by two stable sorts:
+    with keys uniform in ``[0, 1)`` (negative for priority incidences) that is about ``2k`` of
+    them, and an owner with fewer than ``k`` keys below its threshold is ranked in full, so the
+    result is exactly the full ranking's whatever the keys. On Email-Eu (986 nodes of degree ~550,
+    ``k = 40``) this ranks ~15% of the candidates instead of all.
+    """
     keep = torch.zeros(nodes.numel(), dtype=torch.bool, device=nodes.device)
     cand = candidates.nonzero().view(-1)
     if cand.numel() == 0:
         return keep
+    owner = nodes[cand]
+    size = int(owner.max()) + 1
+    degree = torch.bincount(owner, minlength=size)[owner]
+    few = degree <= k
+    keep[cand[few]] = True
+    below = (key[cand] < (2.0 * k) / degree.to(key.dtype)) & ~few
+    short = torch.bincount(owner[below], minlength=size) < k
+    cand = cand[below | (short[owner] & ~few)]
     cand = cand[torch.sort(key[cand], stable=True).indices]
     cand = cand[torch.sort(nodes[cand], stable=True).indices]  # by node, then by key
     owner = nodes[cand]

@@ -131,6 +131,39 @@ def test_sample_node_incidences_counts_and_priority():
     assert abs(freq.mean().item() - 7 / 130) < 1e-6 and freq.min() > 0.0 and freq.max() < 0.2
 
 
+def brute_force_first_k(owner, key, candidates, k):
+    """Per owner, its candidates ranked by (key, incidence id) in Python; the first k kept."""
+    keep = torch.zeros(owner.numel(), dtype=torch.bool)
+    groups = {}
+    for i in candidates.nonzero().view(-1).tolist():
+        groups.setdefault(int(owner[i]), []).append(i)
+    for ids in groups.values():
+        for i in sorted(ids, key=lambda j: (float(key[j]), j))[:k]:
+            keep[i] = True
+    return keep
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_keep_first_per_node_is_the_exact_ranking(case):
+    """The thresholded ranking (only keys below 2k/d are sorted) keeps exactly the k smallest keys
+    of every owner: hubs and small owners, priority keys below zero, heavy ties, non-uniform keys
+    (an owner whose keys all sit above its threshold falls back to a full ranking)."""
+    from hgnn.loader.hyperedge_batches import _keep_first_per_node
+    gen = torch.Generator().manual_seed(case)
+    n = int(torch.randint(1, 600, (1,), generator=gen))
+    num_owners = int(torch.randint(1, 12, (1,), generator=gen))
+    owner = torch.randint(num_owners, (n,), generator=gen)
+    if case % 4 == 0:
+        key = torch.randint(0, 4, (n,), generator=gen).float() / 4  # many ties
+    elif case % 4 == 1:
+        key = 0.9 + 0.1 * torch.rand(n, generator=gen)  # far from uniform: every owner falls back
+    else:
+        key = torch.rand(n, generator=gen) - (torch.rand(n, generator=gen) < 0.1).float()  # priorities
+    candidates = (torch.rand(num_owners, generator=gen) < 0.8)[owner]
+    k = int(torch.randint(1, 40, (1,), generator=gen))
+    assert torch.equal(_keep_first_per_node(owner, key, candidates, k), brute_force_first_k(owner, key, candidates, k))
+
+
 def test_sampler_epochs_cover_targets_and_are_deterministic():
     hg, y = random_hypergraph(seed=2)
     train = torch.arange(0, hg.num_edges, 2)
