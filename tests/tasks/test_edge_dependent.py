@@ -158,6 +158,8 @@ def test_bad_arguments():
         build_edge_dependent_model("gat", 6, 2)
     with pytest.raises(ValueError, match="precision"):
         fit_edge_dependent(small_conhd(), hg, x, pe, epochs=1, precision="fp16", progress=False)
+    with pytest.raises(ValueError, match="eval_precision"):
+        fit_edge_dependent(small_conhd(), hg, x, pe, epochs=1, eval_precision="half", progress=False)
 
 
 @pytest.mark.parametrize("mode", ["sampled", "full"])
@@ -178,6 +180,31 @@ def test_bfloat16_training_learns_like_float32_and_records_test_curves(mode):
     assert runs["bfloat16"].test["micro_f1"] > 0.8
     assert runs["bfloat16"].history["loss"][0] == pytest.approx(runs["float32"].history["loss"][0], rel=0.05)
     assert "test_micro_f1" not in fit_edge_dependent(small_conhd(), hg, x, pe, epochs=1, progress=False).history
+
+
+@pytest.mark.parametrize("mode", ["sampled", "full"])
+def test_bfloat16_validation_picks_the_weights_and_float32_scores_them(mode):
+    """eval_precision only changes the periodic validation: training is the same step for step,
+    the curves stay close to float32's, and the kept weights' final scores are float32 ones."""
+    hg, x, pe = synthetic_edge_dependent()
+    kwargs = dict(epochs=9, batch_size=8 if mode == "sampled" else None, lr=1e-2, eval_every=3, patience=None,
+                  max_edges_per_node=3, mode=mode, gamma=1.0, record_test=True, progress=False)
+    models, runs = {}, {}
+    for p in ("float32", "bfloat16"):
+        models[p] = small_conhd()  # seeds torch: both runs draw the same dropout masks
+        runs[p] = fit_edge_dependent(models[p], hg, x, pe, eval_precision=p, **kwargs)
+    low, ref = runs["bfloat16"], runs["float32"]
+    assert low.history["loss"] == ref.history["loss"]
+    assert low.history["val_micro_f1"] == pytest.approx(ref.history["val_micro_f1"], abs=0.05)
+    assert low.history["val_loss"] != ref.history["val_loss"]  # the validation did run in bfloat16
+    with torch.no_grad():  # the reported scores: the kept weights, scored in float32
+        logits = models["bfloat16"](low.embedding.weight, hg, pe)
+    assert logits.dtype == torch.float32
+    nodes_edge = hg.hyperedge_index[1]
+    for part in ("val", "test"):
+        ids = hg.edge_data[f"{part}_mask"][nodes_edge]
+        acc = (logits[ids].argmax(-1) == hg.incidence_data["y"][ids]).float().mean().item()
+        assert low.to_dict()[part]["micro_f1"] == pytest.approx(acc, abs=1e-6)
 
 
 def test_run_edge_dependent_report():

@@ -143,6 +143,7 @@ def run_edge_dependent(
     mode: str = "auto",
     gamma: float = 0.99,
     precision: str = "float32",
+    eval_precision: str = "float32",
     record_test: bool = False,
     use_pe: bool = True,
     num_workers: int = 0,
@@ -173,8 +174,8 @@ def run_edge_dependent(
         max_edges_per_node, max_nodes_per_edge: the training neighbourhoods' sampling caps (as there).
         eval_every, patience, eval_batch_size: validation settings (as there).
         mode, num_workers: how the training batches are run and built (as there).
-        gamma, precision, record_test: the per-epoch lr decay, mixed precision and test curves
-            (as there).
+        gamma, precision, eval_precision, record_test: the per-epoch lr decay, mixed precision of
+            the training steps and of the periodic validation, and test curves (as there).
         operator: CoNHD's set block (``"unp"``, ``"isab"``, ``"sab"``) unless the name pins it.
         num_layers, input_dropout: CoNHD's diffusion steps and input dropout.
         hidden, dropout: the width and dropout (``None``: 128 and 0.7 for CoNHD, 64 and 0.5 else).
@@ -227,6 +228,7 @@ def run_edge_dependent(
               "max_edges_per_node": max_edges_per_node, "max_nodes_per_edge": max_nodes_per_edge,
               "eval_every": eval_every, "patience": patience,
               "eval_batch_size": eval_batch_size, "mode": mode, "precision": precision,
+              "eval_precision": eval_precision,
               "use_pe": pe is not None,
               "model_kwargs": kwargs, "device": str(device), "torch": torch.__version__,
               "python": platform.python_version(),
@@ -262,7 +264,7 @@ def run_edge_dependent(
             net, hg_dev, x, pe if (uses_pe or kwargs.get("scorer_pe")) else None, labels=labels.to(device),
             epochs=epochs, batch_size=batch_size, lr=lr, max_edges_per_node=max_edges_per_node,
             max_nodes_per_edge=max_nodes_per_edge, mode=mode, gamma=gamma, precision=precision,
-            record_test=record_test, eval_every=eval_every, num_workers=num_workers,
+            eval_precision=eval_precision, record_test=record_test, eval_every=eval_every, num_workers=num_workers,
             patience=patience, eval_batch_size=eval_batch_size, seed=seed, progress=progress,
             desc=f"{model} {name} seed {seed}")
         runs.append({"seed": seed, **result.to_dict()})
