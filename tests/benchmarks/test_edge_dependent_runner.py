@@ -55,6 +55,8 @@ def test_fast_recipe_fills_what_is_not_given(bench):
     reference = bench.cell_kwargs("enc-emaileu", "conhd-unp", {"seeds": 1})
     assert (reference["mode"], reference["batch_size"], reference["lr"], reference["patience"]) == ("auto", 128, 1e-3, 5)
     assert bench.cell_kwargs("enc-emaileu", "mlp", {"patience": -1})["patience"] is None
+    email = bench.cell_kwargs("enc-emaileu", "conhd-unp", {"seeds": 1}, "fast")  # sampled batches there
+    assert (email["mode"], email["batch_size"], email["lr"], email["eval_precision"]) == ("auto", 2048, 6e-3, "bfloat16")
 
 
 def test_reference_seeds(bench):
@@ -85,9 +87,9 @@ def test_one_cell_trains_on_real_data(bench, tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(transforms, "random_walk_embedding", fake_walks)
     out = tmp_path / "cells.json"
-    monkeypatch.setattr(sys, "argv", ["run.py", "--datasets", "enc-stackoverflowbiology", "--models", "mlp",
-                                      "--seeds", "1", "--epochs", "1", "--eval-every", "1", "--no-isolate",
-                                      "--out", str(out)])
+    common = ["run.py", "--datasets", "enc-stackoverflowbiology", "--models", "mlp", "--epochs", "1",
+              "--eval-every", "1", "--no-isolate"]
+    monkeypatch.setattr(sys, "argv", common + ["--seeds", "1", "--out", str(out)])
     bench.main()
     report = json.loads(out.read_text())["results"]["enc-stackoverflowbiology|mlp"]
     config = report["config"]
@@ -95,3 +97,41 @@ def test_one_cell_trains_on_real_data(bench, tmp_path, monkeypatch, capsys):
     (run,) = report["runs"]
     assert run["epochs_run"] == 1 and run["best_epoch"] == 1 and 0 < run["test"]["micro_f1"] <= 1
     assert "| enc-stackoverflowbiology | MLP |" in capsys.readouterr().out
+    # another seed in another process, then one cell of both
+    other = tmp_path / "other.json"
+    monkeypatch.setattr(sys, "argv", common + ["--seed-list", "10", "--out", str(other)])
+    bench.main()
+    monkeypatch.setattr(sys, "argv", ["run.py", "--merge", str(other), "--out", str(out)])
+    bench.main()
+    merged = json.loads(out.read_text())["results"]["enc-stackoverflowbiology|mlp"]
+    assert merged["config"]["seeds"] == [0, 10] and [r["seed"] for r in merged["runs"]] == [0, 10]
+
+
+def _cell(seeds, lr=1e-3, scores=(0.6,)):
+    runs = [{"seed": s, "test": {"micro_f1": f, "macro_f1": f / 2}, "val": {"micro_f1": f, "macro_f1": f / 2},
+             "epoch_s": 2.0, "peak_rss_mb": 100.0 + s, "peak_cuda_mb": None} for s, f in zip(seeds, scores)]
+    return {"model": "conhd-unp", "dataset": "enc-emaileu", "complete": True,
+            "config": {"seeds": list(seeds), "lr": lr, "epochs": 100}, "runs": runs, "summary": {}}
+
+
+def test_merge_joins_the_seeds_of_one_setting_and_replaces_otherwise(bench, tmp_path):
+    key = "enc-emaileu|conhd-unp"
+    results = bench.merge_results({}, {key: _cell([0], scores=[0.60])})
+    bench.merge_results(results, {key: _cell([10, 100], scores=[0.70, 0.80])})
+    cell = results[key]
+    assert cell["config"]["seeds"] == [0, 10, 100] and [r["seed"] for r in cell["runs"]] == [0, 10, 100]
+    assert cell["summary"]["test_micro_f1"]["mean"] == pytest.approx(70.0)
+    assert cell["summary"]["test_micro_f1"]["std"] == pytest.approx(10.0)
+    assert cell["summary"]["peak_rss_mb"] == 200.0 and "peak_cuda_mb" not in cell["summary"]
+    bench.merge_results(results, {key: _cell([0], scores=[0.50])})  # a seed already there: replaced
+    assert results[key]["config"]["seeds"] == [0]
+    bench.merge_results(results, {key: _cell([10], lr=3e-3)})  # other settings: replaced
+    assert results[key]["config"]["lr"] == 3e-3 and len(results[key]["runs"]) == 1
+    # a time_to_accuracy.py output is one cell; its curves are dropped
+    report = _cell([500])
+    report["runs"][0]["history"] = {"loss": [1.0]}
+    path = tmp_path / "tta.json"
+    path.write_text(json.dumps({"meta": {}, "report": report}))
+    cells = bench.read_cells(path)
+    assert list(cells) == [key] and "history" not in cells[key]["runs"][0]
+    assert "history" in report["runs"][0]  # the file's content was copied, not edited

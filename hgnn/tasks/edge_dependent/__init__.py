@@ -22,7 +22,8 @@ from hgnn.tasks.edge_dependent.fit import (PRECISIONS, WHOLE_GRAPH, EdgeDependen
 from hgnn.tasks.edge_dependent.layered import (batch_logits, conhd_layered_logits, predict_edge_dependent,
                                                receptive_field, whatsnet_layered_logits)
 from hgnn.tasks.edge_dependent.run import (EDGE_DEPENDENT_MODELS, build_edge_dependent_model,
-                                           edge_dependent_features, run_edge_dependent, standardize)
+                                           edge_dependent_features, run_edge_dependent, standardize,
+                                           summarize_edge_dependent_runs)
 
 __all__ = [
     "EDGE_DEPENDENT_MODELS",
@@ -39,5 +40,6 @@ __all__ = [
     "receptive_field",
     "run_edge_dependent",
     "standardize",
+    "summarize_edge_dependent_runs",
     "whatsnet_layered_logits",
 ]

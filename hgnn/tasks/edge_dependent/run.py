@@ -122,6 +122,22 @@ def _seed_list(seeds: int | Sequence[int]) -> list[int]:
     return [int(s) for s in seeds]
 
 
+def summarize_edge_dependent_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The ``"summary"`` of a :func:`run_edge_dependent` report from its ``runs``: test and
+    validation micro- and macro-F1 as ``{"mean", "std"}`` in percent (sample standard deviation),
+    the mean ``epoch_s``, the largest ``peak_rss_mb`` and, when the runs have one, the largest
+    ``peak_cuda_mb``; e.g. to summarise the seeds of one setting run in several processes."""
+    if len(runs) == 0:
+        raise ValueError("runs is empty: there is nothing to summarise")
+    summary: dict[str, Any] = {f"{part}_{metric}": summarize([r[part][metric] for r in runs])
+                               for part in ("test", "val") for metric in ("micro_f1", "macro_f1")}
+    summary["epoch_s"] = statistics.fmean(r["epoch_s"] for r in runs)
+    summary["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    if any(r.get("peak_cuda_mb") is not None for r in runs):
+        summary["peak_cuda_mb"] = max(r["peak_cuda_mb"] or 0.0 for r in runs)
+    return summary
+
+
 def run_edge_dependent(
     model: str = "conhd",
     dataset: str | Hypergraph = "enc-emaileu",
@@ -242,14 +258,7 @@ def run_edge_dependent(
                             if f"{k}_mask" in hg.edge_data}}
 
     def report(runs: list[dict[str, Any]]) -> dict[str, Any]:
-        summary: dict[str, Any] = {}
-        for part in ("test", "val"):
-            for metric in ("micro_f1", "macro_f1"):
-                summary[f"{part}_{metric}"] = summarize([r[part][metric] for r in runs])
-        summary["epoch_s"] = statistics.fmean(r["epoch_s"] for r in runs)
-        summary["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
-        if device.type == "cuda":
-            summary["peak_cuda_mb"] = max(r["peak_cuda_mb"] for r in runs)
+        summary = summarize_edge_dependent_runs(runs)
         return {"model": model, "dataset": name, "complete": len(runs) == len(seed_list), "config": config,
                 "data": data, "runs": list(runs), "summary": summary}
 
