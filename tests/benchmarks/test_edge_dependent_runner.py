@@ -16,6 +16,23 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 ROOT = Path(__file__).resolve().parents[2]
 STORED = ROOT / "benchmarks" / "edge_dependent" / "results" / "enc_cpu_reduced.json"
+FULL = ROOT / "benchmarks" / "edge_dependent" / "results" / "enc_fast.json"
+
+
+def test_the_full_protocol_cells_ran_the_fast_recipe_to_the_end(bench):
+    """Every cell of the full-protocol table: the five reference seeds, the fast recipe's settings for
+    its dataset (what run.py --recipe fast passes), and early stopping or the recipe's last epoch."""
+    results = json.loads(FULL.read_text())["results"]
+    for key, report in results.items():
+        dataset, model = key.split("|")
+        config = report["config"]
+        assert sorted(config["seeds"]) == sorted(bench.REFERENCE_SEEDS), key
+        expected = bench.cell_kwargs(dataset, model, {"seeds": 5}, "fast")
+        for name in ("mode", "batch_size", "lr", "gamma", "eval_every", "patience", "precision", "epochs"):
+            assert config.get(name, config["optimizer"].get(name)) == expected[name], (key, name)
+        for run in report["runs"]:
+            stopped = run["best_epoch"] + (config["patience"] + 1) * config["eval_every"]
+            assert run["epochs_run"] in (config["epochs"], stopped), (key, run["seed"])
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +81,9 @@ def test_reference_seeds(bench):
     assert bench.reference_seeds(7) == [0, 10, 100, 500, 10000, 5, 6]
 
 
-def test_the_table_shows_every_stored_cell_and_the_readme_quotes_them(bench):
-    results = json.loads(STORED.read_text())["results"]
+@pytest.mark.parametrize("stored", [STORED, FULL])
+def test_the_table_shows_every_stored_cell_and_the_readme_quotes_them(bench, stored):
+    results = json.loads(stored.read_text())["results"]
     models = [m for m in bench.NAMES if any(k.endswith(f"|{m}") for k in results)]
     table = bench.table(results, models, list(bench.DATASETS))
     assert len(table.splitlines()) == 2 + len(results)
