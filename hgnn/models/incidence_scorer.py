@@ -18,6 +18,35 @@ __all__ = ["ENCODERS", "IncidenceScorer"]
 ENCODERS = {"hgnn": HGNN, "hgnnp": HGNNP, "hnhn": HNHN, "unigcn": UniGCN, "mlp": MLP}
 
 
+def _check_incidences(incidences: Tensor, nnz: int) -> Tensor:
+    if not isinstance(incidences, Tensor):
+        raise TypeError(f"incidences must be a torch.Tensor of incidence ids, got {type(incidences).__name__}")
+    if incidences.dtype == torch.bool or incidences.is_floating_point() or incidences.is_complex() or incidences.dim() != 1:
+        raise TypeError(f"incidences must be a 1-D integer tensor of incidence ids (columns of hyperedge_index), got "
+                        f"dtype {incidences.dtype} and shape {list(incidences.shape)}; for a mask use mask.nonzero().view(-1)")
+    if incidences.numel() and (int(incidences.min()) < 0 or int(incidences.max()) >= nnz):
+        raise ValueError(f"incidences must lie in [0, nnz={nnz}), got ids from {int(incidences.min())} to "
+                         f"{int(incidences.max())}")
+    return incidences.long()
+
+
+def _edge_means(h: Tensor, hg: Hypergraph, edges: Tensor) -> Tensor:
+    r""":math:`z_{e} = \frac{1}{|e|}\sum_{u \in e} h_u` for each entry of ``edges`` (``[T]`` ->
+    ``[T, d]``), reading only the incidences of those hyperedges, not all ``nnz``."""
+    wanted, inverse = torch.unique(edges, return_inverse=True)
+    perm, ptr = hg.edge_order()
+    start, count = ptr[wanted], ptr[wanted + 1] - ptr[wanted]
+    segment = torch.repeat_interleave(torch.arange(wanted.numel(), device=h.device), count)
+    offset = torch.arange(segment.numel(), device=h.device) - (torch.cumsum(count, 0) - count)[segment]
+    members = hg.hyperedge_index[0, perm[start[segment] + offset]]
+    rows = h.index_select(0, members)
+    if rows.dtype in (torch.float16, torch.bfloat16):  # summed in float32, rounded once (as node_to_edge)
+        rows = rows.float()
+    sums = rows.new_zeros(wanted.numel(), h.size(1)).index_add_(0, segment, rows)
+    means = sums / count.clamp(min=1).unsqueeze(1).to(sums.dtype)
+    return means.to(h.dtype).index_select(0, inverse)
+
+
 class IncidenceScorer(nn.Module):
     r"""A node encoder, a hyperedge embedding, and a per-incidence classifier: the baselines of
     edge-dependent node classification (the "sm" scorer of WHATsNet / CoNHD, ``FC`` on the node
@@ -90,15 +119,18 @@ class IncidenceScorer(nn.Module):
         the encoder and the hyperedge means still see the whole hypergraph, but the scorer runs on
         the requested rows only (a training step needs its batch's, not all ``nnz``)."""
         hg = as_hypergraph(hg, x.size(0))
-        h = self.encoder(x, hg)
-        z = node_to_edge(h, hg, reduce="mean")
-        nodes, edges = hg.hyperedge_index
         if self.pe_channels and (pe is None or pe.dim() != 2 or pe.shape != (hg.num_incidences, self.pe_channels)):
             raise ValueError(f"pe must be [nnz={hg.num_incidences}, {self.pe_channels}]")
-        if incidences is not None:
+        h = self.encoder(x, hg)
+        nodes, edges = hg.hyperedge_index
+        if incidences is None:
+            z = node_to_edge(h, hg, reduce="mean").index_select(0, edges)
+        else:
+            incidences = _check_incidences(incidences, hg.num_incidences)
             nodes, edges = nodes[incidences], edges[incidences]
             pe = None if pe is None else pe[incidences]
-        parts = [h.index_select(0, nodes), z.index_select(0, edges)]
+            z = _edge_means(h, hg, edges)
+        parts = [h.index_select(0, nodes), z]
         if self.pe_channels:
             parts.append(pe.to(h.dtype))
         return self.scorer(torch.cat(parts, dim=-1))

@@ -5,7 +5,7 @@ from hgnn.structure.convert import from_dhg, from_networkx, from_pyg, to_dhg, to
 from hgnn.structure.dual import dual
 from hgnn.structure.expansion import clique_expansion, star_expansion
 from hgnn.structure.generators import from_features, from_graph, from_groups, nearest_neighbors
-from hgnn.structure.propagate import AGGREGATIONS, edge_to_node, incidence_matmul, node_to_edge
+from hgnn.structure.propagate import AGGREGATIONS, edge_to_node, incidence_matmul, node_to_edge, node_to_node_matmul
 from hgnn.structure.subgraph import add_self_loops, receptive_field, remove_empty, subhypergraph
 from hgnn.structure import random  # random hypergraphs: hgnn.structure.random.k_uniform, ...
 
@@ -28,6 +28,7 @@ __all__ = [
     "incidence_matmul",
     "nearest_neighbors",
     "node_to_edge",
+    "node_to_node_matmul",
     "remove_empty",
     "star_expansion",
     "subhypergraph",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from typing import Any, Callable
 
 import torch
@@ -119,6 +120,100 @@ def incidence_matmul(
         out = csr_matmul(a, a_t, flat, values, dst, src) if grad else csr_matmul(a, a_t, flat)
         return out.reshape(num_dst, *x.shape[1:])
     return gather_scatter(x, src, dst, num_dst, values, "sum", backend="native" if name == "sparse" else name)
+
+
+#: :func:`node_to_node_matmul` considers the collapsed :math:`N \times N` operator only when
+#: building it visits at most this many node pairs per incidence
+#: (:math:`\sum_e |e|^2 \le 16\, \mathrm{nnz}`): the product is quadratic in hyperedge size.
+COLLAPSE_MAX_PAIRS_PER_INCIDENCE = 16
+
+
+def _collapsed_operator(hg: Hypergraph, to_edge: Callable[[], Tensor], to_node: Callable[[], Tensor]
+                        ) -> tuple[Tensor, Tensor] | tuple[()]:
+    r"""``(L, L^T)`` with :math:`L = B A` in ``float64``, or ``()`` when :math:`L` would hold more
+    entries than there are incidences (the two factors are then no more work) or would take more
+    than :data:`COLLAPSE_MAX_PAIRS_PER_INCIDENCE` pairs per incidence to build."""
+    nnz = hg.num_incidences
+    pairs = float(hg.edge_degree().double().square().sum())
+    if nnz == 0 or pairs > COLLAPSE_MAX_PAIRS_PER_INCIDENCE * nnz:
+        return ()
+    nodes, edges = hg.hyperedge_index
+    n, m = hg.num_nodes, hg.num_edges
+
+    def csr(rows: Tensor, cols: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
+        # canonical (sorted, duplicates summed): the sparse-sparse product needs sorted columns
+        coo = torch.sparse_coo_tensor(torch.stack([rows, cols]), values.detach().double(), shape)
+        return coo.coalesce().to_sparse_csr()
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Ss]parse.*")
+        a_values, b_values = to_edge(), to_node()
+        op = csr(nodes, edges, b_values, (n, m)) @ csr(edges, nodes, a_values, (m, n))
+        if op.values().numel() > nnz:
+            return ()
+        op_t = csr(nodes, edges, a_values, (n, m)) @ csr(edges, nodes, b_values, (m, n))
+        return op, op_t
+
+
+def node_to_node_matmul(
+    x: Tensor,
+    hg: Hypergraph,
+    to_edge: Callable[[], Tensor],
+    to_node: Callable[[], Tensor],
+    key: Any,
+    backend: str | None = None,
+) -> Tensor:
+    r"""A fixed node -> hyperedge -> node operator, :math:`\mathrm{out} = B\,(A\,x)`.
+
+    .. math::
+        \mathrm{out}_v = \sum_{i:\, v_i = v} b_i \sum_{j:\, e_j = e_i} a_j\, x_{v_j}
+        \qquad (A \in \mathbb{R}^{M \times N},\ A_{e_j v_j} \mathrel{+}= a_j;\
+        B \in \mathbb{R}^{N \times M},\ B_{v_i e_i} \mathrel{+}= b_i)
+
+    the shape of the smoothing operators of HGNN, HGNN+ and UniGCN
+    (:math:`L = D_v^{-1/2} H W D_e^{-1} H^\top D_v^{-1/2}` and the like). Two incidence products
+    (:func:`incidence_matmul`) by default. On the sparse back-end, when the operator is fixed (the
+    hyperedge weights are not learnable), the collapsed :math:`L = B A \in \mathbb{R}^{N \times N}`
+    (DHG's ``L_HGNN``) is built once and kept on ``hg`` if it has at most as many entries as there
+    are incidences: then one product with :math:`L` costs fewer multiply-adds than the two
+    factors, and it skips the ``[M, F]`` intermediate. On a hypergraph with far more hyperedges
+    than nodes the gain is large (Email-Eu, 986 nodes in 209k hyperedges of 542k incidences:
+    :math:`L` has 68k entries, a forward and backward pass at 64 channels 62 -> 3 ms on one CPU
+    thread). :math:`L` is built in ``float64`` and rounded once to ``x``'s type; values agree with
+    the two products up to floating-point rounding, and the gradient with respect to ``x`` is
+    :math:`A^\top B^\top` times the incoming one either way.
+
+    Args:
+        x: ``[N, *]`` node rows.
+        hg: the hypergraph.
+        to_edge, to_node: zero-argument functions returning the ``[nnz]`` values :math:`a_i` and
+            :math:`b_i`, pure functions of the structure, the hyperedge weights and ``key``
+            (called once per hypergraph: kept with :meth:`~hgnn.Hypergraph.cache`).
+        key: ``(owner, name, *params)`` naming the operator; the factors are kept under
+            ``(*key, "to_edge")`` and ``(*key, "to_node")`` as :func:`incidence_matmul` keeps
+            them, the collapsed operator under ``("propagate", "collapsed", key, dtype)``.
+        backend: ``None``/``"auto"``, ``"sparse"``, ``"native"`` or ``"torch_scatter"``; only
+            ``"sparse"`` (the default on CPU and CUDA) uses the collapsed operator.
+
+    Returns:
+        ``[N, *]``.
+    """
+    check_cache_key(key)
+    _check_input(x, hg.num_nodes, "x", "node")
+    edge_key, node_key = (*key, "to_edge"), (*key, "to_node")
+    name = resolve("weighted_sum", x.device, backend)
+    dtype = x.dtype
+    if (name == "sparse" and dtype in SPARSE_DTYPES and x.device == hg.device and not hg.has_learnable_weight):
+        a = functools.partial(hg.cache, ("propagate", "incidence_value", "node_to_edge", edge_key), to_edge)
+        b = functools.partial(hg.cache, ("propagate", "incidence_value", "edge_to_node", node_key), to_node)
+        exact = hg.cache(("propagate", "collapsed", key), lambda: _collapsed_operator(hg, a, b))
+        if exact:
+            op, op_t = hg.cache(("propagate", "collapsed", key, dtype),
+                                lambda: tuple(t.to(dtype) for t in exact))
+            flat = x.reshape(hg.num_nodes, math.prod(x.shape[1:]))
+            return csr_matmul(op, op_t, flat).reshape(x.shape)
+    e = incidence_matmul(x, hg, "node_to_edge", to_edge, key=edge_key, backend=backend)
+    return incidence_matmul(e, hg, "edge_to_node", to_node, key=node_key, backend=backend)
 
 
 def _head_index(hg: Hypergraph, heads: int) -> Tensor:

@@ -77,5 +77,29 @@ def test_gradients_reach_every_parameter():
 def test_scoring_a_subset_of_incidences_equals_slicing_all(encoder):
     hg, x, pe = make_data()
     model = IncidenceScorer(5, 3, encoder=encoder, hidden_channels=8, pe_channels=3).eval()
-    ids = torch.tensor([4, 0, 2])
+    last = (hg.hyperedge_index[1] == hg.num_edges - 1).nonzero().view(-1)  # a repeated member
+    ids = torch.cat([torch.tensor([4, 0, 2, 4]), last, torch.randperm(hg.num_incidences)[:20]])
     torch.testing.assert_close(model(x, hg, pe, incidences=ids), model(x, hg, pe)[ids])
+    assert model(x, hg, pe, incidences=ids[:0]).shape == (0, 3)
+
+
+def test_scoring_a_subset_in_bfloat16_sums_in_float32():
+    hg, x, pe = make_data()
+    model = IncidenceScorer(5, 3, encoder="hgnn", hidden_channels=8, pe_channels=3).eval()
+    ids = torch.arange(0, hg.num_incidences, 3)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        part, full = model(x, hg, pe, incidences=ids), model(x, hg, pe)[ids]
+    torch.testing.assert_close(part.float(), full.float(), atol=2e-2, rtol=2e-2)
+
+
+def test_scoring_a_subset_checks_the_ids():
+    hg, x, pe = make_data()
+    model = IncidenceScorer(5, 3, pe_channels=3)
+    with pytest.raises(ValueError, match="incidences must lie in"):
+        model(x, hg, pe, incidences=torch.tensor([hg.num_incidences]))
+    with pytest.raises(ValueError, match="incidences must lie in"):
+        model(x, hg, pe, incidences=torch.tensor([-1]))
+    with pytest.raises(TypeError, match="mask.nonzero"):
+        model(x, hg, pe, incidences=torch.ones(hg.num_incidences, dtype=torch.bool))
+    with pytest.raises(TypeError, match="incidences must be a torch.Tensor"):
+        model(x, hg, pe, incidences=[0, 1])

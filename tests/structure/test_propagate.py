@@ -1,4 +1,6 @@
 """node_to_edge / edge_to_node on every back-end against dense float64 references."""
+import math
+
 import pytest
 import torch
 from hypothesis import given
@@ -6,7 +8,7 @@ from hypothesis import strategies as st
 
 from _hg_reference import F64, SETTINGS, dense_H, endpoints, hypergraphs, reference_aggregate
 from hgnn import ops
-from hgnn.structure import AGGREGATIONS, Hypergraph, edge_to_node, incidence_matmul, node_to_edge
+from hgnn.structure import AGGREGATIONS, Hypergraph, edge_to_node, incidence_matmul, node_to_edge, node_to_node_matmul
 
 pytestmark = pytest.mark.filterwarnings("ignore:Sparse CSR tensor support:UserWarning")
 
@@ -222,3 +224,100 @@ def test_mean_cache_is_per_direction(backend, first):
     for direction in (first, *(d for d in DIRECTIONS if d != first)):
         out = DIRECTIONS[direction](inputs[direction], hg, "mean", backend=backend)
         torch.testing.assert_close(out, expected[direction], msg=f"{direction} after {first}")
+
+
+# ---------------------------------------------------------------------------- node_to_node_matmul
+def _two_step_reference(x, hg, a, b):
+    """``B (A x)`` with dense float64 ``A [M, N]`` and ``B [N, M]`` summed from the incidence values."""
+    nodes, edges = hg.hyperedge_index
+    A = torch.zeros(hg.num_edges, hg.num_nodes, dtype=F64).index_put_((edges, nodes), a.double(), accumulate=True)
+    B = torch.zeros(hg.num_nodes, hg.num_edges, dtype=F64).index_put_((nodes, edges), b.double(), accumulate=True)
+    flat = x.double().reshape(hg.num_nodes, math.prod(x.shape[1:]))
+    return (B @ (A @ flat)).reshape(x.shape)
+
+
+def _values(hg, seed):
+    gen = torch.Generator().manual_seed(seed)
+    return (torch.rand(hg.num_incidences, generator=gen, dtype=F64) + 0.1,
+            torch.rand(hg.num_incidences, generator=gen, dtype=F64) + 0.1)
+
+
+def _many_edges(seed, n=6, m=40, repeat=True, weighted=False):
+    """Few nodes in many small hyperedges (with repeated members): the collapsed operator is smaller."""
+    gen = torch.Generator().manual_seed(seed)
+    sizes = torch.randint(1, 4, (m,), generator=gen)
+    edges = torch.repeat_interleave(torch.arange(m), sizes)
+    nodes = torch.randint(0, n - 1, (edges.numel(),), generator=gen)  # node n - 1 stays isolated
+    if repeat:
+        nodes, edges = torch.cat([nodes, nodes[:3]]), torch.cat([edges, edges[:3]])
+    weight = torch.rand(m + 2, generator=gen, dtype=F64) if weighted else None
+    return Hypergraph(torch.stack([nodes, edges]), num_nodes=n, num_edges=m + 2, edge_weight=weight)  # 2 empty
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@SETTINGS
+@given(hg=hypergraphs(), seed=st.integers(0, 2**16), trailing=st.sampled_from([(3,), (2, 2)]))
+def test_node_to_node_matmul_matches_dense_reference(backend, hg, seed, trailing):
+    _skip_missing(backend)
+    a, b = _values(hg, seed)
+    x = torch.randn(hg.num_nodes, *trailing, dtype=F64, requires_grad=True)
+    out = node_to_node_matmul(x, hg, lambda: a, lambda: b, key=("test", "op"), backend=backend)
+    expected = _two_step_reference(x, hg, a, b)
+    torch.testing.assert_close(out, expected)
+    grad = torch.randn_like(out)
+    (got,) = torch.autograd.grad(out, x, grad)
+    (want,) = torch.autograd.grad(expected, x, grad)
+    torch.testing.assert_close(got, want)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("seed", range(4))
+def test_node_to_node_matmul_collapses_when_smaller(dtype, seed):
+    hg = _many_edges(seed, weighted=seed % 2 == 1)
+    a, b = _values(hg, seed)
+    x = torch.randn(hg.num_nodes, 5, dtype=dtype, requires_grad=True)
+    key = ("test", "op")
+    out = node_to_node_matmul(x, hg, lambda: a, lambda: b, key=key, backend="sparse")
+    assert ("propagate", "collapsed", key, dtype) in hg.cached_keys(), "the N x N operator was not used"
+    assert out.dtype == dtype
+    native = node_to_node_matmul(x, hg, lambda: a, lambda: b, key=key, backend="native")
+    tol = {"atol": 1e-5, "rtol": 1e-5} if dtype == torch.float32 else {}
+    torch.testing.assert_close(out, native, **tol)
+    torch.testing.assert_close(out.double(), _two_step_reference(x.detach(), hg, a, b), **tol)
+    grad = torch.randn_like(out)
+    torch.testing.assert_close(torch.autograd.grad(out, x, grad)[0], torch.autograd.grad(native, x, grad)[0], **tol)
+    assert (out[-1] == 0).all(), "an isolated node gets a zero row"
+
+
+def test_node_to_node_matmul_keeps_the_factors_when_they_are_cheaper():
+    # one hyperedge over every node: L is dense (N^2 entries > N incidences)
+    n = 8
+    hg = Hypergraph(torch.stack([torch.arange(n), torch.zeros(n, dtype=torch.long)]), num_nodes=n)
+    a, b = _values(hg, 0)
+    x = torch.randn(n, 3, dtype=F64)
+    out = node_to_node_matmul(x, hg, lambda: a, lambda: b, key=("test", "op"), backend="sparse")
+    torch.testing.assert_close(out, _two_step_reference(x, hg, a, b))
+    assert hg.cache(("propagate", "collapsed", ("test", "op")), lambda: None) == ()
+    assert not any(k[:2] == ("propagate", "collapsed") and len(k) == 4 for k in hg.cached_keys())
+
+
+def test_node_to_node_matmul_learnable_weights_reach_the_weights():
+    hg0 = _many_edges(3)
+    w = torch.rand(hg0.num_edges, dtype=F64, requires_grad=True)
+    hg = Hypergraph(hg0.hyperedge_index, num_nodes=hg0.num_nodes, num_edges=hg0.num_edges, edge_weight=w)
+    nodes, edges = hg.hyperedge_index
+    x = torch.randn(hg.num_nodes, 4, dtype=F64)
+    out = node_to_node_matmul(x, hg, lambda: torch.ones(hg.num_incidences, dtype=F64),
+                              lambda: hg.edge_weight[edges], key=("test", "weighted"), backend="sparse")
+    out.sum().backward()
+    assert w.grad is not None and w.grad.abs().sum() > 0
+    assert not any(k[:2] == ("propagate", "collapsed") for k in hg.cached_keys())
+
+
+def test_node_to_node_matmul_checks_its_input():
+    hg = _many_edges(0)
+    ones = lambda: torch.ones(hg.num_incidences)  # noqa: E731
+    with pytest.raises(ValueError, match="x must have 6 rows"):
+        node_to_node_matmul(torch.randn(5, 2), hg, ones, ones, key=("test", "op"))
+    with pytest.raises(TypeError):
+        node_to_node_matmul(torch.randn(6, 2), hg, ones, ones, key="op")

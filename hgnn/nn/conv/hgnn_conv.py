@@ -8,7 +8,7 @@ from torch import Tensor, nn
 from hgnn.nn.conv._utils import check_probability
 from hgnn.nn.conv.base import NodeConv
 from hgnn.ops import accumulate_in_float32, inv_pow
-from hgnn.structure import Hypergraph, incidence_matmul
+from hgnn.structure import Hypergraph, node_to_node_matmul
 
 
 def hgnn_normalization(hg: Hypergraph) -> tuple[Tensor, Tensor]:
@@ -35,22 +35,18 @@ def hgnn_normalization(hg: Hypergraph) -> tuple[Tensor, Tensor]:
 def hgnn_smoothing(x: Tensor, hg: Hypergraph, backend: str | None = None) -> Tensor:
     r"""Apply :math:`L = D_v^{-1/2} H W D_e^{-1} H^\top D_v^{-1/2}` to ``x`` (``[N, F]`` -> ``[N, F]``).
 
-    Computed as two sparse products (never the dense :math:`N \times N` matrix); the factors are
-    kept on ``hg`` (:meth:`~hgnn.Hypergraph.cache`, key ``("hgnn", "normalization")``), built once
-    per hypergraph, and each sparse operator once per dtype.
+    :func:`~hgnn.structure.node_to_node_matmul` with the factors of :func:`hgnn_normalization`:
+    two sparse products, or one with the collapsed :math:`N \times N` matrix :math:`L` where that
+    has fewer entries than the incidences (hypergraphs with many more hyperedges than nodes). The
+    factors are kept on ``hg`` (:meth:`~hgnn.Hypergraph.cache`, key ``("hgnn", "normalization")``),
+    built once per hypergraph, and each sparse operator once per dtype.
     """
 
     def factors() -> tuple[Tensor, Tensor]:
         return hg.cache(("hgnn", "normalization"), functools.partial(hgnn_normalization, hg))
 
-    def to_edge() -> Tensor:
-        return factors()[0]
-
-    def to_node() -> Tensor:
-        return factors()[1]
-
-    e = incidence_matmul(x, hg, "node_to_edge", to_edge, key=("hgnn", "to_edge"), backend=backend)
-    return incidence_matmul(e, hg, "edge_to_node", to_node, key=("hgnn", "to_node"), backend=backend)
+    return node_to_node_matmul(x, hg, lambda: factors()[0], lambda: factors()[1], key=("hgnn", "smoothing"),
+                               backend=backend)
 
 
 class HGNNConv(NodeConv):

@@ -5,7 +5,7 @@ from torch import Tensor
 
 from hgnn.ops import accumulate_in_float32, inv_pow
 from hgnn.nn.conv.hgnn_conv import HGNNConv
-from hgnn.structure import Hypergraph, incidence_matmul, node_to_edge
+from hgnn.structure import Hypergraph, node_to_node_matmul
 
 
 @accumulate_in_float32
@@ -22,8 +22,10 @@ def hgnnp_smoothing(x: Tensor, hg: Hypergraph, backend: str | None = None) -> Te
     def to_node() -> Tensor:
         return inv_pow(hg.node_degree(weighted=True))[nodes] * hg.edge_weight[edges]
 
-    e = node_to_edge(x, hg, "mean", backend=backend)
-    return incidence_matmul(e, hg, "edge_to_node", to_node, key=("hgnnp", "to_node"), backend=backend)
+    def to_edge() -> Tensor:
+        return inv_pow(hg.edge_degree())[edges]
+
+    return node_to_node_matmul(x, hg, to_edge, to_node, key=("hgnnp", "smoothing"), backend=backend)
 
 
 class HGNNPConv(HGNNConv):

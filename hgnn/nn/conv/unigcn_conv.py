@@ -5,7 +5,7 @@ from torch import Tensor
 
 from hgnn.ops import accumulate_in_float32, inv_pow, scatter
 from hgnn.nn.conv.hgnn_conv import HGNNConv
-from hgnn.structure import Hypergraph, incidence_matmul, node_to_edge
+from hgnn.structure import Hypergraph, node_to_node_matmul
 
 
 @accumulate_in_float32
@@ -24,8 +24,10 @@ def unigcn_smoothing(x: Tensor, hg: Hypergraph, backend: str | None = None) -> T
         mean_dv = scatter(dv[nodes], edges, hg.num_edges, "mean")
         return inv_pow(dv, 0.5)[nodes] * inv_pow(mean_dv, 0.5)[edges] * hg.edge_weight[edges]
 
-    e = node_to_edge(x, hg, "mean", backend=backend)
-    return incidence_matmul(e, hg, "edge_to_node", to_node, key=("unigcn", "to_node"), backend=backend)
+    def to_edge() -> Tensor:
+        return inv_pow(hg.edge_degree())[edges]
+
+    return node_to_node_matmul(x, hg, to_edge, to_node, key=("unigcn", "smoothing"), backend=backend)
 
 
 class UniGCNConv(HGNNConv):

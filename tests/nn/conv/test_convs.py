@@ -203,8 +203,8 @@ def _value_key(direction, key):
 # The normalisation each layer keeps on the hypergraph.
 NORMALISATION_KEYS = [
     ("hgnn", "normalization"),
-    _value_key("edge_to_node", ("hgnnp", "to_node")),
-    _value_key("edge_to_node", ("unigcn", "to_node")),
+    _value_key("edge_to_node", ("hgnnp", "smoothing", "to_node")),
+    _value_key("edge_to_node", ("unigcn", "smoothing", "to_node")),
     _value_key("node_to_edge", ("hnhn", "to_edge", 0.0)),
     _value_key("edge_to_node", ("hnhn", "to_node", 0.5)),
 ]
@@ -222,11 +222,12 @@ def test_normalisation_is_built_once_per_hypergraph_and_dtype(make, key, backend
     assert hg.builds[key] == 1
     assert set(hg.builds.values()) == {1}, f"an entry was built twice: {hg.builds}"
     operators = {k for k in hg.builds if k[1] == "incidence_csr"}
-    if backend == "sparse":  # one sparse operator per direction the layer normalises, per dtype
-        assert {k[-1][-1] for k in operators} == {torch.float32, torch.float64}
-        assert len(operators) % 2 == 0 and operators
+    collapsed = {k for k in hg.builds if k[:2] == ("propagate", "collapsed") and len(k) == 4}
+    if backend == "sparse":  # per dtype: one sparse operator per direction, or the collapsed one
+        assert {k[-1][-1] for k in operators} | {k[-1] for k in collapsed} == {torch.float32, torch.float64}
+        assert len(operators) % 2 == 0 and (operators or collapsed)
     else:
-        assert not operators
+        assert not operators and not collapsed
 
 
 @pytest.mark.parametrize("make", CONVS, ids=IDS)
