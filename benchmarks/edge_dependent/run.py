@@ -254,7 +254,8 @@ def main() -> None:
                               "results": results})
         args.table_only = True
     todo = [] if args.table_only else [(d, m) for d in args.datasets for m in args.models if f"{d}|{m}" not in results]
-    kwargs = {"seeds": args.seed_list or args.seeds, "epochs": args.epochs, "eval_every": args.eval_every,
+    seeds = args.seed_list or args.seeds
+    kwargs = {"seeds": seeds, "epochs": args.epochs, "eval_every": args.eval_every,
               "batch_size": args.batch_size, "lr": args.lr, "precision": args.precision, "patience": args.patience,
               "device": args.device}
     ctx = mp.get_context("spawn")
@@ -274,7 +275,7 @@ def main() -> None:
         report["seconds"] = time.perf_counter() - start
         results[f"{dataset}|{model}"] = report
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        write_json(args.out, {"meta": {"recipe": args.recipe, "seeds": args.seed_list or args.seeds, "device": args.device,
+        write_json(args.out, {"meta": {"recipe": args.recipe, "seeds": seeds, "device": args.device,
                                        "torch": torch.__version__, "threads": args.threads,
                                        "isolated": not args.no_isolate},
                               "results": results})
