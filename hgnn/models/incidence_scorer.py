@@ -19,11 +19,16 @@ ENCODERS = {"hgnn": HGNN, "hgnnp": HGNNP, "hnhn": HNHN, "unigcn": UniGCN, "mlp":
 
 
 def _check_incidences(incidences: Tensor, nnz: int) -> Tensor:
+    """Incidence ids as int64, from ids or a ``[nnz]`` boolean mask; checked against ``nnz``."""
     if not isinstance(incidences, Tensor):
         raise TypeError(f"incidences must be a torch.Tensor of incidence ids, got {type(incidences).__name__}")
-    if incidences.dtype == torch.bool or incidences.is_floating_point() or incidences.is_complex() or incidences.dim() != 1:
-        raise TypeError(f"incidences must be a 1-D integer tensor of incidence ids (columns of hyperedge_index), got "
-                        f"dtype {incidences.dtype} and shape {list(incidences.shape)}; for a mask use mask.nonzero().view(-1)")
+    if incidences.dtype == torch.bool:
+        if incidences.shape != (nnz,):
+            raise ValueError(f"a boolean incidences mask must have shape [nnz]=[{nnz}], got {list(incidences.shape)}")
+        return incidences.nonzero().view(-1)
+    if incidences.is_floating_point() or incidences.is_complex() or incidences.dim() != 1:
+        raise TypeError(f"incidences must be a 1-D integer tensor of incidence ids (columns of hyperedge_index) "
+                        f"or a [nnz] boolean mask, got dtype {incidences.dtype} and shape {list(incidences.shape)}")
     if incidences.numel() and (int(incidences.min()) < 0 or int(incidences.max()) >= nnz):
         raise ValueError(f"incidences must lie in [0, nnz={nnz}), got ids from {int(incidences.min())} to "
                          f"{int(incidences.max())}")
@@ -115,7 +120,8 @@ class IncidenceScorer(nn.Module):
 
     def forward(self, x: Tensor, hg: Hypergraph | Tensor, pe: Tensor | None = None,
                 incidences: Tensor | None = None) -> Tensor:
-        """Logits ``[nnz, C]``, or only those of ``incidences`` (``[T]`` incidence ids, ``[T, C]``):
+        """Logits ``[nnz, C]``, or only those of ``incidences`` (``[T]`` incidence ids or a ``[nnz]``
+        boolean mask, ``[T, C]``):
         the encoder and the hyperedge means still see the whole hypergraph, but the scorer runs on
         the requested rows only (a training step needs its batch's, not all ``nnz``)."""
         hg = as_hypergraph(hg, x.size(0))

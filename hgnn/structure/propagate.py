@@ -179,9 +179,10 @@ def node_to_node_matmul(
     factors, and it skips the ``[M, F]`` intermediate. On a hypergraph with far more hyperedges
     than nodes the gain is large (Email-Eu, 986 nodes in 209k hyperedges of 542k incidences:
     :math:`L` has 68k entries; a forward and backward pass at 64 channels takes ~1 ms instead of
-    ~110 ms on one CPU thread). :math:`L` is built in ``float64`` and rounded once to ``x``'s type; values agree with
-    the two products up to floating-point rounding, and the gradient with respect to ``x`` is
-    :math:`A^\top B^\top` times the incoming one either way.
+    ~110 ms on one CPU thread). :math:`L` is built in ``float64`` and rounded once to ``x``'s
+    type; values agree with the two products up to floating-point rounding (the collapsed ones
+    are the closer to exact), and the gradient with respect to ``x`` is :math:`A^\top B^\top`
+    times the incoming one either way.
 
     Args:
         x: ``[N, *]`` node rows.

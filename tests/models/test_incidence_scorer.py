@@ -99,7 +99,13 @@ def test_scoring_a_subset_checks_the_ids():
         model(x, hg, pe, incidences=torch.tensor([hg.num_incidences]))
     with pytest.raises(ValueError, match="incidences must lie in"):
         model(x, hg, pe, incidences=torch.tensor([-1]))
-    with pytest.raises(TypeError, match="mask.nonzero"):
-        model(x, hg, pe, incidences=torch.ones(hg.num_incidences, dtype=torch.bool))
+    mask = torch.rand(hg.num_incidences) < 0.5
+    torch.testing.assert_close(model.eval()(x, hg, pe, incidences=mask), model(x, hg, pe)[mask])
+    with pytest.raises(ValueError, match="boolean incidences mask"):
+        model(x, hg, pe, incidences=mask[1:])
+    with pytest.raises(TypeError, match="1-D integer"):
+        model(x, hg, pe, incidences=torch.zeros(2, 2, dtype=torch.long))
+    with pytest.raises(TypeError, match="1-D integer"):
+        model(x, hg, pe, incidences=torch.tensor([0.0, 1.0]))
     with pytest.raises(TypeError, match="incidences must be a torch.Tensor"):
         model(x, hg, pe, incidences=[0, 1])
