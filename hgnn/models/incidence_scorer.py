@@ -10,7 +10,9 @@ from hgnn.models.hgnnp import HGNNP
 from hgnn.models.hnhn import HNHN
 from hgnn.models.unigcn import UniGCN
 from hgnn.nn import MLP
+from hgnn.ops import scatter
 from hgnn.structure import Hypergraph, as_hypergraph, node_to_edge
+from hgnn.structure.subgraph import _rows
 
 __all__ = ["ENCODERS", "IncidenceScorer"]
 
@@ -40,16 +42,10 @@ def _edge_means(h: Tensor, hg: Hypergraph, edges: Tensor) -> Tensor:
     ``[T, d]``), reading only the incidences of those hyperedges, not all ``nnz``."""
     wanted, inverse = torch.unique(edges, return_inverse=True)
     perm, ptr = hg.edge_order()
-    start, count = ptr[wanted], ptr[wanted + 1] - ptr[wanted]
-    segment = torch.repeat_interleave(torch.arange(wanted.numel(), device=h.device), count)
-    offset = torch.arange(segment.numel(), device=h.device) - (torch.cumsum(count, 0) - count)[segment]
-    members = hg.hyperedge_index[0, perm[start[segment] + offset]]
-    rows = h.index_select(0, members)
-    if rows.dtype in (torch.float16, torch.bfloat16):  # summed in float32, rounded once (as node_to_edge)
-        rows = rows.float()
-    sums = rows.new_zeros(wanted.numel(), h.size(1)).index_add_(0, segment, rows)
-    means = sums / count.clamp(min=1).unsqueeze(1).to(sums.dtype)
-    return means.to(h.dtype).index_select(0, inverse)
+    members = hg.hyperedge_index[0, _rows(perm, ptr, wanted)]  # hyperedge by hyperedge
+    segment = torch.repeat_interleave(torch.arange(wanted.numel(), device=h.device), ptr[wanted + 1] - ptr[wanted])
+    means = scatter(h.index_select(0, members), segment, wanted.numel(), "mean")
+    return means.index_select(0, inverse)
 
 
 class IncidenceScorer(nn.Module):

@@ -147,12 +147,10 @@ def _collapsed_operator(hg: Hypergraph, to_edge: Callable[[], Tensor], to_node: 
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*[Ss]parse.*")
-        a_values, b_values = to_edge(), to_node()
-        op = csr(nodes, edges, b_values, (n, m)) @ csr(edges, nodes, a_values, (m, n))
+        op = csr(nodes, edges, to_node(), (n, m)) @ csr(edges, nodes, to_edge(), (m, n))
         if op.values().numel() > nnz:
             return ()
-        op_t = csr(nodes, edges, a_values, (n, m)) @ csr(edges, nodes, b_values, (m, n))
-        return op, op_t
+        return op, op.t().to_sparse_csr()
 
 
 def node_to_node_matmul(
