@@ -47,10 +47,8 @@ import logging
 import os
 import platform
 import re
-import socket
 import statistics
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -58,6 +56,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
+sys.path.insert(0, str(HERE.parents[1]))  # benchmarks/: the helpers the reference harnesses share
+from reference_harness import (machine_info, nonneg_int, positive_int, read_source_info,  # noqa: E402
+                               sha256_file, write_json_atomic)
 #: hgnn's dataset names -> (the reference's ``data.name``, the folder under the data root).
 DATASETS = {"cocitation-cora": ("cc_cora", "cocitation-cora"),
             "cocitation-citeseer": ("cc_citeseer", "cocitation-citeseer")}
@@ -80,20 +81,6 @@ def dataset_name(value: str) -> str:
 
 # This script runs in the reference's own environment, where hgnn is not installed, so it keeps its
 # own argument checks instead of importing hgnn.cli's.
-def positive_int(value: str) -> int:
-    n = int(value)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return n
-
-
-def nonneg_int(value: str) -> int:
-    n = int(value)
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return n
-
-
 def override(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+=.*", value):
         raise argparse.ArgumentTypeError(f"expected section.key=value (e.g. loss.tau=2.0), got {value!r}")
@@ -152,15 +139,6 @@ def find_data_root(explicit: Path | None, folder: str) -> Path:
     raise SystemExit(f"error: no {folder}/ folder under {where}; {hint} (the folder holding {folder}/)")
 
 
-def read_source_info(venv: Path) -> dict[str, str]:
-    src = venv / "src"
-    info_file = venv / "lighthgnn-ref-source.txt"
-    if not (src / "prod_train.py").is_file() or not info_file.is_file():
-        raise SystemExit(f"error: no reference checkout in {src} (or no {info_file.name}); run "
-                         f"benchmarks/distill/reference/setup.sh <LightHGNN git dir> first")
-    return dict(line.split("=", 1) for line in info_file.read_text().splitlines() if "=" in line)
-
-
 def check_out(path: Path) -> Path:
     path = path.expanduser().resolve()
     if path.is_dir():
@@ -194,55 +172,9 @@ def build_config(src: Path, args: argparse.Namespace):
 
 
 # ---------------------------------------------------------------------------------- bookkeeping
-def write_json_atomic(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1, default=str)
-            f.write("\n")
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would make the result private
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def ids_digest(ids: list[int]) -> str:
     """SHA-256 of the sorted ids written as ``1,5,9`` (the same digest for the same vertex set)."""
     return hashlib.sha256(",".join(str(i) for i in sorted(ids)).encode()).hexdigest()
-
-
-def machine_info() -> dict[str, Any]:
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info = {"hostname": socket.gethostname(), "platform": platform.platform(), "cpu": cpu,
-            "cpu_count": os.cpu_count(), "python": platform.python_version()}
-    try:
-        info["affinity_cpus"] = len(os.sched_getaffinity(0))
-        info["loadavg_start"] = os.getloadavg()
-    except (AttributeError, OSError):
-        pass
-    try:
-        info["nice"] = os.nice(0)
-    except OSError:
-        pass
-    return info
 
 
 def to_plain(value: Any) -> Any:
@@ -532,7 +464,8 @@ def main(argv: list[str] | None = None) -> int:
     for var in THREAD_VARS:
         os.environ[var] = str(args.threads)
     args.ref_venv = args.ref_venv.expanduser().resolve()
-    source = read_source_info(args.ref_venv)
+    source = read_source_info(args.ref_venv, "lighthgnn-ref-source.txt", "prod_train.py",
+                              "benchmarks/distill/reference/setup.sh <LightHGNN git dir>")
     data_root = find_data_root(args.data_root, DATASETS[args.dataset][1])
     if args.out is not None:
         args.out = check_out(args.out)

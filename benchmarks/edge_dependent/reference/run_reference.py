@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import hashlib
 import json
 import os
 import platform
@@ -55,7 +54,6 @@ import re
 import resource
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -66,6 +64,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
+sys.path.insert(0, str(HERE.parents[1]))  # benchmarks/: the helpers the reference harnesses share
+from reference_harness import (machine_info, nonneg_int, positive_int, read_source_info,  # noqa: E402
+                               sha256_file, write_json_atomic)
 TASK = "edge_dependent_node_classification"
 #: The reference's dataset names (its run_<name>.sh scripts), with hgnn's registry names as aliases.
 DATASETS = ("emailEu", "StackOverflowBiology", "StackOverflowPhysics", "DBLP")
@@ -92,20 +93,6 @@ def dataset_name(value: str) -> str:
 
 # This script runs in the reference's own environment, where hgnn is not installed, so it keeps its
 # own argument checks instead of importing hgnn.cli's.
-def positive_int(value: str) -> int:
-    n = int(value)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return n
-
-
-def nonneg_int(value: str) -> int:
-    n = int(value)
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return n
-
-
 def positive_float(value: str) -> float:
     x = float(value)
     if not x > 0:
@@ -174,16 +161,6 @@ def find_data_root(explicit: Path | None, name: str) -> Path:
     raise SystemExit(f"error: no enc/{name} folder under {where}; {hint} (the folder holding enc/<dataset>)")
 
 
-def read_source_info(venv: Path) -> dict[str, str]:
-    src = venv / "src"
-    info_file = venv / "conhd-ref-source.txt"
-    if not (src / "train.py").is_file() or not info_file.is_file():
-        raise SystemExit(f"error: no reference checkout in {src} (or no {info_file.name}); run "
-                         f"benchmarks/edge_dependent/reference/setup.sh <CoNHD git dir> first")
-    info = dict(line.split("=", 1) for line in info_file.read_text().splitlines() if "=" in line)
-    return info
-
-
 def reference_argv(src: Path, name: str, operator: str, seed: int, args: argparse.Namespace,
                    data_dir: Path, feature_dir: Path) -> tuple[list[str], str]:
     """train.py's arguments: the script's line for CoNHD_GD with ``operator``, adapted."""
@@ -220,53 +197,8 @@ def arg_value(tokens: list[str], flag: str, default: str) -> str:
 
 
 # ---------------------------------------------------------------------------------- bookkeeping
-def write_json_atomic(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1, default=str)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux: KiB
-
-
-def machine_info() -> dict[str, Any]:
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info = {"hostname": socket.gethostname(), "platform": platform.platform(), "cpu": cpu,
-            "cpu_count": os.cpu_count(), "python": platform.python_version()}
-    try:
-        info["affinity_cpus"] = len(os.sched_getaffinity(0))
-        info["loadavg_start"] = os.getloadavg()
-    except (AttributeError, OSError):
-        pass
-    try:
-        info["nice"] = os.nice(0)
-    except OSError:
-        pass
-    return info
 
 
 # ------------------------------------------------------------------------------ preprocessing
@@ -659,7 +591,7 @@ def train(args: argparse.Namespace, data_root: Path, source: dict[str, str]) -> 
         "machine": machine_info(),
         "versions": versions,
         "data": {"root": str(data_root), "dir": str(data_root / "enc" / args.dataset), "link": str(data_link)},
-        "features": {"file": str(npy), "sha256": sha256(npy), "preprocess": preprocess_info},
+        "features": {"file": str(npy), "sha256": sha256_file(npy), "preprocess": preprocess_info},
         "work_dir": str(work),
         "patches": [],
         "setup_s": None,
@@ -707,7 +639,8 @@ def main(argv: list[str] | None = None) -> int:
     for var in THREAD_VARS:
         os.environ[var] = str(args.threads)
     args.ref_venv = args.ref_venv.expanduser().resolve()
-    source = read_source_info(args.ref_venv)
+    source = read_source_info(args.ref_venv, "conhd-ref-source.txt", "train.py",
+                              "benchmarks/edge_dependent/reference/setup.sh <CoNHD git dir>")
     data_root = find_data_root(args.data_root, args.dataset)
     if args.out is not None:
         args.out = args.out.expanduser().resolve()
