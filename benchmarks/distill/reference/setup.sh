@@ -54,7 +54,8 @@ pins=(
 source_pins=("antlr4-python3-runtime==4.9.3")
 nodeps_pins=("dhg==0.9.4")
 
-die() { echo "setup.sh: $*" >&2; exit 2; }
+# shellcheck source=../../reference_setup.sh
+source "$repo/benchmarks/reference_setup.sh"  # die, reference_commit, reference_venv
 
 if [ "$#" -lt 1 ] || [ "$#" -gt 2 ]; then
   sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -64,42 +65,10 @@ src="$1"
 rev="${2:-HEAD}"
 
 # --- the reference's git repository -------------------------------------------------------------
-[ -e "$src" ] || die "no such git dir or checkout: $src"
-if [ -e "$src/.git" ]; then
-  git_cmd=(git -C "$src")
-elif [ -d "$src/objects" ] && git --git-dir="$src" rev-parse --git-dir >/dev/null 2>&1; then
-  # a bare git directory (a mirror may have no config file, so --is-bare-repository says false)
-  git_cmd=(git --git-dir="$src")
-else
-  die "$src is neither a git checkout nor a bare git directory"
-fi
-commit="$("${git_cmd[@]}" rev-parse --verify --quiet "${rev}^{commit}")" || die "no commit '$rev' in $src"
-for f in prod_train.py prod_multi_exp.py prod_config.yaml utils.py; do
-  "${git_cmd[@]}" cat-file -e "$commit:$f" 2>/dev/null \
-    || die "commit $commit of $src has no $f: is it iMoonLab/LightHGNN?"
-done
+reference_commit "$src" "$rev" iMoonLab/LightHGNN prod_train.py prod_multi_exp.py prod_config.yaml utils.py
 
 # --- the virtual environment --------------------------------------------------------------------
-# Inside this repository the environment must be git-ignored and hold no tracked file: the packages
-# (and the reference's code, which is not ours to commit) must never be staged by a `git add -A`.
-case "$(cd "$(dirname "$venv")" 2>/dev/null && pwd)/" in
-  "$repo"/*)
-    if [ -n "$(git -C "$repo" ls-files -- "$venv" | head -n 1)" ]; then
-      die "git tracks files under $venv; untrack them first (git rm -r --cached $venv) and ignore .venv-*/"
-    fi
-    git -C "$repo" check-ignore -q "$venv/" \
-      || die "$venv is not git-ignored; add .venv-*/ to $repo/.gitignore first (or set LIGHTHGNN_REF_VENV outside the repository)"
-    ;;
-esac
-command -v "$python" >/dev/null 2>&1 || die "no interpreter '$python' (set LIGHTHGNN_REF_PYTHON to a Python 3.11)"
-"$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
-  || die "$python is not Python 3.11 (the pins above are for cp311 wheels)"
-if [ ! -x "$venv/bin/python" ]; then
-  echo "creating $venv"
-  "$python" -m venv "$venv"
-fi
-"$venv/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
-  || die "$venv exists but is not a Python 3.11 environment; remove it first"
+reference_venv "$repo" "$venv" "$python" LIGHTHGNN_REF_VENV LIGHTHGNN_REF_PYTHON
 
 # the source-only package first, so that hydra-core's requirement on it is met when the wheels go in
 echo "installing from source: ${source_pins[*]}"
