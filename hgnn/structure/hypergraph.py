@@ -396,6 +396,13 @@ class Hypergraph:
 
         return remove_empty(self)
 
+    def merge_duplicate_edges(self, reduce: str = "mean") -> tuple["Hypergraph", Tensor]:
+        """``(hg, edge_ids)`` with one hyperedge per member set; see
+        :func:`hgnn.structure.merge_duplicate_edges`."""
+        from hgnn.structure.subgraph import merge_duplicate_edges
+
+        return merge_duplicate_edges(self, reduce=reduce)
+
     def add_self_loops(self, isolated_only: bool = True) -> "Hypergraph":
         """Singleton hyperedges for isolated nodes; see :func:`hgnn.structure.add_self_loops`."""
         from hgnn.structure.subgraph import add_self_loops

@@ -240,3 +240,82 @@ def receptive_field(
                      num_nodes=node_ids.numel(), num_edges=edges.numel() + pad.numel(),
                      edge_weight=torch.cat([sub_weight, deficit[pad]]))
     return sub, node_ids, torch.searchsorted(node_ids, nodes)
+
+
+#: how :func:`merge_duplicate_edges` combines the weights of hyperedges with the same members
+MERGE_REDUCES = ("mean", "sum", "max", "first")
+
+
+def merge_duplicate_edges(hg: Hypergraph, reduce: str = "mean") -> tuple[Hypergraph, Tensor]:
+    r"""Keep one hyperedge per member set, as DHG's ``Hypergraph`` does when it is built.
+
+    Two hyperedges are duplicates when they have the same members with the same multiplicities
+    (the same column of :math:`H`). Each set of duplicates becomes its first hyperedge (original
+    order kept, so ``edge_ids`` is increasing); its weight is the ``reduce`` of their weights:
+
+    * ``"mean"`` (default; DHG's ``merge_op="mean"``): an unweighted hypergraph stays unweighted.
+      For three or more copies with different weights DHG averages pairwise in order,
+      :math:`((a + b)/2 + c)/2`; this is the plain mean :math:`(a + b + c)/3`.
+    * ``"sum"``: the result is weighted by multiplicity. HGNN's operator
+      :math:`D_v^{-1/2} H W D_e^{-1} H^\top D_v^{-1/2}` is then unchanged: :math:`k` equal columns
+      of weight 1 contribute what one column of weight :math:`k` does.
+    * ``"max"``, or ``"first"`` (the first copy's weight).
+
+    Hyperedge features and extras (``edge_attr``, ``edge_data``) and the incidences' own tensors
+    come from the first copy; the duplicates' are dropped. Empty hyperedges are duplicates of one
+    another.
+
+    Args:
+        hg: the hypergraph.
+        reduce: ``"mean"``, ``"sum"``, ``"max"`` or ``"first"``.
+
+    Returns:
+        ``(hg', edge_ids)``: the hypergraph with :math:`M' \le M` hyperedges, and the original ids
+        ``[M']`` of the hyperedges it keeps.
+
+    Example::
+
+        >>> hg = Hypergraph.from_edge_list([[0, 1], [2], [1, 0], [2]], num_nodes=3)
+        >>> merged, kept = merge_duplicate_edges(hg)
+        >>> merged.to_edge_list(), kept
+        ([[0, 1], [2]], tensor([0, 1]))
+    """
+    if not isinstance(hg, Hypergraph):
+        raise TypeError(f"hg must be a Hypergraph, got {type(hg).__name__}")
+    if reduce not in MERGE_REDUCES:
+        raise ValueError(f"reduce must be one of {MERGE_REDUCES}, got {reduce!r}")
+    # each hyperedge's member multiset as a sorted tuple (edge order, then node order)
+    nodes, edges = hg.hyperedge_index.cpu()
+    order = torch.argsort(edges * max(hg.num_nodes, 1) + nodes, stable=True)
+    counts = torch.bincount(edges, minlength=hg.num_edges).tolist()
+    flat = nodes[order].tolist()
+    first: dict[tuple[int, ...], int] = {}
+    groups, start = [], 0
+    for count in counts:
+        groups.append(first.setdefault(tuple(flat[start:start + count]), len(first)))
+        start += count
+    group = torch.tensor(groups, dtype=torch.long)
+    num_groups = len(first)
+    if num_groups == hg.num_edges:
+        return hg, torch.arange(hg.num_edges, device=hg.device)
+    kept = torch.zeros(num_groups, dtype=torch.long)
+    kept.scatter_reduce_(0, group, torch.arange(hg.num_edges), "amin", include_self=False)
+    edge_keep = torch.zeros(hg.num_edges, dtype=torch.bool)
+    edge_keep[kept] = True
+    edge_keep = edge_keep.to(hg.device)
+    merged = _reindex(hg, torch.ones(hg.num_nodes, dtype=torch.bool, device=hg.device), edge_keep,
+                      edge_keep[hg.hyperedge_index[1]])
+    if hg.is_weighted and reduce != "first":
+        w = hg.edge_weight
+        index = group.to(w.device)
+        if reduce == "max":
+            weight = w.new_full((num_groups,), float("-inf")).scatter_reduce(0, index, w, "amax")
+        else:
+            weight = w.new_zeros(num_groups).index_add(0, index, w)
+            if reduce == "mean":
+                weight = weight / torch.bincount(index, minlength=num_groups).to(w.dtype)
+        merged = merged.replace(edge_weight=weight, validate=False)
+    elif not hg.is_weighted and reduce == "sum":
+        weight = torch.bincount(group, minlength=num_groups).to(device=hg.device, dtype=torch.float32)
+        merged = merged.replace(edge_weight=weight, validate=False)
+    return merged, kept.to(hg.device)

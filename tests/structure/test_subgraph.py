@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from _hg_reference import F64, SETTINGS, dense_H, given_weight, hypergraphs, revalidate
-from hgnn.structure import Hypergraph, add_self_loops, remove_empty, subhypergraph
+from hgnn.structure import Hypergraph, add_self_loops, merge_duplicate_edges, remove_empty, subhypergraph
 
 
 def _check_sliced(sub, hg, node_ids, edge_ids, inc_keep):
@@ -131,3 +131,110 @@ def test_add_self_loops(isolated_only, hg):
         assert torch.equal(out.incidence_data[key], padded(value, k))
     revalidate(out)
     assert torch.equal(hg.add_self_loops(isolated_only).hyperedge_index, out.hyperedge_index)
+
+
+# ---------------------------------------------------------------- merge_duplicate_edges
+def _with_copies(hg: Hypergraph, data) -> Hypergraph:
+    """``hg`` plus a copy of some of its hyperedges (members permuted), so duplicates are common."""
+    m = hg.num_edges
+    if m == 0:
+        return hg
+    copies = data.draw(st.lists(st.integers(0, m - 1), max_size=6))
+    if not copies:
+        return hg
+    nodes, edges = hg.hyperedge_index
+    extra_nodes, extra_edges, extra_inc = [], [], []
+    for k, e in enumerate(copies):
+        inc = (edges == e).nonzero().view(-1).flip(0)  # same members, another order
+        extra_nodes.append(nodes[inc])
+        extra_edges.append(torch.full((inc.numel(),), m + k, dtype=torch.long))
+        extra_inc.append(inc)
+    inc = torch.cat(extra_inc)
+    index = torch.stack([torch.cat([nodes, *extra_nodes]), torch.cat([edges, *extra_edges])])
+    pick = torch.cat([torch.arange(m), torch.tensor(copies, dtype=torch.long)])
+
+    def grow(value, rows):
+        return None if value is None else torch.cat([value, value[rows]])
+
+    gen = torch.Generator().manual_seed(len(copies))
+    weight = None
+    if hg.is_weighted:  # the copies get weights of their own, so that the reductions differ
+        weight = torch.cat([hg.edge_weight, torch.rand(len(copies), generator=gen, dtype=hg.edge_weight.dtype)])
+    return Hypergraph(
+        index, num_nodes=hg.num_nodes, num_edges=m + len(copies), edge_weight=weight, x=hg.x,
+        edge_attr=None if hg.edge_attr is None else hg.edge_attr[pick], y=hg.y,
+        incidence_attr=grow(hg.incidence_attr, inc), node_data=hg.node_data,
+        edge_data={k: v[pick] for k, v in hg.edge_data.items()},
+        incidence_data={k: grow(v, inc) for k, v in hg.incidence_data.items()},
+    )
+
+
+@pytest.mark.parametrize("reduce", ["mean", "sum", "max", "first"])
+@SETTINGS
+@given(hg=hypergraphs(), data=st.data())
+def test_merge_duplicate_edges_matches_dense(reduce, hg, data):
+    hg = _with_copies(hg, data)
+    H = dense_H(hg)
+    out, edge_ids = merge_duplicate_edges(hg, reduce)
+    # naive reference: the first column of each distinct column of H, in order
+    firsts, groups = [], []
+    for e in range(hg.num_edges):
+        match = [i for i, f in enumerate(firsts) if torch.equal(H[:, f], H[:, e])]
+        if match:
+            groups[match[0]].append(e)
+        else:
+            firsts.append(e)
+            groups.append([e])
+    assert edge_ids.tolist() == firsts
+    torch.testing.assert_close(dense_H(out), H[:, firsts])
+    inc_keep = torch.isin(hg.hyperedge_index[1], edge_ids)
+    if hg.is_weighted and reduce != "first":
+        w = hg.edge_weight
+        want = torch.stack([{"mean": w[g].mean(), "sum": w[g].sum(), "max": w[g].max()}[reduce] for g in groups]) \
+            if groups else w[:0]
+        torch.testing.assert_close(out.edge_weight, want)
+        hg = hg.replace(edge_weight=None)
+        out = out.replace(edge_weight=None)
+    elif reduce == "sum" and len(firsts) < hg.num_edges:
+        torch.testing.assert_close(out.edge_weight, torch.tensor([float(len(g)) for g in groups]))
+        out = out.replace(edge_weight=None)
+    _check_sliced(out, hg, torch.arange(hg.num_nodes), edge_ids, inc_keep)
+    revalidate(out)
+
+
+def test_merge_duplicate_edges_sum_keeps_the_hgnn_operator():
+    hg = Hypergraph.from_edge_list([[0, 1, 2], [2, 3], [1, 0, 2], [3], [3], [2, 3]], num_nodes=5)
+    merged, kept = merge_duplicate_edges(hg, "sum")
+    assert kept.tolist() == [0, 1, 3] and merged.edge_weight.tolist() == [2.0, 2.0, 2.0]
+
+    def operator(g):
+        H = dense_H(g)
+        w = g.edge_weight.to(F64)
+        dv = (H * w).sum(1).clamp_min(1e-12).rsqrt()
+        return dv[:, None] * (H * w / H.sum(0).clamp_min(1)) @ H.t() * dv[None, :]
+
+    torch.testing.assert_close(operator(merged), operator(hg))
+    unweighted, _ = merge_duplicate_edges(hg)
+    assert not unweighted.is_weighted and unweighted.to_edge_list() == [[0, 1, 2], [2, 3], [3]]
+
+
+def test_merge_duplicate_edges_no_duplicates_and_errors():
+    hg = Hypergraph.from_edge_list([[0, 1], [1, 2]], num_nodes=3)
+    out, kept = hg.merge_duplicate_edges()
+    assert out is hg and kept.tolist() == [0, 1]
+    with pytest.raises(ValueError, match="reduce must be one of"):
+        merge_duplicate_edges(hg, "min")
+    with pytest.raises(TypeError, match="hg must be a Hypergraph"):
+        merge_duplicate_edges(hg.hyperedge_index)
+
+
+def test_merge_duplicate_edges_matches_dhg():
+    dhg = pytest.importorskip("dhg")
+    gen = torch.Generator().manual_seed(0)
+    edges = [sorted(set(torch.randint(0, 9, (int(k),), generator=gen).tolist()))
+             for k in torch.randint(1, 4, (60,), generator=gen)]
+    hg = Hypergraph.from_edge_list(edges, num_nodes=9)
+    merged, _ = merge_duplicate_edges(hg)
+    g = dhg.Hypergraph(9, edges)
+    assert merged.num_edges == g.num_e < hg.num_edges
+    assert [tuple(e) for e in merged.to_edge_list()] == [tuple(sorted(e)) for e in g.e[0]]
