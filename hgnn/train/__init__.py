@@ -15,12 +15,12 @@ from hgnn.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, s
 from hgnn.train.engine import LoopResult, fit_loop, seed_everything
 from hgnn.train.evaluator import METRICS, Evaluator, accuracy, confusion_matrix, f1_score, macro_f1, micro_f1
 from hgnn.train.plot import plot_curves
-from hgnn.train.splits import (PROTOCOLS, Split, default_protocol, get_split, hypergcn_split, official_split,
-                               per_class_split, random_split, split_of_seed)
+from hgnn.train.splits import (PROTOCOLS, SPLIT_RNGS, Split, default_protocol, get_split, hypergcn_split,
+                               official_split, per_class_split, random_split, split_of_seed)
 from hgnn.train.trainer import FitResult, fit, fit_minibatch, predict_minibatch
 
 __all__ = [
-    "METRICS", "PROTOCOLS", "Evaluator", "FitResult", "LoopResult", "Split", "accuracy", "confusion_matrix",
+    "METRICS", "PROTOCOLS", "SPLIT_RNGS", "Evaluator", "FitResult", "LoopResult", "Split", "accuracy", "confusion_matrix",
     "default_protocol", "f1_score", "fit", "fit_loop", "fit_minibatch", "get_split", "hypergcn_split",
     "load_checkpoint", "macro_f1", "micro_f1", "official_split", "per_class_split", "plot_curves",
     "predict_minibatch", "random_split", "rng_state", "save_checkpoint", "seed_everything", "set_rng_state",

@@ -17,6 +17,7 @@ protocol            what it does
 from __future__ import annotations
 
 import numbers
+import random
 
 from typing import NamedTuple
 
@@ -26,9 +27,11 @@ from torch import Tensor
 from hgnn.structure import Hypergraph
 
 __all__ = ["Split", "hypergcn_split", "random_split", "per_class_split", "official_split", "get_split",
-           "split_of_seed", "default_protocol", "num_splits", "PROTOCOLS"]
+           "split_of_seed", "default_protocol", "num_splits", "PROTOCOLS", "SPLIT_RNGS"]
 
 PROTOCOLS = ("hypergcn", "random", "per-class", "official")
+#: the shuffles :func:`per_class_split` can draw with
+SPLIT_RNGS = ("torch", "python")
 
 
 class Split(NamedTuple):
@@ -138,19 +141,31 @@ def random_split(y: Tensor | Hypergraph, train: float = 0.5, val: float = 0.25, 
 
 
 def per_class_split(y: Tensor | Hypergraph, train_per_class: int = 20, val_per_class: int = 100, *,
-                    seed: int = 0) -> Split:
+                    seed: int = 0, rng: str = "torch") -> Split:
     r"""LightHGNN's protocol: for every class, ``train_per_class`` random nodes for training and
     ``val_per_class`` for validation; all other labelled nodes are test nodes.
 
     Feng et al., "LightHGNN: Distilling Hypergraph Neural Networks into MLPs for 100x Faster
-    Inference", ICLR 2024. A class with no more than ``train_per_class + val_per_class`` nodes raises
-    ``ValueError`` (it would leave no test node of that class).
+    Inference", ICLR 2024. Classes are taken in increasing label order and each class's nodes
+    (in increasing id order) are shuffled; its first ``train_per_class`` are for training, the next
+    ``val_per_class`` for validation. ``rng`` picks the shuffle:
+
+    * ``"torch"`` (default): ``torch.randperm`` with one ``torch.Generator`` seeded ``seed``.
+    * ``"python"``: ``random.Random(seed).shuffle``, the draw of DHG's ``split_by_num`` after
+      ``dhg.random.set_seed(seed)``, which the public LightHGNN code uses: split ``seed`` is then
+      theirs, vertex for vertex (for seed-for-seed comparisons with that code).
+
+    A class with no more than ``train_per_class + val_per_class`` nodes raises ``ValueError`` (it
+    would leave no test node of that class).
     """
     y = _labels(y)
     if train_per_class < 1 or val_per_class < 0:
         raise ValueError("train_per_class must be >= 1 and val_per_class >= 0")
+    if rng not in SPLIT_RNGS:
+        raise ValueError(f"rng must be one of {SPLIT_RNGS}, got {rng!r}")
     yc = y.cpu()
     gen = _generator(seed)
+    py_rng = random.Random(int(seed))
     train, val = [], []
     for c in yc[yc >= 0].unique().tolist():
         members = (yc == c).nonzero().view(-1)
@@ -158,7 +173,12 @@ def per_class_split(y: Tensor | Hypergraph, train_per_class: int = 20, val_per_c
         if members.numel() <= need:
             raise ValueError(f"class {c} has {members.numel()} nodes, but per_class_split needs more than "
                              f"train_per_class + val_per_class = {need}; lower them or use the 'random' protocol")
-        members = members[torch.randperm(members.numel(), generator=gen)]
+        if rng == "python":
+            order = members.tolist()
+            py_rng.shuffle(order)
+            members = torch.tensor(order, dtype=torch.long)
+        else:
+            members = members[torch.randperm(members.numel(), generator=gen)]
         train.append(members[:train_per_class])
         val.append(members[train_per_class:need])
     n = y.numel()

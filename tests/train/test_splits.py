@@ -316,3 +316,28 @@ def test_get_split_unknown_protocol():
 def test_get_split_hypergcn_without_masks_raises_value_error():
     with pytest.raises(ValueError, match="train_mask"):
         get_split(_small_hg(torch.arange(6) % 2), "hypergcn")
+
+
+@pytest.mark.parametrize("seed", [0, 3, 17])
+def test_per_class_split_python_rng_is_dhgs_split_by_num(seed):
+    dhg = pytest.importorskip("dhg")
+    from dhg.utils import split_by_num
+
+    y = _class_sizes([150, 121, 200])[:-7]  # DHG's split takes labels 0..C-1 only
+    dhg.random.set_seed(seed)
+    want = split_by_num(y.numel(), y, 20, 100)
+    got = per_class_split(y, seed=seed, rng="python")
+    for a, b in zip(got, want):
+        assert torch.equal(a, b.bool())
+    assert not torch.equal(got.train, per_class_split(y, seed=seed).train)  # the torch draw differs
+
+
+def test_per_class_split_python_rng_keeps_unlabelled_out_and_checks_rng():
+    y = _class_sizes([150, 121, 200])
+    split = per_class_split(y, seed=1, rng="python")
+    assert torch.equal(split.train | split.val | split.test, y >= 0) and _disjoint(split)
+    assert all(torch.equal(a, b) for a, b in zip(split, per_class_split(y, seed=1, rng="python")))
+    with pytest.raises(ValueError, match="rng must be one of"):
+        per_class_split(y, rng="numpy")
+    assert split_of_seed(Hypergraph(torch.zeros(2, 0, dtype=torch.long), num_nodes=y.numel(), num_edges=0, y=y),
+                         "per-class", 1, rng="python").train.equal(split.train)
