@@ -301,11 +301,15 @@ def _distill(args: argparse.Namespace) -> int:
     from hgnn.transforms import prepare
 
     _check_distill(args)
-    full = prepare(load(args.dataset, root=args.root)).to(args.device)
+    full = prepare(load(args.dataset, root=args.root))
+    if not args.keep_duplicates:
+        full, _ = full.merge_duplicate_edges()
+    full = full.to(args.device)
     run, models = distill_seed(full, args.seed, teacher=args.teacher, setting=args.setting, protocol=args.protocol,
                                modes=(args.mode,), variants=(args.plus,), baselines=("mlp",) if args.mlp else (),
                                lamb=args.lamb, tau=args.tau, noise=args.noise, epochs=args.epochs,
-                               progress=not args.no_progress)
+                               split_rng=args.split_rng, merge_duplicates=not args.keep_duplicates,
+                               teacher_init=args.teacher_init, progress=not args.no_progress)
     name = method_name(args.plus, args.mode)
     student, teacher = models[name], models[args.teacher]
     speed = None
@@ -415,6 +419,12 @@ def build_parser() -> argparse.ArgumentParser:
     di.add_argument("--setting", default="transductive", choices=("transductive", "production"))
     di.add_argument("--protocol", default="per-class", choices=PROTOCOLS,
                     help="per-class: LightHGNN's 20 train / 100 val per class")
+    di.add_argument("--split-rng", default="python", choices=("python", "torch"),
+                    help="per-class split draw: python gives the LightHGNN code's split for the same seed")
+    di.add_argument("--keep-duplicates", action="store_true",
+                    help="keep hyperedges with equal members (default: merged into one, as DHG does)")
+    di.add_argument("--teacher-init", default="torch", choices=("torch", "glorot"),
+                    help="teacher's initial weights: PyTorch's nn.Linear default (as DHG) or Glorot")
     di.add_argument("--mode", default="kl", choices=("kl", "reference"),
                     help="kl: textbook KD; reference: the public LightHGNN code's loss")
     di.add_argument("--lamb", type=unit_interval, default=0.0, help="weight of the label cross-entropy, in [0, 1]")

@@ -83,6 +83,11 @@ def main() -> None:
     parser.add_argument("--settings", nargs="+", default=["transductive", "production"],
                         choices=("transductive", "production"))
     parser.add_argument("--teacher", default="hgnn")
+    parser.add_argument("--split-rng", default="python", choices=("python", "torch"),
+                        help="per-class split draw: python = the LightHGNN code's split s for seed s")
+    parser.add_argument("--keep-duplicates", action="store_true",
+                        help="keep hyperedges with equal members (default: merged, as DHG)")
+    parser.add_argument("--teacher-init", default="torch", choices=("torch", "glorot"))
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--resume", action="store_true", help="keep the cells already in --out")
@@ -106,11 +111,14 @@ def main() -> None:
             report = run_distillation(dataset, teacher=args.teacher, setting=setting, seeds=args.seeds,
                                       protocol="random" if dataset in RANDOM_SPLIT else "per-class",
                                       modes=("kl", "reference"), baselines=("mlp", "hgnnp"), epochs=args.epochs,
-                                      device=args.device, progress=False)
+                                      split_rng=args.split_rng, merge_duplicates=not args.keep_duplicates,
+                                      teacher_init=args.teacher_init, device=args.device, progress=False)
         report["seconds"] = time.perf_counter() - start
         results[f"{dataset}|{setting}"] = report
         args.out.parent.mkdir(parents=True, exist_ok=True)
         write_json(args.out, {"meta": {"seeds": args.seeds, "epochs": args.epochs, "teacher": args.teacher,
+                                       "split_rng": args.split_rng, "merge_duplicates": not args.keep_duplicates,
+                                       "teacher_init": args.teacher_init,
                                        "torch": torch.__version__, "threads": torch.get_num_threads()},
                               "results": results})
         s = report["summary"]

@@ -58,10 +58,19 @@ def production_split(split: Split, unseen_ratio: float = 0.9, seed: int = 0) -> 
     return ProductionSplit(observed, obs_split, unseen, test)
 
 
-def observed_hypergraph(hg: Hypergraph, split: ProductionSplit, self_loops: bool = True) -> Hypergraph:
+def observed_hypergraph(hg: Hypergraph, split: ProductionSplit, self_loops: bool = True,
+                        merge_duplicates: bool = False) -> Hypergraph:
     r"""The sub-hypergraph the teacher may see: every hyperedge restricted to the observed vertices
     (:meth:`Hypergraph.subhypergraph`; emptied hyperedges dropped), features and labels sliced, and,
     with ``self_loops``, a singleton hyperedge for each vertex the restriction isolated (the
-    reference's ``fix_iso_v``)."""
+    reference's ``fix_iso_v``).
+
+    With ``merge_duplicates``, hyperedges the restriction made equal are merged first
+    (:meth:`Hypergraph.merge_duplicate_edges`), as the reference's DHG hypergraph does: on
+    cocitation-cora many hyperedges shrink to the same observed singleton (seed 0: 1,209 observed
+    hyperedges merged against 1,537 without).
+    """
     sub, _, _ = hg.subhypergraph(split.observed)
+    if merge_duplicates:
+        sub, _ = sub.merge_duplicate_edges()
     return sub.add_self_loops() if self_loops else sub

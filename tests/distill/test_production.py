@@ -1,7 +1,9 @@
 import pytest
 import torch
 
+from hgnn import Hypergraph
 from hgnn.distill import observed_hypergraph, production_split
+from hgnn.train import Split
 
 from distill_data import planted, split
 
@@ -35,3 +37,14 @@ def test_observed_hypergraph_has_no_unseen_node_and_no_isolated_node():
 def test_bad_ratio():
     with pytest.raises(ValueError, match="unseen_ratio"):
         production_split(split(planted()), 1.0)
+
+
+def test_observed_hypergraph_merges_the_duplicates_the_restriction_makes():
+    hg = Hypergraph.from_edge_list([[0, 1], [0, 2], [0], [3, 4]], num_nodes=5)
+    masks = Split(torch.tensor([True, False, False, True, False]), torch.tensor([False, False, False, False, True]),
+                  torch.tensor([False, True, True, False, False]))
+    ps = production_split(masks, 0.5, seed=0)  # vertex 1 or 2 unseen: {0, 1} or {0, 2} becomes {0}
+    kept = observed_hypergraph(hg, ps)
+    merged = observed_hypergraph(hg, ps, merge_duplicates=True)
+    assert kept.num_edges == 4 and merged.num_edges == 3
+    assert sorted(map(sorted, merged.to_edge_list())) == sorted(map(sorted, kept.merge_duplicate_edges()[0].to_edge_list()))
