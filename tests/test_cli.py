@@ -251,6 +251,22 @@ def test_distill_trains_exports_and_saves(tmp_path, capsys):
     assert (tmp_path / "s.pt2").stat().st_size < 10 * (tmp_path / "s.pt").stat().st_size
 
 
+def test_distill_one_hop_student_exports_its_wider_input(tmp_path, capsys):
+    _needs("zoo")
+    pytest.importorskip("onnxruntime")
+    from hgnn.distill import load_student
+
+    code = main(["distill", "--dataset", "zoo", "--protocol", "random", "--one-hop", "--setting", "production",
+                 "--epochs", "10", "--export", str(tmp_path / "s.onnx"), "--save", str(tmp_path / "s.pt"),
+                 "--no-progress"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "| lighthgnn[1-hop] |" in out and "same predictions as PyTorch" in err
+    student, meta = load_student(tmp_path / "s.pt")
+    assert meta["student_input"] == "one-hop" and meta["method"] == "lighthgnn[1-hop]"
+    assert student.lins[0].in_features == 2 * 16  # zoo: 16 features, and the co-members' mean
+
+
 def test_distill_per_class_on_zoo_explains_the_fix(capsys):
     _needs("zoo")
     code = main(["distill", "--dataset", "zoo", "--epochs", "1", "--no-progress", "--no-speed"])

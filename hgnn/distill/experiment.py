@@ -22,6 +22,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from hgnn.distill.inputs import STUDENT_INPUTS, student_input
 from hgnn.distill.lighthgnn import distill, mlp_student
 from hgnn.distill.production import ProductionSplit, observed_hypergraph, production_split
 from hgnn.distill.topology_score import topology_score
@@ -37,9 +38,15 @@ SETTINGS = ("transductive", "production")
 TEACHER_INITS = ("torch", "glorot")
 
 
-def method_name(plus: bool, mode: str) -> str:
-    """``lighthgnn`` / ``lighthgnn+``, with ``[ref]`` for the reference-code loss."""
-    return ("lighthgnn+" if plus else "lighthgnn") + ("" if mode == "kl" else "[ref]")
+def method_name(plus: bool, mode: str, student_input: str = "features") -> str:
+    """``lighthgnn`` / ``lighthgnn+``, with ``[ref]`` for the reference-code loss and ``[1-hop]`` for
+    the one-hop student input (:mod:`hgnn.distill.inputs`)."""
+    return (("lighthgnn+" if plus else "lighthgnn") + ("" if mode == "kl" else "[ref]")
+            + ("" if student_input == "features" else "[1-hop]"))
+
+
+def _input_suffix(kind: str) -> str:
+    return "" if kind == "features" else "[1-hop]"
 
 
 def train_teacher(name: str, hg: Hypergraph, split: Split, *, hidden: int = 32, dropout: float = 0.5,
@@ -69,25 +76,27 @@ def train_teacher(name: str, hg: Hypergraph, split: Split, *, hidden: int = 32, 
 
 @torch.no_grad()
 def _scores(model: nn.Module, structure: bool, train_hg: Hypergraph, split: Split, full: Hypergraph,
-            ps: ProductionSplit | None) -> dict[str, float]:
-    """Test accuracies: ``test_acc`` (transductive), or observed / unseen / all (production)."""
+            ps: ProductionSplit | None, kind: str = "features") -> dict[str, float]:
+    """Test accuracies: ``test_acc`` (transductive), or observed / unseen / all (production).
+    ``kind``: the student's input (:func:`~hgnn.distill.student_input`) for a structure-free model."""
     model.eval()
-    logits = model(train_hg.x, train_hg)
+    logits = model(train_hg.x, train_hg) if structure else model(student_input(kind, train_hg.x, train_hg))
     if ps is None:
         return {"test_acc": accuracy(train_hg.y[split.test], logits[split.test])}
-    # at inference the unseen vertices join: the teacher runs on the full hypergraph, the MLP on x
-    full_logits = model(full.x, full) if structure else model(full.x)
+    # at inference the unseen vertices join: the teacher runs on the full hypergraph, the MLP on
+    # their features (and, one-hop, their co-members' in the full hypergraph)
+    full_logits = model(full.x, full) if structure else model(student_input(kind, full.x, full))
     return {"observed_acc": accuracy(train_hg.y[split.test], logits[split.test]),
             "unseen_acc": accuracy(full.y[ps.unseen], full_logits[ps.unseen]),
             "all_acc": accuracy(full.y[ps.test], full_logits[ps.test])}
 
 
-def _embed(model: nn.Module, hg: Hypergraph) -> Tensor | None:
+def _embed(model: nn.Module, hg: Hypergraph, x: Tensor) -> Tensor | None:
     embed = getattr(model, "embed", None)
     if embed is None:
         return None
     with torch.no_grad():
-        return embed(hg.x, hg)
+        return embed(x, hg)
 
 
 def distill_seed(
@@ -110,12 +119,13 @@ def distill_seed(
     split_rng: str = "python",
     merge_duplicates: bool = True,
     teacher_init: str = "torch",
+    student_inputs: tuple[str, ...] = ("features",),
     progress: bool = True,
 ) -> tuple[dict[str, Any], dict[str, nn.Module]]:
     """One seed of :func:`run_distillation` on a prepared hypergraph ``full``.
 
     ``variants`` picks LightHGNN (``False``) and / or LightHGNN+ (``True``) for every loss mode.
-    ``split_rng``, ``merge_duplicates`` and ``teacher_init`` are :func:`run_distillation`'s
+    ``split_rng``, ``merge_duplicates``, ``teacher_init`` and ``student_inputs`` are :func:`run_distillation`'s
     (``merge_duplicates`` merges the duplicate hyperedges of ``full`` and of the observed hypergraph).
 
     Returns:
@@ -124,6 +134,9 @@ def distill_seed(
     """
     if setting not in SETTINGS:
         raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
+    bad = [k for k in student_inputs if k not in STUDENT_INPUTS]
+    if bad or not student_inputs:
+        raise ValueError(f"student_inputs must be a non-empty tuple of {STUDENT_INPUTS}, got {student_inputs!r}")
     if merge_duplicates:
         full, _ = full.merge_duplicate_edges()
     device = full.device
@@ -139,34 +152,40 @@ def distill_seed(
         run["unseen"] = int(ps.unseen.sum())
     models: dict[str, nn.Module] = {}
 
-    def record(method: str, model: nn.Module, structure: bool, seconds: float) -> None:
-        emb = _embed(model, train_hg)
+    inputs = {kind: student_input(kind, train_hg.x, train_hg) for kind in student_inputs}
+
+    def record(method: str, model: nn.Module, structure: bool, seconds: float, kind: str = "features") -> None:
+        emb = _embed(model, train_hg, train_hg.x if structure else inputs[kind])
         models[method] = model
-        run[method] = {**_scores(model, structure, train_hg, train_split, full, ps), "seconds": seconds,
+        run[method] = {**_scores(model, structure, train_hg, train_split, full, ps, kind), "seconds": seconds,
                        "topology": None if emb is None else topology_score(emb, train_hg)}
 
     for base in baselines:
-        start = time.perf_counter()
-        seed_everything(seed)
-        if base == "mlp":
-            model = mlp_student(full.x.size(1), num_classes, student_hidden).to(device)
-        else:
-            model = build_model(base, full.x.size(1), num_classes, teacher_hidden, 0.5).to(device)
-        fit(model, train_hg, train_split, epochs=epochs, progress=progress, desc=f"{base} seed {seed}")
-        record(base, model, base != "mlp", time.perf_counter() - start)
+        for kind in student_inputs if base == "mlp" else ("features",):
+            start = time.perf_counter()
+            seed_everything(seed)
+            if base == "mlp":
+                model = mlp_student(inputs[kind].size(1), num_classes, student_hidden).to(device)
+            else:
+                model = build_model(base, full.x.size(1), num_classes, teacher_hidden, 0.5).to(device)
+            fit(model, train_hg, train_split, x=inputs[kind] if base == "mlp" else None, epochs=epochs,
+                progress=progress, desc=f"{base} seed {seed}")
+            record(base + _input_suffix(kind), model, base != "mlp", time.perf_counter() - start, kind)
     start = time.perf_counter()
     net = train_teacher(teacher, train_hg, train_split, hidden=teacher_hidden, epochs=epochs, seed=seed,
                         init=teacher_init, progress=progress)
     record(teacher, net, True, time.perf_counter() - start)
-    for mode in modes:
-        for plus in variants:
-            method = method_name(plus, mode)
-            start = time.perf_counter()
-            seed_everything(seed)
-            student = mlp_student(full.x.size(1), num_classes, student_hidden).to(device)
-            distill(student, net, train_hg, train_split, plus=plus, lamb=lamb, tau=tau, mode=mode, noise=noise,
-                    epochs=epochs, seed=seed, progress=progress, desc=f"{method} seed {seed}")
-            record(method, student, False, time.perf_counter() - start)
+    for kind in student_inputs:
+        for mode in modes:
+            for plus in variants:
+                method = method_name(plus, mode, kind)
+                start = time.perf_counter()
+                seed_everything(seed)
+                student = mlp_student(inputs[kind].size(1), num_classes, student_hidden).to(device)
+                distill(student, net, train_hg, train_split, plus=plus, student_x=inputs[kind], lamb=lamb, tau=tau,
+                        mode=mode, noise=noise, epochs=epochs, seed=seed, progress=progress,
+                        desc=f"{method} seed {seed}")
+                record(method, student, False, time.perf_counter() - start, kind)
     return run, models
 
 
@@ -189,11 +208,12 @@ def run_distillation(
     split_rng: str = "python",
     merge_duplicates: bool = True,
     teacher_init: str = "torch",
+    student_inputs: tuple[str, ...] = ("features",),
     device: str | torch.device = "cpu",
     root: str | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Run LightHGNN and LightHGNN+ from ``teacher`` on ``dataset`` for ``seeds`` seeds.
+    r"""Run LightHGNN and LightHGNN+ from ``teacher`` on ``dataset`` for ``seeds`` seeds.
 
     Args:
         dataset: a registered node-classification dataset name, or a :class:`~hgnn.Hypergraph` with
@@ -216,6 +236,9 @@ def run_distillation(
             DHG hypergraph does; cocitation-cora 1,579 -> 1,483, -citeseer 1,079 -> 1,004), in the
             full and in the observed hypergraph. ``False`` keeps the dataset's hyperedges as listed.
         teacher_init: the teacher's initial weights (:func:`train_teacher`).
+        student_inputs: what the students (and the ``mlp`` baseline) read: ``"features"``
+            (LightHGNN's MLP on :math:`x_v`) and / or ``"one-hop"`` (:math:`[x_v \| m_v]` with the
+            co-members' mean, :mod:`hgnn.distill.inputs`; methods suffixed ``[1-hop]``).
 
     Returns:
         ``{"dataset", "teacher", "setting", "config", "data", "runs": [...], "summary"}``;
@@ -237,7 +260,8 @@ def run_distillation(
     settings = {"protocol": protocol, "modes": tuple(modes), "baselines": tuple(baselines), "lamb": lamb, "tau": tau,
                 "noise": noise, "unseen_ratio": unseen_ratio, "epochs": epochs, "teacher_hidden": teacher_hidden,
                 "student_hidden": student_hidden,
-                "split_rng": split_rng, "merge_duplicates": merge_duplicates, "teacher_init": teacher_init}
+                "split_rng": split_rng, "merge_duplicates": merge_duplicates, "teacher_init": teacher_init,
+                "student_inputs": tuple(student_inputs)}
     runs = [distill_seed(full, seed, teacher=teacher, setting=setting, progress=progress, **settings)[0]
             for seed in range(seeds)]
     num_classes = int(full.y.max()) + 1

@@ -130,6 +130,7 @@ def distill(
     plus: bool = False,
     x: Tensor | None = None,
     y: Tensor | None = None,
+    student_x: Tensor | None = None,
     lamb: float = 0.0,
     tau: float = 1.0,
     mode: str = "kl",
@@ -157,7 +158,9 @@ def distill(
         teacher: a trained ``teacher(x, hg) -> [N, C]``.
         hg, split: the hypergraph the teacher was trained on and its train / val / test masks.
         plus: LightHGNN+ (high-order soft labels on reliable hyperedges).
-        x, y: features and labels (default ``hg.x`` / ``hg.y``).
+        x, y: features and labels (default ``hg.x`` / ``hg.y``); the teacher reads ``x``.
+        student_x: what the student reads, ``[N, F']`` (default ``x``; e.g. the one-hop input of
+            :func:`~hgnn.distill.student_input`).
         lamb, tau, mode: see :class:`LightHGNNLoss`.
         noise: feature-noise level :math:`\sigma` of the reliability quantification.
         epochs, lr, weight_decay: the student's optimisation.
@@ -179,6 +182,10 @@ def distill(
     z_t = teacher_logits(teacher, x, hg)
     reliability = hyperedge_reliability(teacher, x, hg, noise, generator) if plus else None
     loss = LightHGNNLoss(z_t, y, split[0], hg, reliability, lamb=lamb, tau=tau, mode=mode, generator=generator)
-    return fit(student, hg, split, x=x, y=y, epochs=epochs, lr=lr, weight_decay=weight_decay,
-               evaluator=evaluator, loss_fn=loss, progress=progress, desc=desc)
+    if student_x is not None and (not isinstance(student_x, Tensor) or student_x.dim() != 2
+                                  or student_x.size(0) != x.size(0)):
+        raise ValueError(f"student_x must be a [{x.size(0)}, F'] tensor (one row per node), got "
+                         f"{tuple(student_x.shape) if isinstance(student_x, Tensor) else type(student_x).__name__}")
+    return fit(student, hg, split, x=x if student_x is None else student_x, y=y, epochs=epochs, lr=lr,
+               weight_decay=weight_decay, evaluator=evaluator, loss_fn=loss, progress=progress, desc=desc)
 
