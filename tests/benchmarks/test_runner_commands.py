@@ -17,6 +17,8 @@ CASES = {
     "kernels/kernels.py": ["--nodes", "2000", "--edges", "500", "--nnz", "8000", "--repeats", "2", "--device", "cpu"],
     "kernels/scale.py": ["--sizes", "2000", "--epochs", "1", "--dhg-max-nodes", "0"],
     "distill/run.py": ["--seeds", "1", "--epochs", "2", "--datasets", "zoo", "--settings", "transductive"],
+    "distill/production_gap.py": ["--seeds", "1", "--epochs", "2", "--datasets", "cocitation-cora", "--variants",
+                                  "lighthgnn", "one-hop", "augment", "mlp"],
     "distill/inference_speed.py": ["--full-nodes", "1e3", "--sizes", "3", "--deploy-nodes", "1000", "--requests", "1",
                                    "--repeats", "2", "--no-dhg-full", "--dhg-max-nodes", "0"],
     "scaling/minibatch.py": ["--part", "scale", "--sizes", "2000", "--epochs", "1"],
