@@ -22,8 +22,10 @@ from hgnn.distill.reliability import entropy, hyperedge_reliability, sample_hype
 from hgnn.distill.topology_score import topology_score
 
 __all__ = [
-    "KD_MODES", "SETTINGS", "STUDENT_INPUTS", "TEACHER_INITS", "LightHGNNLoss", "comember_mean", "student_input", "ProductionSplit", "check_onnx", "distill", "distill_seed", "entropy", "export_onnx",
-    "export_program", "high_order_loss", "hyperedge_reliability", "load_student", "measure_speedup", "median_ms", "method_name", "mlp_student",
-    "observed_hypergraph", "onnx_session", "production_split", "reference_target", "run_distillation",
-    "sample_hyperedges", "save_student", "soft_label_loss", "teacher_logits", "topology_score", "train_teacher",
+    "KD_MODES", "SETTINGS", "STUDENT_INPUTS", "TEACHER_INITS", "check_onnx", "comember_mean", "distill",
+    "distill_seed", "entropy", "export_onnx", "export_program", "high_order_loss", "hyperedge_reliability",
+    "LightHGNNLoss", "load_student", "measure_speedup", "median_ms", "method_name", "mlp_student",
+    "observed_hypergraph", "onnx_session", "production_split", "ProductionSplit", "reference_target",
+    "run_distillation", "sample_hyperedges", "save_student", "soft_label_loss", "student_input",
+    "teacher_logits", "topology_score", "train_teacher",
 ]

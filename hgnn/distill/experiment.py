@@ -28,7 +28,7 @@ from hgnn.distill.production import ProductionSplit, observed_hypergraph, produc
 from hgnn.distill.topology_score import topology_score
 from hgnn.structure import Hypergraph
 from hgnn.tasks import build_model
-from hgnn.train import Split, accuracy, fit, seed_everything, split_of_seed
+from hgnn.train import SPLIT_RNGS, Split, accuracy, fit, seed_everything, split_of_seed
 from hgnn.transforms import prepare
 
 __all__ = ["SETTINGS", "TEACHER_INITS", "distill_seed", "method_name", "run_distillation", "train_teacher"]
@@ -43,10 +43,6 @@ def method_name(plus: bool, mode: str, student_input: str = "features") -> str:
     the one-hop student input (:mod:`hgnn.distill.inputs`)."""
     return (("lighthgnn+" if plus else "lighthgnn") + ("" if mode == "kl" else "[ref]")
             + ("" if student_input == "features" else "[1-hop]"))
-
-
-def _input_suffix(kind: str) -> str:
-    return "" if kind == "features" else "[1-hop]"
 
 
 def train_teacher(name: str, hg: Hypergraph, split: Split, *, hidden: int = 32, dropout: float = 0.5,
@@ -125,8 +121,9 @@ def distill_seed(
     """One seed of :func:`run_distillation` on a prepared hypergraph ``full``.
 
     ``variants`` picks LightHGNN (``False``) and / or LightHGNN+ (``True``) for every loss mode.
-    ``split_rng``, ``merge_duplicates``, ``teacher_init`` and ``student_inputs`` are :func:`run_distillation`'s
-    (``merge_duplicates`` merges the duplicate hyperedges of ``full`` and of the observed hypergraph).
+    ``split_rng``, ``merge_duplicates``, ``teacher_init`` and ``student_inputs`` are
+    :func:`run_distillation`'s (``merge_duplicates`` merges the duplicate hyperedges of ``full`` and
+    of the observed hypergraph).
 
     Returns:
         ``(run, models)``: the run's scores per method (as in ``run_distillation(...)["runs"]``) and
@@ -134,6 +131,8 @@ def distill_seed(
     """
     if setting not in SETTINGS:
         raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
+    if split_rng not in SPLIT_RNGS:
+        raise ValueError(f"split_rng must be one of {SPLIT_RNGS}, got {split_rng!r}")
     bad = [k for k in student_inputs if k not in STUDENT_INPUTS]
     if bad or not student_inputs:
         raise ValueError(f"student_inputs must be a non-empty tuple of {STUDENT_INPUTS}, got {student_inputs!r}")
@@ -170,7 +169,8 @@ def distill_seed(
                 model = build_model(base, full.x.size(1), num_classes, teacher_hidden, 0.5).to(device)
             fit(model, train_hg, train_split, x=inputs[kind] if base == "mlp" else None, epochs=epochs,
                 progress=progress, desc=f"{base} seed {seed}")
-            record(base + _input_suffix(kind), model, base != "mlp", time.perf_counter() - start, kind)
+            name = base + ("" if kind == "features" else "[1-hop]")
+            record(name, model, base != "mlp", time.perf_counter() - start, kind)
     start = time.perf_counter()
     net = train_teacher(teacher, train_hg, train_split, hidden=teacher_hidden, epochs=epochs, seed=seed,
                         init=teacher_init, progress=progress)

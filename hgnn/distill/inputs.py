@@ -11,9 +11,10 @@ members of its hyperedges),
     \qquad f\big([\,x_v \,\|\, m_v\,]\big),
 
 (:math:`m_v = 0` for a vertex with no co-member; incidences count with multiplicity, so a vertex
-listed twice in a hyperedge is once its own co-member there; weights are ignored). Computing :math:`m_v` for a request reads the members of the vertex's own
-hyperedges, one hop, with no learnt weights: the teacher's two HGNN layers read two hops and run
-a linear map on each. At training time :math:`m_v` comes from the hypergraph the teacher was
+listed twice in a hyperedge is once its own co-member there; weights are ignored). Computing
+:math:`m_v` for a request reads the members of the vertex's own hyperedges, one hop, with no
+learnt weights: the teacher's two HGNN layers read two hops and run a linear map on each. At
+training time :math:`m_v` comes from the hypergraph the teacher was
 trained on (in production: the observed one); at inference from the hypergraph the vertices
 arrive in.
 
