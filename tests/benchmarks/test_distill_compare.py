@@ -31,12 +31,26 @@ def test_compare_pairs_by_seed(tmp_path):
     assert set(rows) == {"HGNN (teacher)", "LightHGNN"}  # no LightHGNN+ file, no [ref] runs
     assert rows["HGNN (teacher)"]["seeds"] == [0, 1]
     assert [round(d, 6) for d in rows["LightHGNN"]["difference"]] == [2.0, 2.0]
-    assert "| cocitation-cora | LightHGNN | 0-1 | 55.00 ± 7.07 | 57.00 ± 7.07 | +2.00 ± 0.00 |" in proc.stdout
+    assert "| production | cocitation-cora | LightHGNN | 0-1 | 55.00 ± 7.07 | 57.00 ± 7.07 | +2.00 ± 0.00 |" in proc.stdout
 
 
 def test_compare_refuses_files_without_common_seeds(tmp_path):
     ours = tmp_path / "ours.json"
-    ours.write_text(json.dumps({"results": {"cocitation-cora|transductive": {"runs": []}}}))
+    ours.write_text(json.dumps({"results": {"cocitation-cora|inductive": {"runs": []}}}))
     proc = subprocess.run([sys.executable, str(SCRIPT), "--ours", str(ours), "--reference-dir", str(tmp_path)],
                           capture_output=True, text=True, timeout=120, env={"PYTHONPATH": str(ROOT), "PATH": ""})
-    assert proc.returncode == 2 and "no production cell" in proc.stderr
+    assert proc.returncode == 2 and "no cell of --ours" in proc.stderr
+
+
+def test_compare_transductive_cells_read_the_transductive_files(tmp_path):
+    path = tmp_path / "reference_trans_cocitation-citeseer_hgnn_light_hgnnp.json"
+    path.write_text(json.dumps({"runs": [{"seed": 3, "teacher": {"accuracy": 0.6}, "student": {"accuracy": 0.7}}]}))
+    ours = tmp_path / "ours.json"
+    ours.write_text(json.dumps({"results": {"cocitation-citeseer|transductive": {
+        "runs": [{"seed": 3, "lighthgnn+": {"test_acc": 0.65}, "lighthgnn+[ref]": {"test_acc": 0.75}}]}}}))
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--ours", str(ours), "--reference-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    assert proc.returncode == 0, proc.stderr
+    assert "| transductive | cocitation-citeseer | LightHGNN+ | 3-3 | 70.00 ± 0.00 | 65.00 ± 0.00 | -5.00 ± 0.00 |" \
+        in proc.stdout
+    assert "| LightHGNN+ [ref loss] | 3-3 | 70.00 ± 0.00 | 75.00 ± 0.00 | +5.00 ± 0.00 |" in proc.stdout

@@ -1,14 +1,15 @@
-"""The LightHGNN code's production results beside hgnn's, seed by seed.
+"""The LightHGNN code's results beside hgnn's, seed by seed (production and transductive).
 
     python benchmarks/distill/reference/compare.py --ours production_30.json [--reference-dir DIR] [--out FILE]
 
-``--ours``: a ``benchmarks/distill/run.py --settings production`` result file; ``--reference-dir``:
-the folder of ``run_reference.py``'s ``reference_prod_<dataset>_hgnn_<student>.json`` files (default
-``benchmarks/distill/results``). With hgnn's default protocol (``--split-rng python``) seed ``s`` is
-the same split, the same unseen vertices and the same hypergraphs on both sides, so the two can be
-paired by seed: the table gives each side's mean ± sample std over the seeds both have, and hgnn
-minus the reference as mean ± standard error of the per-seed differences. Accuracy on all test
-vertices (the reference's ``prod``), in percent.
+``--ours``: a ``benchmarks/distill/run.py`` result file; ``--reference-dir``: the folder of
+``run_reference.py``'s ``reference_prod_<dataset>_hgnn_<student>.json`` (production) and
+``reference_trans_...`` (transductive) files (default ``benchmarks/distill/results``). With hgnn's
+default protocol (``--split-rng python``) seed ``s`` is the same split (and, in production, the
+same unseen vertices) and the same hypergraphs on both sides, so the two can be paired by seed: the
+table gives each side's mean ± sample std over the seeds both have, and hgnn minus the reference as
+mean ± standard error of the per-seed differences. Accuracy on all test vertices (the reference's
+``prod_accuracy`` / ``accuracy``), in percent.
 """
 from __future__ import annotations
 
@@ -37,31 +38,38 @@ def _mean_se(values: list[float]) -> str:
     return f"{statistics.fmean(values):+.2f} ± {se:.2f}"
 
 
+#: setting -> (reference file prefix, the reference's metric, hgnn's metric)
+SETTINGS = {"production": ("reference_prod", "prod_accuracy", "all_acc"),
+            "transductive": ("reference_trans", "accuracy", "test_acc")}
+
+
 def compare(ours: dict, reference_dir: Path) -> tuple[list[dict], str]:
-    """Rows (one per dataset and model) and their Markdown table."""
+    """Rows (one per setting, dataset and model) and their Markdown table."""
     rows = []
     for key, cell in ours["results"].items():
         dataset, setting = key.split("|")
-        if setting != "production":
+        if setting not in SETTINGS:
             continue
+        prefix, ref_metric, our_metric = SETTINGS[setting]
         by_seed = {run["seed"]: run for run in cell["runs"]}
         for label, method, student, ref_key in ROWS:
-            path = reference_dir / f"reference_prod_{dataset}_hgnn_{student}.json"
+            path = reference_dir / f"{prefix}_{dataset}_hgnn_{student}.json"
             if method not in cell["runs"][0] or not path.exists():
                 continue
             ref = {run["seed"]: run for run in json.loads(path.read_text())["runs"]}
             seeds = sorted(set(ref) & set(by_seed))
             if not seeds:
                 continue
-            theirs = [100.0 * ref[s][ref_key]["prod_accuracy"] for s in seeds]
-            mine = [100.0 * by_seed[s][method]["all_acc"] for s in seeds]
-            rows.append({"dataset": dataset, "model": label, "seeds": seeds, "reference": theirs, "hgnn": mine,
+            theirs = [100.0 * ref[s][ref_key][ref_metric] for s in seeds]
+            mine = [100.0 * by_seed[s][method][our_metric] for s in seeds]
+            rows.append({"setting": setting, "dataset": dataset, "model": label, "seeds": seeds, "reference": theirs, "hgnn": mine,
                          "difference": [a - b for a, b in zip(mine, theirs)]})
-    lines = ["| dataset | model | seeds | reference | hgnn | hgnn - reference (paired) |", "|---|---|---|---|---|---|"]
+    lines = ["| setting | dataset | model | seeds | reference | hgnn | hgnn - reference (paired) |",
+             "|---|---|---|---|---|---|---|"]
     for r in rows:
         span = f"{r['seeds'][0]}-{r['seeds'][-1]}" if r["seeds"] == list(range(r["seeds"][0], r["seeds"][-1] + 1)) \
             else str(len(r["seeds"]))
-        lines.append(f"| {r['dataset']} | {r['model']} | {span} | {_mean_std(r['reference'])} | {_mean_std(r['hgnn'])} "
+        lines.append(f"| {r['setting']} | {r['dataset']} | {r['model']} | {span} | {_mean_std(r['reference'])} | {_mean_std(r['hgnn'])} "
                      f"| {_mean_se(r['difference'])} |")
     return rows, "\n".join(lines)
 
@@ -79,7 +87,7 @@ def main() -> None:
     ours = json.loads(args.ours.read_text())
     rows, table = compare(ours, args.reference_dir)
     if not rows:
-        parser.error("no production cell of --ours has a reference file with a common seed")
+        parser.error("no cell of --ours has a reference file with a common seed")
     print(table)
     if args.out is not None:
         from hgnn.io import write_json

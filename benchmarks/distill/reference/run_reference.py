@@ -1,5 +1,5 @@
-"""Run the LightHGNN reference implementation (github.com/iMoonLab/LightHGNN) in its production
-setting on hgnn's copy of a co-citation dataset and record its results in a JSON file.
+"""Run the LightHGNN reference implementation (github.com/iMoonLab/LightHGNN) in its production or
+transductive setting on hgnn's copy of a co-citation dataset and record its results in a JSON file.
 
 Run it with the reference environment's interpreter (``setup.sh`` beside this file builds it):
 
@@ -7,22 +7,23 @@ Run it with the reference environment's interpreter (``setup.sh`` beside this fi
         --dataset cocitation-cora --teacher hgnn --student light_hgnn \\
         --out benchmarks/distill/results/reference_prod_cocitation-cora_hgnn_light_hgnn.json
 
-What runs is the reference's own ``exp(seed, cfg)`` from ``prod_train.py`` (imported from the
-extracted checkout, its files unmodified), once per seed (default 0-4, as ``prod_multi_exp.py``).
-``cfg`` is the reference's ``prod_config.yaml`` loaded with OmegaConf, with ``data.name``,
+What runs is the reference's own ``exp(seed, cfg)`` from ``prod_train.py`` (``--setting
+transductive``: ``trans_train.py``; imported from the extracted checkout, its files unmodified),
+once per seed (default 0-4, as ``prod_multi_exp.py``). ``cfg`` is the reference's
+``prod_config.yaml`` (``trans_config.yaml``) loaded with OmegaConf, with ``data.name``,
 ``model.teacher`` and ``model.student`` set from the options and any ``--set key=value`` applied;
 hydra itself is not started (``exp`` only reads ``cfg.data``, ``cfg.model`` and ``cfg.loss``).
 
 Patches (all recorded in the JSON under ``patches``):
 
-- ``load_data`` (in ``utils`` and in ``prod_train``, which imported the name): the reference
+- ``load_data`` (in ``utils`` and in ``prod_train`` / ``trans_train``, which import the name): the reference
   downloads DHG's ``CocitationCora`` / ``CocitationCiteseer``. Instead it gets the HyperGCN pickles
   those classes serve, from hgnn's data folder, in the layout ``exp`` reads: ``num_vertices``,
   ``num_classes``, ``features`` (DHG's own ``to_tensor`` then ``norm_ft(ord=1)``, as DHG's
   dataset classes preprocess them), ``labels`` (a LongTensor) and the edge list (the pickle's
   hyperedges in its stored order, as vertex lists).
 - ``split_by_num``, ``product_split``, ``sub_hypergraph`` and ``fix_iso_v`` (the names in
-  ``prod_train``): wrapped, same arguments and results, to record the drawn split (sizes and a
+  ``prod_train``; ``trans_train`` has only the first and the last): wrapped, same arguments and results, to record the drawn split (sizes and a
   SHA-256 of each vertex set; the ids themselves with ``--record-split``) and the sizes of the
   hypergraphs the teacher sees.
 
@@ -32,8 +33,9 @@ file path: hgnn itself is not installed in the reference environment).
 The JSON (written atomically after every seed, and at the end) holds the settings and the full
 config, the reference commit, versions, threads, the machine, the data files' SHA-256, per seed the
 teacher's and the student's results exactly as the reference's ``test`` / ``test_stu`` return them
-(fractions; ``prod_`` = all test vertices, ``ind_`` = the unseen test vertices, ``trans_`` = the
-observed test vertices) with their best epochs, and per metric the mean and standard deviation over
+(fractions; production: ``prod_`` = all test vertices, ``ind_`` = the unseen test vertices,
+``trans_`` = the observed test vertices; transductive: no prefix, all test vertices) with their
+best epochs, and per metric the mean and standard deviation over
 the seeds in percent (``std``: sample, ddof 1, as hgnn's reports; ``std_pop``: ddof 0, as the
 reference's ``MultiExpMetric`` prints).
 """
@@ -65,6 +67,8 @@ DATASETS = {"cocitation-cora": ("cc_cora", "cocitation-cora"),
 ALIASES = {"cc_cora": "cocitation-cora", "cc_citeseer": "cocitation-citeseer"}
 DATA_FILES = ("features.pickle", "labels.pickle", "hypergraph.pickle")
 TEACHERS = ("hgnn", "hgnnp", "hnhn", "unigcn")  # prod_train.exp's choices
+#: setting -> (the reference's module, its config file)
+SETTINGS = {"production": ("prod_train", "prod_config.yaml"), "transductive": ("trans_train", "trans_config.yaml")}
 STUDENTS = ("light_hgnn", "light_hgnnp")
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
                "VECLIB_MAXIMUM_THREADS")
@@ -92,6 +96,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset", required=True, type=dataset_name,
                    help=f"one of {', '.join(DATASETS)} (or the reference's names {', '.join(ALIASES)})")
+    p.add_argument("--setting", choices=tuple(SETTINGS), default="production",
+                   help="production (prod_train.py, default) or transductive (trans_train.py)")
     p.add_argument("--teacher", choices=TEACHERS, default="hgnn", help="model.teacher (default hgnn)")
     p.add_argument("--student", choices=STUDENTS, default="light_hgnn",
                    help="model.student: light_hgnn (LightHGNN) or light_hgnnp (LightHGNN+); default light_hgnn")
@@ -150,10 +156,10 @@ def check_out(path: Path) -> Path:
 
 
 def build_config(src: Path, args: argparse.Namespace):
-    """prod_config.yaml with the dataset, teacher, student and ``--set`` entries applied."""
+    """The setting's config file with the dataset, teacher, student and ``--set`` entries applied."""
     from omegaconf import OmegaConf
 
-    base = OmegaConf.load(src / "prod_config.yaml")
+    base = OmegaConf.load(src / SETTINGS[args.setting][1])
     OmegaConf.set_struct(base, True)  # an unknown key in an override is an error, not a new entry
     dotlist = [f"data.name={DATASETS[args.dataset][0]}", f"model.teacher={args.teacher}",
                f"model.student={args.student}", *args.overrides]
@@ -267,7 +273,10 @@ class LogCapture(logging.Handler):
 
 def install_patches(prod_train, utils, data, edge_list, dataset_folder: Path, current: dict[str, Any],
                     record_split: bool) -> list[dict[str, str]]:
-    """Install the patches once; the wrappers write into ``current["record"]`` (the running seed's)."""
+    """Install the patches once; the wrappers write into ``current["record"]`` (the running seed's).
+    ``prod_train`` is the setting's module (``prod_train`` or ``trans_train``)."""
+    name = prod_train.__name__
+    production = hasattr(prod_train, "product_split")
     import torch
 
     def load_data(cfg_name):
@@ -281,8 +290,9 @@ def install_patches(prod_train, utils, data, edge_list, dataset_folder: Path, cu
     utils.load_data = load_data
     prod_train.load_data = load_data
 
-    orig_split, orig_product = prod_train.split_by_num, prod_train.product_split
-    orig_sub, orig_fix = prod_train.sub_hypergraph, prod_train.fix_iso_v
+    orig_split, orig_fix = prod_train.split_by_num, prod_train.fix_iso_v
+    orig_product = getattr(prod_train, "product_split", None)
+    orig_sub = getattr(prod_train, "sub_hypergraph", None)
 
     def ids(mask) -> list[int]:
         return torch.where(torch.as_tensor(mask))[0].tolist()
@@ -325,18 +335,20 @@ def install_patches(prod_train, utils, data, edge_list, dataset_folder: Path, cu
         hg["full" if "full" not in hg else "observed"] = describe(out)
         return out
 
-    prod_train.split_by_num, prod_train.product_split = split_by_num, product_split
-    prod_train.sub_hypergraph, prod_train.fix_iso_v = sub_hypergraph, fix_iso_v
+    prod_train.split_by_num, prod_train.fix_iso_v = split_by_num, fix_iso_v
+    if production:
+        prod_train.product_split, prod_train.sub_hypergraph = product_split, sub_hypergraph
+    wrapped = "split_by_num, product_split" if production else "split_by_num"
     return [
-        {"name": "utils.load_data, prod_train.load_data",
+        {"name": f"utils.load_data, {name}.load_data",
          "what": f"returns hgnn's HyperGCN pickles from {dataset_folder} (the files DHG's "
                  "CocitationCora / CocitationCiteseer serve) instead of downloading them: num_vertices, "
                  "num_classes, features (DHG's to_tensor + norm_ft(ord=1), as DHG preprocesses them), labels "
                  "(LongTensor), and the edge list (the pickle's hyperedges in stored order)"},
-        {"name": "prod_train.split_by_num, prod_train.product_split",
+        {"name": f"{name}: {wrapped}",
          "what": "wrapped, same arguments and results: record the split's sizes and SHA-256 digests of its "
                  "vertex sets (with --record-split also the ids)"},
-        {"name": "prod_train.sub_hypergraph, prod_train.fix_iso_v",
+        {"name": f"{name}: sub_hypergraph, fix_iso_v" if production else f"{name}: fix_iso_v",
          "what": "wrapped, same arguments and results: record the vertex / hyperedge / singleton counts of the "
                  "full and the observed hypergraph"},
     ]
@@ -368,7 +380,9 @@ def run(args: argparse.Namespace, source: dict[str, str], data_root: Path) -> in
     import scipy
     import sklearn
 
-    import prod_train  # the reference's module, from src/
+    import importlib
+
+    prod_train = importlib.import_module(SETTINGS[args.setting][0])  # the reference's module, from src/
     import utils  # the reference's utils.py (src/ is first on sys.path)
 
     if Path(prod_train.__file__).resolve().parent != src or Path(utils.__file__).resolve().parent != src:
@@ -380,14 +394,14 @@ def run(args: argparse.Namespace, source: dict[str, str], data_root: Path) -> in
                 "hydra-core": hydra.__version__, "omegaconf": omegaconf.__version__, "numpy": numpy.__version__,
                 "scipy": scipy.__version__, "scikit-learn": sklearn.__version__}
     report: dict[str, Any] = {
-        "kind": "lighthgnn-reference-production",
+        "kind": f"lighthgnn-reference-{args.setting}",
         "status": "running",
-        "settings": {"dataset": args.dataset, "reference_dataset": DATASETS[args.dataset][0],
+        "settings": {"setting": args.setting, "dataset": args.dataset, "reference_dataset": DATASETS[args.dataset][0],
                      "teacher": args.teacher, "student": args.student, "seeds": args.seeds,
                      "overrides": args.overrides, "dotlist": dotlist, "record_split": args.record_split},
         "config": plain_cfg,
         "reference": {"repository": "iMoonLab/LightHGNN", "commit": source.get("commit"), "source": source,
-                      "checkout": str(src), "entry": "prod_train.exp(seed, cfg)"},
+                      "checkout": str(src), "entry": f"{SETTINGS[args.setting][0]}.exp(seed, cfg)"},
         "threads": {"torch": torch.get_num_threads(), "torch_interop": torch.get_num_interop_threads(),
                     **{k: os.environ.get(k) for k in THREAD_VARS}},
         "machine": machine_info(),
@@ -397,10 +411,11 @@ def run(args: argparse.Namespace, source: dict[str, str], data_root: Path) -> in
         "patches": [],
         "runs": [],
         "summary": {},
-        "metrics": {"prod_": "all test vertices (teacher on the full hypergraph)",
-                    "ind_": "the unseen test vertices (teacher on the full hypergraph)",
-                    "trans_": "the observed test vertices (teacher on the observed hypergraph)",
-                    "values": "fractions per seed, exactly as test / test_stu return them; summary in percent"},
+        "metrics": ({"prod_": "all test vertices (teacher on the full hypergraph)",
+                     "ind_": "the unseen test vertices (teacher on the full hypergraph)",
+                     "trans_": "the observed test vertices (teacher on the observed hypergraph)"}
+                    if args.setting == "production" else {"": "all test vertices"})
+        | {"values": "fractions per seed, exactly as test / test_stu return them; summary in percent"},
     }
     capture = LogCapture()
     root = logging.getLogger()
@@ -433,11 +448,11 @@ def run(args: argparse.Namespace, source: dict[str, str], data_root: Path) -> in
                 m = re.match(r"(teacher|student) test best epoch: (\d+)", line)
                 if m:
                     record[f"{m.group(1)}_best_epoch"] = int(m.group(2))
-            print(f"seed {seed}: teacher prod/ind/trans "
-                  f"{100 * record['teacher']['prod_accuracy']:.2f} / {100 * record['teacher']['ind_accuracy']:.2f} / "
-                  f"{100 * record['teacher']['trans_accuracy']:.2f}   student "
-                  f"{100 * record['student']['prod_accuracy']:.2f} / {100 * record['student']['ind_accuracy']:.2f} / "
-                  f"{100 * record['student']['trans_accuracy']:.2f}   ({record['seconds']:.0f} s)", flush=True)
+            keys = ("prod_", "ind_", "trans_") if args.setting == "production" else ("",)
+            print(f"seed {seed}: " + "   ".join(
+                f"{m} {'/'.join(k.rstrip('_') for k in keys) or 'test'} "
+                + " / ".join(f"{100 * record[m][k + 'accuracy']:.2f}" for k in keys) for m in ("teacher", "student"))
+                + f"   ({record['seconds']:.0f} s)", flush=True)
             save()
     except KeyboardInterrupt:
         status, code = "interrupted", 130
@@ -450,7 +465,8 @@ def run(args: argparse.Namespace, source: dict[str, str], data_root: Path) -> in
     report["wall_s"] = time.perf_counter() - t_start
     report["machine"]["loadavg_end"] = os.getloadavg()
     save(status)
-    acc = {m: {k: report["summary"][m].get(f"{k}_accuracy") for k in ("prod", "ind", "trans")}
+    keys = ("prod_", "ind_", "trans_") if args.setting == "production" else ("",)
+    acc = {m: {k.rstrip("_") or "test": report["summary"][m].get(f"{k}accuracy") for k in keys}
            for m in ("teacher", "student")}
     print(json.dumps({"status": status, "out": str(args.out),
                       **{m: {k: (None if v is None else f"{v['mean']:.2f} ± {v['std']:.2f}") for k, v in d.items()}
@@ -464,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     for var in THREAD_VARS:
         os.environ[var] = str(args.threads)
     args.ref_venv = args.ref_venv.expanduser().resolve()
-    source = read_source_info(args.ref_venv, "lighthgnn-ref-source.txt", "prod_train.py",
+    source = read_source_info(args.ref_venv, "lighthgnn-ref-source.txt", f"{SETTINGS[args.setting][0]}.py",
                               "benchmarks/distill/reference/setup.sh <LightHGNN git dir>")
     data_root = find_data_root(args.data_root, DATASETS[args.dataset][1])
     if args.out is not None:
