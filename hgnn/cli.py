@@ -285,6 +285,9 @@ def format_distill(run: dict, speed: dict | None = None) -> str:
 def _check_distill(args: argparse.Namespace) -> None:
     """Everything ``hgnn distill`` can check before loading data: the dataset, outputs, extras."""
     _check_dataset(args.dataset)
+    if args.augment > 0 and args.one_hop:
+        args.command_parser.error("--augment corrupts the features the teacher and a features-only student read; "
+                                  "it does not apply with --one-hop: drop one of them")
     for option in ("out", "save", "export", "program"):
         _check_output(getattr(args, option), f"--{option}")
     if args.export is not None:  # export_onnx needs onnx and onnxscript, check_onnx onnxruntime
@@ -310,7 +313,8 @@ def _distill(args: argparse.Namespace) -> int:
                                modes=(args.mode,), variants=(args.plus,), baselines=("mlp",) if args.mlp else (),
                                lamb=args.lamb, tau=args.tau, noise=args.noise, epochs=args.epochs,
                                split_rng=args.split_rng, merge_duplicates=not args.keep_duplicates,
-                               teacher_init=args.teacher_init, student_inputs=(kind,), progress=not args.no_progress)
+                               teacher_init=args.teacher_init, student_inputs=(kind,), augment=args.augment,
+                               progress=not args.no_progress)
     name = method_name(args.plus, args.mode, kind)
     student, teacher = models[name], models[args.teacher]
     speed = None
@@ -425,6 +429,9 @@ def build_parser() -> argparse.ArgumentParser:
     di.add_argument("--one-hop", action="store_true",
                     help="the student also reads the mean of its co-members' features (needs the vertex's "
                          "hyperedges at inference; narrows the gap to the teacher in production)")
+    di.add_argument("--augment", type=probability, default=0.0,
+                    help="function matching: share of input entries dropped each step for teacher and student "
+                         "alike, in [0, 1) (0: LightHGNN's fixed soft labels)")
     di.add_argument("--split-rng", default="python", choices=("python", "torch"),
                     help="per-class split draw: python gives the LightHGNN code's split for the same seed")
     di.add_argument("--keep-duplicates", action="store_true",

@@ -510,3 +510,12 @@ def _one_line(err: str) -> str:
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     return lines[0]
+
+
+def test_distill_augment_is_checked_before_any_data(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["distill", "--augment", "1.0"])
+    assert exc.value.code == 2 and "--augment" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["distill", "--augment", "0.5", "--one-hop"])
+    assert exc.value.code == 2 and "drop one of them" in capsys.readouterr().err

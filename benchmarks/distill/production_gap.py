@@ -17,9 +17,9 @@ Variants (students are LightHGNN's MLP, 128 hidden, 200 epochs, best validation 
 ``ref-loss``        LightHGNN with the LightHGNN code's loss (``mode="reference"``)
 ``tau2``            textbook KL at temperature 2
 ``wide``            a 512-wide student
-``augment``         function matching (Beyer et al., CVPR 2022): each step drops half of the input
-                    features (dropout 0.5) and the student matches the teacher's output on the same
-                    corrupted input
+``augment``         function matching (Beyer et al., CVPR 2022; ``distill(augment=0.5)``): each step
+                    drops half of the input entries (dropout 0.5) and the student matches the
+                    teacher's output on the same corrupted input
 ``reliable``        reliability-weighted KD: each vertex's KL weighted by the share of 20
                     feature-noise passes (sigma = the features' std) on which the teacher keeps its
                     prediction
@@ -58,24 +58,9 @@ VARIANTS = ("lighthgnn", "lighthgnn+", "ref-loss", "tau2", "wide", "augment", "r
 NEEDS_HYPEREDGES = {"pe", "one-hop", "one-hop+", "mlp-one-hop"}
 
 
-class _Corrupt(nn.Module):
-    """Wraps a student: in training mode its input loses a share ``p`` of its entries (kept for the loss)."""
-
-    def __init__(self, student: nn.Module, p: float) -> None:
-        super().__init__()
-        self.student, self.p = student, p
-        self.last: Tensor | None = None
-
-    def forward(self, x: Tensor, hg=None) -> Tensor:
-        if self.training:
-            x = F.dropout(x, self.p, True)
-        self.last = x
-        return self.student(x)
-
-
 def run_seed(full, seed: int, variants: list[str], epochs: int) -> dict:
     from hgnn.distill import (comember_mean, distill, mlp_student, observed_hypergraph, production_split,
-                              soft_label_loss, student_input, teacher_logits, train_teacher)
+                              student_input, teacher_logits, train_teacher)
     from hgnn.train import accuracy, fit, per_class_split, seed_everything
     from hgnn.transforms import random_walk_embedding
 
@@ -132,9 +117,7 @@ def run_seed(full, seed: int, variants: list[str], epochs: int) -> dict:
             model = best[1]
         elif name == "augment":
             model = student_on(x_train)
-            wrapper = _Corrupt(model, 0.5)
-            fit(wrapper, hg, masks, x=x_train, epochs=epochs, progress=False,
-                loss_fn=lambda logits: soft_label_loss(logits, teacher_logits(teacher, wrapper.last, hg)))
+            distill(model, teacher, hg, masks, augment=0.5, epochs=epochs, seed=seed, progress=False)
         elif name == "reliable":
             gen = torch.Generator().manual_seed(seed)
             keep = torch.zeros(hg.num_nodes)

@@ -116,12 +116,13 @@ def distill_seed(
     merge_duplicates: bool = True,
     teacher_init: str = "torch",
     student_inputs: tuple[str, ...] = ("features",),
+    augment: float = 0.0,
     progress: bool = True,
 ) -> tuple[dict[str, Any], dict[str, nn.Module]]:
     """One seed of :func:`run_distillation` on a prepared hypergraph ``full``.
 
     ``variants`` picks LightHGNN (``False``) and / or LightHGNN+ (``True``) for every loss mode.
-    ``split_rng``, ``merge_duplicates``, ``teacher_init`` and ``student_inputs`` are
+    ``split_rng``, ``merge_duplicates``, ``teacher_init``, ``student_inputs`` and ``augment`` are
     :func:`run_distillation`'s (``merge_duplicates`` merges the duplicate hyperedges of ``full`` and
     of the observed hypergraph).
 
@@ -182,9 +183,10 @@ def distill_seed(
                 start = time.perf_counter()
                 seed_everything(seed)
                 student = mlp_student(inputs[kind].size(1), num_classes, student_hidden).to(device)
-                distill(student, net, train_hg, train_split, plus=plus, student_x=inputs[kind], lamb=lamb, tau=tau,
-                        mode=mode, noise=noise, epochs=epochs, seed=seed, progress=progress,
-                        desc=f"{method} seed {seed}")
+                distill(student, net, train_hg, train_split, plus=plus,
+                        student_x=None if kind == "features" else inputs[kind],
+                        augment=augment if kind == "features" else 0.0, lamb=lamb, tau=tau, mode=mode,
+                        noise=noise, epochs=epochs, seed=seed, progress=progress, desc=f"{method} seed {seed}")
                 record(method, student, False, time.perf_counter() - start, kind)
     return run, models
 
@@ -209,6 +211,7 @@ def run_distillation(
     merge_duplicates: bool = True,
     teacher_init: str = "torch",
     student_inputs: tuple[str, ...] = ("features",),
+    augment: float = 0.0,
     device: str | torch.device = "cpu",
     root: str | None = None,
     progress: bool = True,
@@ -239,6 +242,9 @@ def run_distillation(
         student_inputs: what the students (and the ``mlp`` baseline) read: ``"features"``
             (LightHGNN's MLP on :math:`x_v`) and / or ``"one-hop"`` (:math:`[x_v \| m_v]` with the
             co-members' mean, :mod:`hgnn.distill.inputs`; methods suffixed ``[1-hop]``).
+        augment: function matching for the features-only students (:func:`~hgnn.distill.distill`):
+            the share of input entries dropped at each step, for teacher and student alike (``0``:
+            LightHGNN's fixed soft labels).
 
     Returns:
         ``{"dataset", "teacher", "setting", "config", "data", "runs": [...], "summary"}``;
@@ -261,7 +267,7 @@ def run_distillation(
                 "noise": noise, "unseen_ratio": unseen_ratio, "epochs": epochs, "teacher_hidden": teacher_hidden,
                 "student_hidden": student_hidden,
                 "split_rng": split_rng, "merge_duplicates": merge_duplicates, "teacher_init": teacher_init,
-                "student_inputs": tuple(student_inputs)}
+                "student_inputs": tuple(student_inputs), "augment": augment}
     runs = [distill_seed(full, seed, teacher=teacher, setting=setting, progress=progress, **settings)[0]
             for seed in range(seeds)]
     num_classes = int(full.y.max()) + 1

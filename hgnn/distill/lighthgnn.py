@@ -131,6 +131,7 @@ def distill(
     x: Tensor | None = None,
     y: Tensor | None = None,
     student_x: Tensor | None = None,
+    augment: float = 0.0,
     lamb: float = 0.0,
     tau: float = 1.0,
     mode: str = "kl",
@@ -161,6 +162,12 @@ def distill(
         x, y: features and labels (default ``hg.x`` / ``hg.y``); the teacher reads ``x``.
         student_x: what the student reads, ``[N, F']`` (default ``x``; e.g. the one-hop input of
             :func:`~hgnn.distill.student_input`).
+        augment: function matching (Beyer et al., "Knowledge distillation: A good teacher is
+            patient and consistent", CVPR 2022): with :math:`p > 0`, every step zeroes each entry of
+            ``x`` with probability :math:`p` (inverted dropout) and the student matches the
+            teacher's outputs *on that same corrupted input*, so it learns the teacher's function
+            around the training vertices, not only at them. Needs the student to read ``x``
+            (not with ``student_x``). ``0`` (default): the fixed soft labels of LightHGNN.
         lamb, tau, mode: see :class:`LightHGNNLoss`.
         noise: feature-noise level :math:`\sigma` of the reliability quantification.
         epochs, lr, weight_decay: the student's optimisation.
@@ -182,10 +189,41 @@ def distill(
     z_t = teacher_logits(teacher, x, hg)
     reliability = hyperedge_reliability(teacher, x, hg, noise, generator) if plus else None
     loss = LightHGNNLoss(z_t, y, split[0], hg, reliability, lamb=lamb, tau=tau, mode=mode, generator=generator)
+    if not 0.0 <= augment < 1.0:
+        raise ValueError(f"augment (the share of input entries dropped) must be in [0, 1), got {augment}")
+    if augment > 0 and student_x is not None:
+        raise ValueError("augment corrupts x for teacher and student alike; it cannot be combined with student_x")
     if student_x is not None and (not isinstance(student_x, Tensor) or student_x.dim() != 2
                                   or student_x.size(0) != x.size(0)):
         raise ValueError(f"student_x must be a [{x.size(0)}, F'] tensor (one row per node), got "
                          f"{tuple(student_x.shape) if isinstance(student_x, Tensor) else type(student_x).__name__}")
+    if augment > 0:
+        matched = _FunctionMatching(student, teacher, hg, augment)
+
+        def matched_loss(logits: Tensor) -> Tensor:
+            loss.teacher_logits = matched.teacher_out
+            return loss(logits)
+
+        return fit(matched, hg, split, x=x, y=y, epochs=epochs, lr=lr, weight_decay=weight_decay,
+                   evaluator=evaluator, loss_fn=matched_loss, progress=progress, desc=desc)
     return fit(student, hg, split, x=x if student_x is None else student_x, y=y, epochs=epochs, lr=lr,
                weight_decay=weight_decay, evaluator=evaluator, loss_fn=loss, progress=progress, desc=desc)
+
+
+class _FunctionMatching(nn.Module):
+    """Wraps a student for :func:`distill`'s ``augment``: in training mode the input loses a share
+    ``p`` of its entries and the teacher's logits on that input are kept for the loss; in eval mode
+    the student alone. The teacher is held outside the module tree (not trained, not saved)."""
+
+    def __init__(self, student: nn.Module, teacher: nn.Module, hg: Hypergraph, p: float) -> None:
+        super().__init__()
+        self.student, self.p = student, p
+        self._teacher, self._hg = (teacher,), hg
+        self.teacher_out: Tensor | None = None
+
+    def forward(self, x: Tensor, hg: Hypergraph | None = None) -> Tensor:
+        if self.training:
+            x = F.dropout(x, self.p, True)
+            self.teacher_out = teacher_logits(self._teacher[0], x, self._hg)
+        return self.student(x)
 

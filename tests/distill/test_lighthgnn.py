@@ -82,3 +82,34 @@ def test_distill_is_deterministic_under_a_seed():
         distill(student, teacher, hg, masks, plus=True, epochs=20, seed=5, progress=False)
         outs.append(student.eval()(hg.x))
     assert torch.equal(outs[0], outs[1])
+
+
+@pytest.mark.parametrize("plus", [False, True])
+def test_function_matching_trains_the_student_only_and_matches_on_corrupted_inputs(plus):
+    hg = planted()
+    masks = split(hg)
+    seed_everything(0)
+    teacher = HGNN(16, 4)
+    fit(teacher, hg, masks, epochs=100, progress=False)
+    before = {k: v.clone() for k, v in teacher.state_dict().items()}
+    seed_everything(0)
+    mlp = fit(mlp_student(16, 4), hg, masks, epochs=100, progress=False)
+    seed_everything(0)
+    student = mlp_student(16, 4)
+    result = distill(student, teacher, hg, masks, plus=plus, augment=0.3, epochs=200, seed=0, progress=False)
+    assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items())  # the teacher is not trained
+    assert result.test["acc"] > mlp.test["acc"] + 0.2
+    student.eval()  # the student holds the best weights and answers on clean features
+    assert student(hg.x).argmax(1)[masks.test].eq(hg.y[masks.test]).float().mean().item() == \
+        pytest.approx(result.test["acc"])
+
+
+def test_function_matching_checks_its_settings():
+    hg = planted()
+    masks = split(hg)
+    teacher = HGNN(16, 4)
+    with pytest.raises(ValueError, match=r"augment .* must be in \[0, 1\)"):
+        distill(mlp_student(16, 4), teacher, hg, masks, augment=1.0, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="cannot be combined with student_x"):
+        distill(mlp_student(32, 4), teacher, hg, masks, augment=0.5, student_x=torch.randn(hg.num_nodes, 32),
+                epochs=1, progress=False)

@@ -35,9 +35,11 @@ def test_bad_setting():
 def test_teacher_init_and_protocol_options_are_recorded_and_checked():
     hg = planted(per_class=140)
     report = run_distillation(hg, setting="production", seeds=1, epochs=5, protocol="per-class", progress=False,
-                              split_rng="torch", merge_duplicates=False, teacher_init="glorot")
-    assert {k: report["config"][k] for k in ("split_rng", "merge_duplicates", "teacher_init")} == \
-        {"split_rng": "torch", "merge_duplicates": False, "teacher_init": "glorot"}
+                              split_rng="torch", merge_duplicates=False, teacher_init="glorot", augment=0.2,
+                              student_inputs=("features", "one-hop"))
+    assert {k: report["config"][k] for k in ("split_rng", "merge_duplicates", "teacher_init", "augment")} == \
+        {"split_rng": "torch", "merge_duplicates": False, "teacher_init": "glorot", "augment": 0.2}
+    assert {"lighthgnn[1-hop]", "lighthgnn+[1-hop]", "mlp[1-hop]"} <= set(report["summary"])
     with pytest.raises(ValueError, match="init must be one of"):
         run_distillation(hg, seeds=1, epochs=1, teacher_init="xavier", progress=False)
     with pytest.raises(ValueError, match="rng must be one of"):
