@@ -1,8 +1,8 @@
 """The LightHGNN code's results beside hgnn's, seed by seed (production and transductive).
 
-    python benchmarks/distill/reference/compare.py --ours production_30.json [--reference-dir DIR] [--out FILE]
+    python benchmarks/distill/reference/compare.py --ours production_30.json [...] [--reference-dir DIR] [--out FILE]
 
-``--ours``: a ``benchmarks/distill/run.py`` result file; ``--reference-dir``: the folder of
+``--ours``: ``benchmarks/distill/run.py`` result files (a cell found in several: the first file's); ``--reference-dir``: the folder of
 ``run_reference.py``'s ``reference_prod_<dataset>_hgnn_<student>.json`` (production) and
 ``reference_trans_...`` (transductive) files (default ``benchmarks/distill/results``). With hgnn's
 default protocol (``--split-rng python``) seed ``s`` is the same split (and, in production, the
@@ -76,15 +76,20 @@ def compare(ours: dict, reference_dir: Path) -> tuple[list[dict], str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ours", type=Path, required=True, help="benchmarks/distill/run.py's JSON (production cells)")
+    parser.add_argument("--ours", type=Path, nargs="+", required=True, help="benchmarks/distill/run.py's JSON files")
     parser.add_argument("--reference-dir", type=Path, default=Path(__file__).parents[1] / "results")
     parser.add_argument("--out", type=Path, default=None, help="also write the rows as JSON here")
     args = parser.parse_args()
-    if not args.ours.is_file():
-        parser.error(f"--ours {args.ours} is not a file")
+    for path in args.ours:
+        if not path.is_file():
+            parser.error(f"--ours {path} is not a file")
     if not args.reference_dir.is_dir():
         parser.error(f"--reference-dir {args.reference_dir} is not a folder")
-    ours = json.loads(args.ours.read_text())
+    ours: dict = {"results": {}, "meta": {}}
+    for path in reversed(args.ours):  # the first file wins a cell both have
+        report = json.loads(path.read_text())
+        ours["results"].update(report.get("results", {}))
+        ours["meta"][str(path)] = report.get("meta", {})
     rows, table = compare(ours, args.reference_dir)
     if not rows:
         parser.error("no cell of --ours has a reference file with a common seed")
@@ -92,7 +97,7 @@ def main() -> None:
     if args.out is not None:
         from hgnn.io import write_json
 
-        write_json(args.out, {"ours": str(args.ours), "meta": ours.get("meta", {}), "rows": rows})
+        write_json(args.out, {"ours": [str(p) for p in args.ours], "meta": ours["meta"], "rows": rows})
 
 
 if __name__ == "__main__":
