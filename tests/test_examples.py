@@ -73,6 +73,7 @@ def check_edge_classification(run: Run) -> None:
 def check_distill_deploy(run: Run) -> None:
     assert run.number(r"same prediction on ([\d.]+)%") == 100.0
     assert run.number(r"^new vertices: .* student ([\d.]+)% \(features only\)") > 30.0  # chance: 14%
+    assert run.number(r"^ +one-hop student ([\d.]+)% \(features and co-members' mean\)") > 30.0
     assert len(re.findall(r"^  vertex +\d+: predicted class \d+, true class \d+", run.stdout, re.MULTILINE)) == 5
     run.number(r"^all (\d+) new vertices in one batch")
 
