@@ -183,12 +183,6 @@ def distill(
     y = hg.y if y is None else y
     if x is None or y is None:
         raise ValueError("node features and labels are needed: pass x= and y= or set hg.x and hg.y")
-    generator = None
-    if seed is not None:
-        generator = torch.Generator(device=x.device).manual_seed(int(seed))
-    z_t = teacher_logits(teacher, x, hg)
-    reliability = hyperedge_reliability(teacher, x, hg, noise, generator) if plus else None
-    loss = LightHGNNLoss(z_t, y, split[0], hg, reliability, lamb=lamb, tau=tau, mode=mode, generator=generator)
     if not 0.0 <= augment < 1.0:
         raise ValueError(f"augment (the share of input entries dropped) must be in [0, 1), got {augment}")
     if augment > 0 and student_x is not None:
@@ -197,6 +191,12 @@ def distill(
                                   or student_x.size(0) != x.size(0)):
         raise ValueError(f"student_x must be a [{x.size(0)}, F'] tensor (one row per node), got "
                          f"{tuple(student_x.shape) if isinstance(student_x, Tensor) else type(student_x).__name__}")
+    generator = None
+    if seed is not None:
+        generator = torch.Generator(device=x.device).manual_seed(int(seed))
+    z_t = teacher_logits(teacher, x, hg)
+    reliability = hyperedge_reliability(teacher, x, hg, noise, generator) if plus else None
+    loss = LightHGNNLoss(z_t, y, split[0], hg, reliability, lamb=lamb, tau=tau, mode=mode, generator=generator)
     if augment > 0:
         matched = _FunctionMatching(student, teacher, hg, augment)
 

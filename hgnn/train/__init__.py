@@ -20,9 +20,9 @@ from hgnn.train.splits import (PROTOCOLS, SPLIT_RNGS, Split, default_protocol, g
 from hgnn.train.trainer import FitResult, fit, fit_minibatch, predict_minibatch
 
 __all__ = [
-    "METRICS", "PROTOCOLS", "SPLIT_RNGS", "Evaluator", "FitResult", "LoopResult", "Split", "accuracy", "confusion_matrix",
-    "default_protocol", "f1_score", "fit", "fit_loop", "fit_minibatch", "get_split", "hypergcn_split",
-    "load_checkpoint", "macro_f1", "micro_f1", "official_split", "per_class_split", "plot_curves",
+    "METRICS", "PROTOCOLS", "SPLIT_RNGS", "Evaluator", "FitResult", "LoopResult", "Split", "accuracy",
+    "confusion_matrix", "default_protocol", "f1_score", "fit", "fit_loop", "fit_minibatch", "get_split",
+    "hypergcn_split", "load_checkpoint", "macro_f1", "micro_f1", "official_split", "per_class_split", "plot_curves",
     "predict_minibatch", "random_split", "rng_state", "save_checkpoint", "seed_everything", "set_rng_state",
     "split_of_seed",
 ]
