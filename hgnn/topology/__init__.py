@@ -19,7 +19,7 @@ baselines that the benchmark README reports are reproduction scripts in ``benchm
 
 Floor: above :mod:`hgnn.train` (it uses the layers, models and the training engine).
 """
-from hgnn.topology.agents import decide, expert_agreement, train_experts, train_router
+from hgnn.topology.agents import decide, expert_agreement, route, router_query, train_experts, train_router
 from hgnn.topology.planted import (DIFFICULTIES, RELAXATIONS, Decider, co_membership_f1, communicate, episodes,
                                    knn_incidence, planted_groups, train_fixed, train_planted)
 from hgnn.topology.repair import (AnchorRepair, SoftHGNN, corrupt, feature_prior, keep_incidences,
@@ -29,6 +29,7 @@ from hgnn.topology.vae import HypergraphTopologyVAE, TopologyOutput, TopologySam
 __all__ = [
     "AnchorRepair", "DIFFICULTIES", "Decider", "HypergraphTopologyVAE", "RELAXATIONS", "SoftHGNN", "TopologyOutput",
     "TopologySample", "co_membership_f1", "communicate", "corrupt", "decide", "episodes", "expert_agreement",
-    "feature_prior", "gaussian_kl", "keep_incidences", "knn_incidence", "leave_one_out_cosine", "planted_groups",
+    "feature_prior", "gaussian_kl", "keep_incidences", "knn_incidence", "leave_one_out_cosine", "planted_groups", "route",
+    "router_query",
     "soft_hgnn_operator", "train_experts", "train_fixed", "train_planted", "train_repair", "train_router",
 ]

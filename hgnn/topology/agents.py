@@ -16,7 +16,13 @@ a decision node, member of every hyperedge, reads it (:func:`decide`):
 (the uniform distribution when no agent speaks). Each incidence is one message. The VAE is trained
 by REINFORCE on the utility :math:`u = \mathbb 1[\hat y = y] - \lambda \cdot \#\text{messages}`
 with :math:`H \sim \mathrm{Bernoulli}(P)` (:func:`train_router`), and uses :math:`P > 1/2` at test
-time. :func:`expert_agreement` tells easy queries (the experts mostly agree) from hard ones.
+time (:func:`route`). :func:`expert_agreement` tells easy queries (the experts mostly agree) from
+hard ones.
+
+**Probe and escalate** (``probe=[a, ...]``): the router cannot tell an easy query from a hard one
+by its features alone, so the probe agents always answer first (one message each) and a summary of
+their answers joins the query embedding (:func:`router_query`); the probes also form a hyperedge of
+their own in the decision. The VAE then adds agents where that pays, in one trained model.
 """
 from __future__ import annotations
 
@@ -28,7 +34,7 @@ from hgnn.nn import MLP
 from hgnn.topology.vae import HypergraphTopologyVAE
 from hgnn.train import fit_loop, seed_everything
 
-__all__ = ["decide", "expert_agreement", "train_experts", "train_router"]
+__all__ = ["decide", "expert_agreement", "route", "router_query", "train_experts", "train_router"]
 
 
 def _fit_expert(net: MLP, part: Tensor, y: Tensor, train_idx: Tensor, epochs: int, lr: float,
@@ -89,19 +95,84 @@ def expert_agreement(outputs: Tensor) -> Tensor:
     return counts.max(1).values.to(outputs.dtype) / outputs.size(1)
 
 
+def _probes(probe: int | list[int] | tuple[int, ...] | None, num_agents: int) -> list[int]:
+    """The probe agents as a list (empty without a probe), checked."""
+    if probe is None:
+        return []
+    if isinstance(probe, bool) or not isinstance(probe, (int, list, tuple)):
+        raise ValueError(f"probe must be None, an agent id or distinct agent ids in [0, {num_agents}), got {probe!r}")
+    ids = [probe] if isinstance(probe, int) else list(probe)
+    if not ids or any(isinstance(a, bool) or not isinstance(a, int) or not 0 <= a < num_agents for a in ids) \
+            or len(set(ids)) != len(ids):
+        raise ValueError(f"probe must be None, an agent id or distinct agent ids in [0, {num_agents}), got {probe!r}")
+    return ids
+
+
+def router_query(outputs: Tensor, query: Tensor, probe: int | list[int] | None = None) -> Tensor:
+    r"""What the router reads per query: ``query`` ``[B, F_q]``, or with probe agents :math:`P`
+    :math:`[q \,\|\, \bar o \,\|\, \mathrm{sort}(\bar o) \,\|\, H(\bar o) \,\|\, v]` ``[B, F_q + 2C + 2]``
+    (``outputs`` ``[B, A, C]``): the probes' mean answer :math:`\bar o`, its probabilities in
+    decreasing order, its entropy and :math:`v`, the share of probes voting for the probes' most
+    voted class. The sorted copy, the entropy and the vote make "the probes are sure" a linear
+    function of the input (of the raw probabilities it is not: a uniform answer is the mean of the
+    confident ones)."""
+    ids = _probes(probe, outputs.size(1))
+    if not ids:
+        return query
+    answers = outputs[:, ids]  # [B, P, C]
+    o = answers.mean(1)
+    entropy = -(o * o.clamp_min(1e-12).log()).sum(1, keepdim=True)
+    votes = F.one_hot(answers.argmax(-1), outputs.size(-1)).sum(1).amax(1, keepdim=True).to(o.dtype) / len(ids)
+    return torch.cat([query, o, o.sort(dim=1, descending=True).values, entropy, votes], dim=1)
+
+
+def _with_probe(incidence: Tensor, probe: int | list[int] | None) -> Tensor:
+    """``[B, A, K]`` -> ``[B, A, K + 1]``: the probes' hyperedge appended (unchanged without a probe)."""
+    ids = _probes(probe, incidence.size(1))
+    if not ids:
+        return incidence
+    alone = torch.zeros_like(incidence[:, :, :1])
+    alone[:, ids] = 1.0
+    return torch.cat([incidence, alone], dim=2)
+
+
+@torch.no_grad()
+def route(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor, probe: int | list[int] | None = None,
+          threshold: float = 0.5) -> tuple[Tensor, Tensor]:
+    r"""Test-time routing of a router from :func:`train_router`: the incidence :math:`[P > 1/2]`
+    ``[B, A, K]`` (with the probe's own hyperedge appended, ``[B, A, K + 1]``) and the messages per
+    query ``[B]`` (the probe's one included). :func:`decide` turns the incidence into answers."""
+    incidence = (vae(torch.eye(outputs.size(1), dtype=outputs.dtype), None,
+                     router_query(outputs, query, probe)).prob > threshold).to(outputs.dtype)
+    return _with_probe(incidence, probe), incidence.flatten(1).sum(1) + len(_probes(probe, outputs.size(1)))
+
+
 def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *, num_slots: int = 3,
                  cost: float = 0.01, steps: int = 1500, batch_size: int = 128, lr: float = 1e-2, beta: float = 1e-4,
-                 seed: int = 0, progress: bool = True) -> tuple[HypergraphTopologyVAE, list[float]]:
+                 probe: int | list[int] | None = None, samples: int = 1, entropy: float = 0.0, seed: int = 0,
+                 progress: bool = True) -> tuple[HypergraphTopologyVAE, list[float]]:
     r"""Train the VAE that picks, per query, which agents speak (module docstring) by REINFORCE.
 
     Each step draws ``batch_size`` queries of ``train_idx``, samples :math:`H \sim
-    \mathrm{Bernoulli}(P)` ``[B, A, K]`` and minimises :meth:`~HypergraphTopologyVAE.reinforce_loss`
-    of :math:`u = \mathbb 1[\hat y = y] - \lambda \sum H` plus ``beta`` times the KL term.
+    \mathrm{Bernoulli}(P)` ``[B, A, K]`` (``samples`` draws per query) and minimises the
+    REINFORCE loss of :math:`u = \mathbb 1[\hat y = y] - \lambda\,(\sum H + |P_{probe}|)` plus
+    ``beta`` times the KL term, minus ``entropy`` times the mean Bernoulli entropy of :math:`P`.
 
     Args:
         outputs: ``[Q, A, C]`` the agents' class distributions per query.
         query: ``[Q, F_q]`` query embeddings; ``y``: ``[Q]`` labels.
         train_idx: the queries to train on.
+        probe: an agent id, or several, that always answer first (module docstring: probe and
+            escalate); their answers join the router's input (:func:`router_query`), they form
+            one hyperedge of the decision, and their messages count in the cost.
+        samples: hypergraphs drawn per query and step. With more than one, each sample's baseline
+            is the mean utility of the query's other samples (REINFORCE leave-one-out, Kool et
+            al., 2019), a per-query baseline; with one, the moving mean over all queries
+            (:meth:`~HypergraphTopologyVAE.reinforce_loss`).
+        entropy: weight of the entropy bonus. Without it the probabilities saturate within a few
+            dozen steps (the same agents for every query, measured) and the router never learns
+            to tell queries apart; ``samples=4, entropy=0.02, lr=3e-3`` is what the agents study
+            uses with probes.
 
     Returns:
         The trained VAE (eval mode; agents are ``torch.eye(A)``) and the mean utility per step.
@@ -113,11 +184,17 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
         raise ValueError(f"steps must be an int >= 1 (the number of REINFORCE batches), got {steps!r}")
     if train_idx.numel() == 0:
         raise ValueError("train_idx is empty: pass the indices of the queries to train on")
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise ValueError(f"samples must be an int >= 1, got {samples!r}")
+    if not entropy >= 0:
+        raise ValueError(f"entropy (the weight of the entropy bonus) must be >= 0, got {entropy}")
     num_agents = outputs.size(1)
+    num_probes = len(_probes(probe, num_agents))
     seed_everything(seed)
     agents = torch.eye(num_agents)
+    routed = router_query(outputs, query, probe)
     vae = HypergraphTopologyVAE(num_agents, num_slots, hidden_channels=32, latent_channels=32,
-                                query_channels=query.size(1))
+                                query_channels=routed.size(1))
     opt = torch.optim.Adam(vae.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
     history: list[float] = []
@@ -126,12 +203,20 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
         return [train_idx[torch.randint(train_idx.numel(), (batch_size,), generator=gen)]]
 
     def step(idx: Tensor) -> Tensor:
-        out = vae(agents, None, query[idx])
+        idx = idx.repeat_interleave(samples)
+        out = vae(agents, None, routed[idx])
         sample = vae.discretize(out, "bernoulli", generator=gen)
-        correct = (decide(outputs[idx], sample.incidence).argmax(-1) == y[idx]).to(outputs.dtype)
-        utility = correct - cost * sample.incidence.flatten(1).sum(1)
+        incidence = _with_probe(sample.incidence, probe)
+        correct = (decide(outputs[idx], incidence).argmax(-1) == y[idx]).to(outputs.dtype)
+        utility = correct - cost * (sample.incidence.flatten(1).sum(1) + num_probes)
         history.append(float(utility.mean()))
-        return vae.reinforce_loss(sample.log_prob, utility) + beta * vae.kl_loss(out)
+        if samples == 1:
+            return vae.reinforce_loss(sample.log_prob, utility) + beta * vae.kl_loss(out)
+        u = utility.view(-1, samples)
+        advantage = (u - (u.sum(1, keepdim=True) - u) / (samples - 1)).view(-1)
+        p = out.prob.clamp(1e-6, 1 - 1e-6)
+        bonus = -(p * p.log() + (1 - p) * (1 - p).log()).flatten(1).sum(1).mean()
+        return -(advantage.detach() * sample.log_prob).mean() - entropy * bonus + beta * vae.kl_loss(out)
 
     fit_loop(vae, opt, draw, step, epochs=steps, progress=progress, desc=f"router seed {seed}")
     return vae, history

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from hgnn.topology.agents import decide, expert_agreement, train_experts, train_router
+from hgnn.topology.agents import decide, expert_agreement, route, router_query, train_experts, train_router
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -68,3 +68,59 @@ def test_router_and_experts_check_their_arguments():
         train_experts(query, y, torch.arange(5), 2, epochs=0)
     with pytest.raises(ValueError, match="y \\[Q\\] labels"):
         train_experts(query, y[:5], torch.arange(5), 2)
+
+
+def test_probe_and_escalate_routes_through_the_probe():
+    # Agent 0 (the probe) is right on type-0 queries only; agent 1 on type-1 queries only. The query
+    # does not say its type, but the probe's answer does (it is confident exactly when right).
+    torch.manual_seed(0)
+    q_type = torch.randint(0, 2, (256,))
+    y = torch.randint(0, 3, (256,))
+    right = torch.nn.functional.one_hot(y, 3).float() * 0.9 + 0.05
+    unsure = torch.full((256, 3), 1 / 3)
+    outputs = torch.stack([torch.where((q_type == 0)[:, None], right, unsure),
+                           torch.where((q_type == 1)[:, None], right, unsure), unsure], dim=1)
+    query = torch.ones(256, 1)
+    assert router_query(outputs, query, 0).shape == (256, 1 + 3 + 3 + 1 + 1)
+    vae, _ = train_router(outputs, query, y, torch.arange(256), num_slots=1, cost=0.05, steps=300, batch_size=64,
+                          probe=0, samples=4, entropy=0.05, seed=0, progress=False)
+    incidence, messages = route(vae, outputs, query, probe=0)
+    assert incidence.shape == (256, 3, 2) and torch.all(incidence[:, 0, 1] == 1)  # the probe's own hyperedge
+    assert torch.equal(messages, incidence[:, :, :1].flatten(1).sum(1) + 1)
+    assert (decide(outputs, incidence).argmax(-1) == y).float().mean() > 0.95
+    # it escalates to agent 1 where the probe is unsure, and stops where the probe is sure
+    assert messages[q_type == 1].mean() > messages[q_type == 0].mean() + 0.5
+    # without the entropy bonus the probabilities saturate and the router asks agent 1 everywhere
+    vae, _ = train_router(outputs, query, y, torch.arange(256), num_slots=1, cost=0.05, steps=300, batch_size=64,
+                          probe=0, samples=4, seed=0, progress=False)
+    _, flat = route(vae, outputs, query, probe=0)
+    assert flat[q_type == 1].mean() - flat[q_type == 0].mean() < 0.5
+
+
+def test_several_probes_vote_and_share_one_hyperedge():
+    outputs = torch.softmax(torch.randn(6, 4, 3), -1)
+    query = torch.zeros(6, 2)
+    routed = router_query(outputs, query, [0, 2])
+    mean = outputs[:, [0, 2]].mean(1)
+    assert torch.allclose(routed[:, 2:5], mean) and torch.allclose(routed[:, 5:8], mean.sort(1, descending=True).values)
+    votes = routed[:, -1]
+    agree = outputs[:, 0].argmax(-1) == outputs[:, 2].argmax(-1)
+    assert torch.equal(votes, torch.where(agree, 1.0, 0.5))
+    vae, _ = train_router(outputs, query, torch.zeros(6, dtype=torch.long), torch.arange(6), num_slots=2, steps=2,
+                          probe=[0, 2], samples=2, progress=False)
+    incidence, messages = route(vae, outputs, query, probe=[0, 2])
+    assert incidence.shape == (6, 4, 3) and incidence[:, [0, 2], 2].eq(1).all() and incidence[:, [1, 3], 2].eq(0).all()
+    assert torch.equal(messages, incidence[:, :, :2].flatten(1).sum(1) + 2)
+
+
+def test_probe_must_be_an_agent():
+    outputs, query, y = torch.rand(10, 3, 2), torch.rand(10, 4), torch.randint(0, 2, (10,))
+    for probe in (3, True, [], [0, 0], [0, 5]):
+        with pytest.raises(ValueError, match="probe must be None, an agent id or distinct agent ids"):
+            train_router(outputs, query, y, torch.arange(5), probe=probe)
+    with pytest.raises(ValueError, match="probe must be None"):
+        router_query(outputs, query, True)
+    with pytest.raises(ValueError, match="samples must be an int >= 1"):
+        train_router(outputs, query, y, torch.arange(5), samples=0)
+    with pytest.raises(ValueError, match="entropy"):
+        train_router(outputs, query, y, torch.arange(5), entropy=-0.1)
