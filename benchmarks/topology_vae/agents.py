@@ -6,8 +6,9 @@
 Eight MLPs, each trained on its own eighth of Cora's word columns (:func:`hgnn.topology.train_experts`),
 are the agents; for every query (a paper's words) the VAE picks who shares messages, trained by
 REINFORCE on correctness minus a cost per message (:func:`hgnn.topology.train_router`).
-:func:`run_agents` compares it with all-to-all, no communication (the best expert alone) and random
-groups of as many agents, on easy and hard queries. Updates the key ``agents`` of
+:func:`run_agents` compares it with all-to-all, no communication (the best expert alone), random
+groups of as many agents and kNN routing (as many agents, those most often right on the query's
+nearest training queries), on easy and hard queries. Updates the key ``agents`` of
 ``benchmarks/topology_vae/results/topology_vae.json`` (``--out`` for another file) and prints a table
 per cost.
 """
@@ -65,8 +66,16 @@ def run_agents(dataset: str = "cocitation-cora", *, num_experts: int = 8, num_sl
     rand = torch.zeros(test_idx.numel(), num_experts, 1)
     for i, k in enumerate(used.tolist()):
         rand[i, torch.randperm(num_experts, generator=gen)[:k], 0] = 1.0
+    # kNN routing: per query, the agents most often right on its 10 nearest router-training queries (cosine of
+    # the word vectors), as many distinct agents as the learned router used, in one hyperedge.
+    right_train = (outputs[router_idx].argmax(-1) == y[router_idx].unsqueeze(1)).float()  # [R, A]
+    near = (query[test_idx] @ query[router_idx].T).topk(10, dim=1).indices  # [T, 10]
+    score = right_train[near].mean(1) + 1e-3 * expert_train_acc  # ties: the better expert overall
+    knn = torch.zeros(test_idx.numel(), num_experts, 1)
+    for i, k in enumerate(used.tolist()):
+        knn[i, score[i].topk(k).indices, 0] = 1.0
     methods = {"learned": learned, "all-to-all": torch.ones(num_experts, 1),
-               "no communication (best expert)": single, "random (same agents)": rand}
+               "no communication (best expert)": single, "random (same agents)": rand, "kNN (same agents)": knn}
     easy = expert_agreement(test_out) >= 0.5
     unanimous = expert_agreement(test_out[:, probes]) == 1.0 if probes else None
     report: dict[str, Any] = {}
@@ -112,6 +121,11 @@ def plot(results: dict[str, Any], slots: list[int], dataset: str, path: Path) ->
     rand = [r["summary"]["random (same agents)"]["all"] for r in results.values() if r["slots"] == slots[0]]
     ax.plot([s["messages"]["mean"] for s in rand], [s["accuracy"]["mean"] for s in rand], "x:",
             label=f"random groups, as many agents as learned K={slots[0]}")
+    knn = [r["summary"]["kNN (same agents)"]["all"] for r in results.values()
+           if r["slots"] == slots[0] and "kNN (same agents)" in r["summary"]]
+    if knn:
+        ax.plot([s["messages"]["mean"] for s in knn], [s["accuracy"]["mean"] for s in knn], "+:",
+                label=f"kNN routing, as many agents as learned K={slots[0]}")
     for name, marker in (("all-to-all", "s"), ("no communication (best expert)", "^")):
         s = first[name]["all"]
         ax.plot(s["messages"]["mean"], s["accuracy"]["mean"], marker, label=name)
@@ -162,7 +176,7 @@ def main() -> None:
     first_key = next(iter(results))
     for key, r in results.items():
         for name, s in r["summary"].items():
-            per_cost = name in ("learned", "random (same agents)")
+            per_cost = name in ("learned", "random (same agents)", "kNN (same agents)")
             if not per_cost and key != first_key:
                 continue  # all-to-all and the best expert depend on neither: print them once
             cells = " | ".join(f"{s[p]['accuracy']['mean']:.1f} ± {s[p]['accuracy']['std']:.1f} | "
