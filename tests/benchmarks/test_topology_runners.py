@@ -53,11 +53,19 @@ def test_agents_runner_reports_every_method():
     bench = load_benchmark("topology_vae/agents")
     run = bench.run_agents("cocitation-cora", num_slots=1, steps=3, batch_size=16, seed=0, progress=False,
                            expert_epochs=2)
-    assert set(run["methods"]) == {"learned", "all-to-all", "no communication (best expert)", "random (same agents)"}
+    assert set(run["methods"]) == {"learned", "all-to-all", "no communication (best expert)", "random (same agents)",
+                                   "kNN (same agents)"}
     assert run["methods"]["all-to-all"]["all"]["messages"] == 8.0
-    assert run["methods"]["random (same agents)"]["all"]["messages"] == pytest.approx(
-        run["methods"]["learned"]["all"]["messages"])
+    for baseline in ("random (same agents)", "kNN (same agents)"):
+        messages = run["methods"][baseline]["all"]["messages"]
+        assert messages == pytest.approx(run["methods"]["learned"]["all"]["messages"])
     assert len(run["expert_accuracy"]) == 8 and len(run["utility_history"]) == 3
+    # probe and escalate: the probes' messages are counted and the parts also split by their agreement
+    probed = bench.run_agents("cocitation-cora", num_slots=1, steps=3, batch_size=16, seed=0, progress=False,
+                              expert_epochs=2, probe=3, samples=2, entropy=0.02)
+    parts = probed["methods"]["learned"]
+    assert set(parts) == {"all", "easy", "hard", "probes agree", "probes split"}
+    assert parts["all"]["messages"] >= 3.0
 
 
 def test_summarize_agents():
