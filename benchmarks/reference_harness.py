@@ -33,6 +33,31 @@ def nonneg_int(value: str) -> int:
     return n
 
 
+#: hgnn's repository (this file is benchmarks/reference_harness.py)
+REPO = Path(__file__).resolve().parents[1]
+
+
+def find_data_root(explicit: Path | None, relative: str, files: tuple[str, ...], holding: str) -> Path:
+    """The data root whose ``<relative>/`` holds every one of ``files``: ``explicit`` (``--data-root``),
+    else the first ``$HGNN_DATA`` folder that has ``<relative>/``, else ``<repo>/../shared/datasets``.
+    ``holding`` names what the root holds, for the message when none is found."""
+    if explicit is not None:
+        candidates = [explicit]
+    else:
+        candidates = [Path(p) for p in os.environ.get("HGNN_DATA", "").split(os.pathsep) if p.strip()]
+        candidates.append(REPO.parent / "shared" / "datasets")
+    for root in candidates:
+        if (root / relative).is_dir():
+            root = root.resolve()
+            missing = [f for f in files if not (root / relative / f).is_file()]
+            if missing:
+                raise SystemExit(f"error: {root / relative} lacks {', '.join(missing)}")
+            return root
+    where = ", ".join(str(c) for c in candidates) or "(none)"
+    hint = "pass --data-root" if explicit is None else "check --data-root"
+    raise SystemExit(f"error: no {relative} folder under {where}; {hint} (the folder holding {holding})")
+
+
 def read_source_info(venv: Path, info_name: str, entry: str, setup: str) -> dict[str, str]:
     """The ``key=value`` lines ``setup.sh`` wrote to ``<venv>/<info_name>`` about the reference
     checkout in ``<venv>/src`` (which must hold ``entry``); ``setup`` is the command to run first."""

@@ -1,5 +1,6 @@
 # Sourced by benchmarks/<method>/reference/setup.sh: the steps that build any reference
-# implementation's environment. Bash; defines die, reference_commit and reference_venv.
+# implementation's environment. Bash; defines die, reference_commit, reference_venv and
+# reference_extract.
 
 die() { echo "setup.sh: $*" >&2; exit 2; }
 
@@ -50,4 +51,33 @@ reference_venv() {
   fi
   "$venv/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
     || die "$venv exists but is not a Python 3.11 environment; remove it first"
+}
+
+# reference_extract SRC VENV EXCLUDED ENTRY INFO
+# Extracts the commit reference_commit resolved (git_cmd, commit) into VENV/src: every top-level entry
+# but EXCLUDED (git may print "invalid object" for a missing blob under it while exiting 0, so its
+# stderr is shown only when the extraction fails). Dies unless ENTRY was extracted; writes the
+# commit, SRC, the time and the excluded entry to VENV/INFO. The extracted files are never modified.
+reference_extract() {
+  local src="$1" venv="$2" excluded="$3" entry="$4" info="$5" tmp
+  local -a entries
+  tmp="$venv/src.tmp.$$"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  mapfile -t entries < <("${git_cmd[@]}" ls-tree --name-only "$commit" | grep -vx "$excluded")
+  if ! "${git_cmd[@]}" archive --format=tar "$commit" -- "${entries[@]}" 2>"$tmp.err" | tar -x -f - -C "$tmp"; then
+    cat "$tmp.err" >&2
+    rm -rf "$tmp" "$tmp.err"
+    die "could not extract $commit from $src"
+  fi
+  rm -f "$tmp.err"
+  [ -f "$tmp/$entry" ] || die "extraction of $commit left no $entry in $tmp"
+  rm -rf "$venv/src"
+  mv "$tmp" "$venv/src"
+  {
+    echo "commit=$commit"
+    echo "source=$(cd "$src" && pwd)"
+    echo "extracted_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "excluded=$excluded/"
+  } > "$venv/$info"
 }

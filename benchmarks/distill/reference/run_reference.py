@@ -59,8 +59,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 sys.path.insert(0, str(HERE.parents[1]))  # benchmarks/: the helpers the reference harnesses share
-from reference_harness import (machine_info, nonneg_int, positive_int, read_source_info,  # noqa: E402
-                               sha256_file, write_json_atomic)
+from reference_harness import (find_data_root, machine_info, nonneg_int, positive_int,  # noqa: E402
+                               read_source_info, sha256_file, write_json_atomic)
 #: hgnn's dataset names -> (the reference's ``data.name``, the folder under the data root).
 DATASETS = {"cocitation-cora": ("cc_cora", "cocitation-cora"),
             "cocitation-citeseer": ("cc_citeseer", "cocitation-citeseer")}
@@ -124,25 +124,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.out is None and not args.dry_run:
         p.error("--out is required (the JSON to write)")
     return args
-
-
-def find_data_root(explicit: Path | None, folder: str) -> Path:
-    """The folder whose <folder>/ holds the dataset's pickles, checked file by file."""
-    if explicit is not None:
-        candidates = [explicit]
-    else:
-        candidates = [Path(p) for p in os.environ.get("HGNN_DATA", "").split(os.pathsep) if p.strip()]
-        candidates.append(REPO.parent / "shared" / "datasets")
-    for root in candidates:
-        if (root / folder).is_dir():
-            root = root.resolve()
-            missing = [f for f in DATA_FILES if not (root / folder / f).is_file()]
-            if missing:
-                raise SystemExit(f"error: {root / folder} lacks {', '.join(missing)}")
-            return root
-    where = ", ".join(str(c) for c in candidates) or "(none)"
-    hint = "pass --data-root" if explicit is None else "check --data-root"
-    raise SystemExit(f"error: no {folder}/ folder under {where}; {hint} (the folder holding {folder}/)")
 
 
 def check_out(path: Path) -> Path:
@@ -482,7 +463,8 @@ def main(argv: list[str] | None = None) -> int:
     args.ref_venv = args.ref_venv.expanduser().resolve()
     source = read_source_info(args.ref_venv, "lighthgnn-ref-source.txt", f"{SETTINGS[args.setting][0]}.py",
                               "benchmarks/distill/reference/setup.sh <LightHGNN git dir>")
-    data_root = find_data_root(args.data_root, DATASETS[args.dataset][1])
+    folder = DATASETS[args.dataset][1]
+    data_root = find_data_root(args.data_root, f"{folder}/", DATA_FILES, f"{folder}/")
     if args.out is not None:
         args.out = check_out(args.out)
     missing = [m for m in ("torch", "dhg", "hydra", "omegaconf") if importlib.util.find_spec(m) is None]

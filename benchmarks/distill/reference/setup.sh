@@ -55,7 +55,7 @@ source_pins=("antlr4-python3-runtime==4.9.3")
 nodeps_pins=("dhg==0.9.4")
 
 # shellcheck source=../../reference_setup.sh
-source "$repo/benchmarks/reference_setup.sh"  # die, reference_commit, reference_venv
+source "$repo/benchmarks/reference_setup.sh"  # die, reference_commit, reference_venv, reference_extract
 
 if [ "$#" -lt 1 ] || [ "$#" -gt 2 ]; then
   sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -80,25 +80,7 @@ echo "installing without dependencies (declares torch<2.0): ${nodeps_pins[*]}"
 "$venv/bin/python" -m pip freeze > "$venv/lighthgnn-ref-freeze.txt"
 
 # --- the reference's source ---------------------------------------------------------------------
-tmp="$venv/src.tmp.$$"
-rm -rf "$tmp"
-mkdir -p "$tmp"
-mapfile -t entries < <("${git_cmd[@]}" ls-tree --name-only "$commit" | grep -vx doc)
-if ! "${git_cmd[@]}" archive --format=tar "$commit" -- "${entries[@]}" 2>"$tmp.err" | tar -x -f - -C "$tmp"; then
-  cat "$tmp.err" >&2
-  rm -rf "$tmp" "$tmp.err"
-  die "could not extract $commit from $src"
-fi
-rm -f "$tmp.err"
-[ -f "$tmp/prod_train.py" ] || die "extraction of $commit left no prod_train.py in $tmp"
-rm -rf "$venv/src"
-mv "$tmp" "$venv/src"
-{
-  echo "commit=$commit"
-  echo "source=$(cd "$src" && pwd)"
-  echo "extracted_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "excluded=doc/"
-} > "$venv/lighthgnn-ref-source.txt"
+reference_extract "$src" "$venv" doc prod_train.py lighthgnn-ref-source.txt
 
 # --- check ----------------------------------------------------------------------------------------
 # Importing prod_train.py loads hydra, dhg and the reference's utils.py; it downloads nothing (the

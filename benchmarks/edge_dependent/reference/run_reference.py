@@ -65,8 +65,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 sys.path.insert(0, str(HERE.parents[1]))  # benchmarks/: the helpers the reference harnesses share
-from reference_harness import (machine_info, nonneg_int, positive_int, read_source_info,  # noqa: E402
-                               sha256_file, write_json_atomic)
+from reference_harness import (find_data_root, machine_info, nonneg_int, positive_int,  # noqa: E402
+                               read_source_info, sha256_file, write_json_atomic)
 TASK = "edge_dependent_node_classification"
 #: The reference's dataset names (its run_<name>.sh scripts), with hgnn's registry names as aliases.
 DATASETS = ("emailEu", "StackOverflowBiology", "StackOverflowPhysics", "DBLP")
@@ -140,25 +140,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.out is None and not (args.preprocess_only or args.dry_run):
         p.error("--out is required (the JSON to write)")
     return args
-
-
-def find_data_root(explicit: Path | None, name: str) -> Path:
-    """The folder whose enc/<name> holds the dataset, checked file by file."""
-    if explicit is not None:
-        candidates = [explicit]
-    else:
-        candidates = [Path(p) for p in os.environ.get("HGNN_DATA", "").split(os.pathsep) if p.strip()]
-        candidates.append(REPO.parent / "shared" / "datasets")
-    for root in candidates:
-        if (root / "enc" / name).is_dir():
-            root = root.resolve()
-            missing = [f for f in DATA_FILES if not (root / "enc" / name / f).is_file()]
-            if missing:
-                raise SystemExit(f"error: {root / 'enc' / name} lacks {', '.join(missing)}")
-            return root
-    where = ", ".join(str(c) for c in candidates) or "(none)"
-    hint = "pass --data-root" if explicit is None else "check --data-root"
-    raise SystemExit(f"error: no enc/{name} folder under {where}; {hint} (the folder holding enc/<dataset>)")
 
 
 def reference_argv(src: Path, name: str, operator: str, seed: int, args: argparse.Namespace,
@@ -641,7 +622,7 @@ def main(argv: list[str] | None = None) -> int:
     args.ref_venv = args.ref_venv.expanduser().resolve()
     source = read_source_info(args.ref_venv, "conhd-ref-source.txt", "train.py",
                               "benchmarks/edge_dependent/reference/setup.sh <CoNHD git dir>")
-    data_root = find_data_root(args.data_root, args.dataset)
+    data_root = find_data_root(args.data_root, f"enc/{args.dataset}", DATA_FILES, "enc/<dataset>")
     if args.out is not None:
         args.out = args.out.expanduser().resolve()
         if args.out.is_dir():

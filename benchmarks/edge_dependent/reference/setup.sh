@@ -58,7 +58,7 @@ pins=(
 )
 
 # shellcheck source=../../reference_setup.sh
-source "$repo/benchmarks/reference_setup.sh"  # die, reference_commit, reference_venv
+source "$repo/benchmarks/reference_setup.sh"  # die, reference_commit, reference_venv, reference_extract
 
 if [ "$#" -lt 1 ] || [ "$#" -gt 2 ]; then
   sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -79,28 +79,8 @@ echo "installing: ${pins[*]}"
 "$venv/bin/python" -m pip freeze > "$venv/conhd-ref-freeze.txt"
 
 # --- the reference's source ---------------------------------------------------------------------
-tmp="$venv/src.tmp.$$"
-rm -rf "$tmp"
-mkdir -p "$tmp"
-# Every top-level entry but dataset/ (a mirror may lack the data blobs; the runs never read them).
-# git may still print "invalid object" for a missing dataset blob while exiting 0: its stderr is
-# shown only when the extraction fails.
-mapfile -t entries < <("${git_cmd[@]}" ls-tree --name-only "$commit" | grep -vx dataset)
-if ! "${git_cmd[@]}" archive --format=tar "$commit" -- "${entries[@]}" 2>"$tmp.err" | tar -x -f - -C "$tmp"; then
-  cat "$tmp.err" >&2
-  rm -rf "$tmp" "$tmp.err"
-  die "could not extract $commit from $src"
-fi
-rm -f "$tmp.err"
-[ -f "$tmp/train.py" ] || die "extraction of $commit left no train.py in $tmp"
-rm -rf "$venv/src"
-mv "$tmp" "$venv/src"
-{
-  echo "commit=$commit"
-  echo "source=$(cd "$src" && pwd)"
-  echo "extracted_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "excluded=dataset/"
-} > "$venv/conhd-ref-source.txt"
+# dataset/ left out: a mirror may lack the data blobs, and the runs never read them
+reference_extract "$src" "$venv" dataset train.py conhd-ref-source.txt
 
 # --- check ----------------------------------------------------------------------------------------
 OMP_NUM_THREADS=1 "$venv/bin/python" - <<'EOF'
