@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from hgnn.ops import scatter
 from hgnn.structure.hypergraph import Hypergraph
 
 
@@ -289,33 +290,27 @@ def merge_duplicate_edges(hg: Hypergraph, reduce: str = "mean") -> tuple[Hypergr
     order = torch.argsort(edges * max(hg.num_nodes, 1) + nodes, stable=True)
     counts = torch.bincount(edges, minlength=hg.num_edges).tolist()
     flat = nodes[order].tolist()
-    first: dict[tuple[int, ...], int] = {}
-    groups, start = [], 0
-    for count in counts:
-        groups.append(first.setdefault(tuple(flat[start:start + count]), len(first)))
+    first: dict[tuple[int, ...], int] = {}  # member multiset -> its group (groups numbered in order)
+    groups: list[int] = []
+    kept: list[int] = []  # each group's first hyperedge
+    start = 0
+    for edge, count in enumerate(counts):
+        key = tuple(flat[start:start + count])
         start += count
-    group = torch.tensor(groups, dtype=torch.long)
-    num_groups = len(first)
-    if num_groups == hg.num_edges:
+        if key not in first:
+            first[key] = len(kept)
+            kept.append(edge)
+        groups.append(first[key])
+    if len(kept) == hg.num_edges:
         return hg, torch.arange(hg.num_edges, device=hg.device)
-    kept = torch.zeros(num_groups, dtype=torch.long)
-    kept.scatter_reduce_(0, group, torch.arange(hg.num_edges), "amin", include_self=False)
     edge_keep = torch.zeros(hg.num_edges, dtype=torch.bool)
     edge_keep[kept] = True
     edge_keep = edge_keep.to(hg.device)
     merged = _reindex(hg, torch.ones(hg.num_nodes, dtype=torch.bool, device=hg.device), edge_keep,
                       edge_keep[hg.hyperedge_index[1]])
-    if hg.is_weighted and reduce != "first":
+    # unit weights stay unit under mean / max / first; only "sum" turns them into multiplicities
+    if reduce != "first" and (hg.is_weighted or reduce == "sum"):
         w = hg.edge_weight
-        index = group.to(w.device)
-        if reduce == "max":
-            weight = w.new_full((num_groups,), float("-inf")).scatter_reduce(0, index, w, "amax")
-        else:
-            weight = w.new_zeros(num_groups).index_add(0, index, w)
-            if reduce == "mean":
-                weight = weight / torch.bincount(index, minlength=num_groups).to(w.dtype)
+        weight = scatter(w, torch.tensor(groups, dtype=torch.long, device=w.device), len(kept), reduce)
         merged = merged.replace(edge_weight=weight, validate=False)
-    elif not hg.is_weighted and reduce == "sum":
-        weight = torch.bincount(group, minlength=num_groups).to(device=hg.device, dtype=torch.float32)
-        merged = merged.replace(edge_weight=weight, validate=False)
-    return merged, kept.to(hg.device)
+    return merged, torch.tensor(kept, dtype=torch.long, device=hg.device)
