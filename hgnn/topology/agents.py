@@ -99,13 +99,11 @@ def _probes(probe: int | list[int] | tuple[int, ...] | None, num_agents: int) ->
     """The probe agents as a list (empty without a probe), checked."""
     if probe is None:
         return []
-    if isinstance(probe, bool) or not isinstance(probe, (int, list, tuple)):
+    ids = [probe] if isinstance(probe, int) and not isinstance(probe, bool) else probe
+    if not isinstance(ids, (list, tuple)) or not ids or len(set(ids)) != len(ids) \
+            or any(isinstance(a, bool) or not isinstance(a, int) or not 0 <= a < num_agents for a in ids):
         raise ValueError(f"probe must be None, an agent id or distinct agent ids in [0, {num_agents}), got {probe!r}")
-    ids = [probe] if isinstance(probe, int) else list(probe)
-    if not ids or any(isinstance(a, bool) or not isinstance(a, int) or not 0 <= a < num_agents for a in ids) \
-            or len(set(ids)) != len(ids):
-        raise ValueError(f"probe must be None, an agent id or distinct agent ids in [0, {num_agents}), got {probe!r}")
-    return ids
+    return list(ids)
 
 
 def router_query(outputs: Tensor, query: Tensor, probe: int | list[int] | None = None) -> Tensor:
@@ -211,12 +209,15 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
         utility = correct - cost * (sample.incidence.flatten(1).sum(1) + num_probes)
         history.append(float(utility.mean()))
         if samples == 1:
-            return vae.reinforce_loss(sample.log_prob, utility) + beta * vae.kl_loss(out)
-        u = utility.view(-1, samples)
-        advantage = (u - (u.sum(1, keepdim=True) - u) / (samples - 1)).view(-1)
-        p = out.prob.clamp(1e-6, 1 - 1e-6)
-        bonus = -(p * p.log() + (1 - p) * (1 - p).log()).flatten(1).sum(1).mean()
-        return -(advantage.detach() * sample.log_prob).mean() - entropy * bonus + beta * vae.kl_loss(out)
+            loss = vae.reinforce_loss(sample.log_prob, utility)
+        else:
+            u = utility.view(-1, samples)
+            advantage = (u - (u.sum(1, keepdim=True) - u) / (samples - 1)).view(-1)
+            loss = -(advantage.detach() * sample.log_prob).mean()
+        if entropy > 0:
+            p = out.prob.clamp(1e-6, 1 - 1e-6)
+            loss = loss - entropy * -(p * p.log() + (1 - p) * (1 - p).log()).flatten(1).sum(1).mean()
+        return loss + beta * vae.kl_loss(out)
 
     fit_loop(vae, opt, draw, step, epochs=steps, progress=progress, desc=f"router seed {seed}")
     return vae, history

@@ -124,3 +124,15 @@ def test_probe_must_be_an_agent():
         train_router(outputs, query, y, torch.arange(5), samples=0)
     with pytest.raises(ValueError, match="entropy"):
         train_router(outputs, query, y, torch.arange(5), entropy=-0.1)
+
+
+def test_entropy_bonus_applies_with_one_sample_too():
+    torch.manual_seed(0)
+    outputs = torch.softmax(torch.randn(32, 3, 2), -1)
+    query, y = torch.randn(32, 2), torch.randint(0, 2, (32,))
+    weights = []
+    for entropy in (0.0, 0.5):
+        vae, _ = train_router(outputs, query, y, torch.arange(32), num_slots=1, steps=5, batch_size=8,
+                              entropy=entropy, seed=0, progress=False)
+        weights.append(vae.slots.detach().clone())
+    assert not torch.equal(weights[0], weights[1])
