@@ -8,9 +8,10 @@ messages for accuracy, and a hypergraph convolution over the sampled incidence c
   decoder, KL and sparsity terms) and :func:`gaussian_kl`;
 * :mod:`~hgnn.topology.planted`: the planted-groups task (:func:`planted_groups`, :func:`episodes`,
   :class:`Decider`) and :func:`train_planted`, which recovers the groups from the task loss alone;
-* :mod:`~hgnn.topology.repair`: repairing a corrupted hypergraph (:class:`AnchorRepair` scores every
-  incidence from feature and latent similarity, :class:`SoftHGNN` trains through soft incidences,
-  :func:`train_repair` trains both);
+* :mod:`~hgnn.topology.repair`: repairing a corrupted hypergraph (:func:`propose_members` adds
+  candidate members from feature space, :class:`AnchorRepair` scores every incidence from feature
+  and latent similarity, :class:`SoftHGNN` trains through soft incidences, :func:`train_repair`
+  trains both);
 * :mod:`~hgnn.topology.agents`: frozen experts as agents (:func:`train_experts`) and
   :func:`train_router`, a router that picks who speaks per query.
 
@@ -23,13 +24,14 @@ from hgnn.topology.agents import decide, expert_agreement, route, router_query, 
 from hgnn.topology.planted import (DIFFICULTIES, RELAXATIONS, Decider, co_membership_f1, communicate, episodes,
                                    knn_incidence, planted_groups, train_fixed, train_planted)
 from hgnn.topology.repair import (AnchorRepair, SoftHGNN, corrupt, feature_prior, keep_incidences,
-                                  leave_one_out_cosine, soft_hgnn_operator, train_repair)
+                                  leave_one_out_cosine, propose_members, shared_elsewhere, soft_hgnn_operator,
+                                  train_repair)
 from hgnn.topology.vae import HypergraphTopologyVAE, TopologyOutput, TopologySample, gaussian_kl
 
 __all__ = [
     "AnchorRepair", "DIFFICULTIES", "Decider", "HypergraphTopologyVAE", "RELAXATIONS", "SoftHGNN", "TopologyOutput",
     "TopologySample", "co_membership_f1", "communicate", "corrupt", "decide", "episodes", "expert_agreement",
-    "feature_prior", "gaussian_kl", "keep_incidences", "knn_incidence", "leave_one_out_cosine", "planted_groups", "route",
-    "router_query",
+    "feature_prior", "gaussian_kl", "keep_incidences", "knn_incidence", "leave_one_out_cosine", "planted_groups",
+    "propose_members", "route", "router_query", "shared_elsewhere",
     "soft_hgnn_operator", "train_experts", "train_fixed", "train_planted", "train_repair", "train_router",
 ]

@@ -138,17 +138,17 @@ def _with_probe(incidence: Tensor, probe: int | list[int] | None) -> Tensor:
 def route(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor, probe: int | list[int] | None = None,
           threshold: float = 0.5) -> tuple[Tensor, Tensor]:
     r"""Test-time routing of a router from :func:`train_router`: the incidence :math:`[P > 1/2]`
-    ``[B, A, K]`` (with the probe's own hyperedge appended, ``[B, A, K + 1]``) and the messages per
+    (with slot gates, in the slots where :math:`G > 1/2`) ``[B, A, K]`` (with the probe's own hyperedge appended, ``[B, A, K + 1]``) and the messages per
     query ``[B]`` (the probe's one included). :func:`decide` turns the incidence into answers."""
-    incidence = (vae(torch.eye(outputs.size(1), dtype=outputs.dtype), None,
-                     router_query(outputs, query, probe)).prob > threshold).to(outputs.dtype)
+    out = vae(torch.eye(outputs.size(1), dtype=outputs.dtype), None, router_query(outputs, query, probe))
+    incidence = vae.discretize(out, "threshold", threshold=threshold).incidence.to(outputs.dtype)
     return _with_probe(incidence, probe), incidence.flatten(1).sum(1) + len(_probes(probe, outputs.size(1)))
 
 
 def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *, num_slots: int = 3,
                  cost: float = 0.01, steps: int = 1500, batch_size: int = 128, lr: float = 1e-2, beta: float = 1e-4,
-                 probe: int | list[int] | None = None, samples: int = 1, entropy: float = 0.0, seed: int = 0,
-                 progress: bool = True) -> tuple[HypergraphTopologyVAE, list[float]]:
+                 probe: int | list[int] | None = None, samples: int = 1, entropy: float = 0.0, gates: bool = False,
+                 seed: int = 0, progress: bool = True) -> tuple[HypergraphTopologyVAE, list[float]]:
     r"""Train the VAE that picks, per query, which agents speak (module docstring) by REINFORCE.
 
     Each step draws ``batch_size`` queries of ``train_idx``, samples :math:`H \sim
@@ -171,6 +171,9 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
             dozen steps (the same agents for every query, measured) and the router never learns
             to tell queries apart; ``samples=4, entropy=0.02, lr=3e-3`` is what the agents study
             uses with probes.
+        gates: per-query slot gates (:class:`~hgnn.topology.HypergraphTopologyVAE`): one draw opens
+            or closes the whole escalation hyperedge, a stop / escalate decision; the entropy
+            bonus covers the gates too.
 
     Returns:
         The trained VAE (eval mode; agents are ``torch.eye(A)``) and the mean utility per step.
@@ -192,7 +195,7 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
     agents = torch.eye(num_agents)
     routed = router_query(outputs, query, probe)
     vae = HypergraphTopologyVAE(num_agents, num_slots, hidden_channels=32, latent_channels=32,
-                                query_channels=routed.size(1))
+                                query_channels=routed.size(1), gates=gates)
     opt = torch.optim.Adam(vae.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
     history: list[float] = []
@@ -217,6 +220,9 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
         if entropy > 0:
             p = out.prob.clamp(1e-6, 1 - 1e-6)
             loss = loss - entropy * -(p * p.log() + (1 - p) * (1 - p).log()).flatten(1).sum(1).mean()
+            if out.gate_logits is not None:
+                g = torch.sigmoid(out.gate_logits).clamp(1e-6, 1 - 1e-6)
+                loss = loss - entropy * -(g * g.log() + (1 - g) * (1 - g).log()).sum(1).mean()
         return loss + beta * vae.kl_loss(out)
 
     fit_loop(vae, opt, draw, step, epochs=steps, progress=progress, desc=f"router seed {seed}")

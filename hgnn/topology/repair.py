@@ -1,9 +1,12 @@
-r"""Repairing a corrupted hypergraph for node classification: a deletion-only structure learner.
+r"""Repairing a corrupted hypergraph for node classification: a structure learner that proposes
+and deletes.
 
 Half of a hypergraph's hyperedges are removed and as many random ones (same sizes, random members)
-added (:func:`corrupt`). :class:`AnchorRepair` learns, end to end with an HGNN classifier, which
-incidences of the corrupted (anchor) hypergraph to keep: for every anchor incidence
-:math:`i = (v, e)`,
+added (:func:`corrupt`). :func:`propose_members` adds candidate incidences to this anchor: for each
+hyperedge, the nodes outside it that are nearest, in feature space, to its members (no dense
+:math:`N \times K` decoder: every hyperedge gets a few candidates). :class:`AnchorRepair` then
+learns, end to end with an HGNN classifier, which incidences of the candidate hypergraph to keep:
+for every incidence :math:`i = (v, e)`,
 
 .. math::
     \ell_i = a\, \bar s^{x}_i + b\, \bar s^{z}_i + c, \qquad P_i = \sigma(\ell_i),
@@ -18,11 +21,16 @@ HGNN classifier runs on the soft incidence matrix :math:`P` (:func:`soft_hgnn_op
 everything is trained on (:func:`train_repair`)
 
 .. math::
-    \mathcal L = \mathrm{CE}(\mathrm{HGNN}_P(X)) + \mathrm{CE}(W z) + \beta\,\mathrm{KL} + \lambda_s \textstyle\sum_i P_i .
+    \mathcal L = \mathrm{CE}(\mathrm{HGNN}_P(X)) + \mathrm{CE}(W z)
+    + \gamma\, \mathrm{KL}\big(\mathrm{sg}[\mathrm{softmax}\, \mathrm{HGNN}_P(X)] \,\big\|\,
+    \mathrm{softmax}(W z)\big) + \beta\,\mathrm{KL} + \lambda_s \textstyle\sum_i P_i ,
 
-The learned hypergraph keeps the incidences with :math:`P_i > 1/2` (:func:`keep_incidences` drops
-the hyperedges left with fewer than two members). The decoder is deletion-only: hyperedges lost to
-the corruption are not proposed again.
+the cross-entropies on the training nodes, the :math:`\gamma` term (``teach``) on every node: the
+classifier, which sees the structure, teaches the latents its answers where there are no labels
+(:math:`\mathrm{sg}`: no gradient into the classifier), so that :math:`s^z` asks "does the
+classifier put :math:`v` in the class of :math:`e`'s other members?". The learned hypergraph keeps
+the incidences with :math:`P_i > 1/2` (:func:`keep_incidences` drops the hyperedges left with
+fewer than two members).
 """
 from __future__ import annotations
 
@@ -35,7 +43,7 @@ from hgnn.topology.vae import HypergraphTopologyVAE, gaussian_kl
 from hgnn.train import fit_loop, seed_everything
 
 __all__ = ["AnchorRepair", "SoftHGNN", "corrupt", "feature_prior", "keep_incidences", "leave_one_out_cosine",
-           "soft_hgnn_operator", "train_repair"]
+           "propose_members", "shared_elsewhere", "soft_hgnn_operator", "train_repair"]
 
 
 def corrupt(hg: Hypergraph, fraction: float = 0.5, seed: int = 0) -> Hypergraph:
@@ -62,6 +70,55 @@ def corrupt(hg: Hypergraph, fraction: float = 0.5, seed: int = 0) -> Hypergraph:
                       y=hg.y, node_data=dict(hg.node_data))
 
 
+def propose_members(hg: Hypergraph, x: Tensor, per_edge: int = 3, *, chunk: int = 1024) -> Hypergraph:
+    r"""``hg`` with candidate members added: for every hyperedge :math:`e`, the ``per_edge`` nodes
+    outside it whose features are nearest its members' mean direction,
+
+    .. math::
+        \mathrm{top}_{v \notin e}\ \cos\Big(x_v,\ \sum_{u \in e} \hat x_u\Big), \qquad
+        \hat x = x / \lVert x \rVert,
+
+    (fewer where fewer nodes lie outside :math:`e`). The incidences of
+    ``hg`` come first and the proposals after them, so ``mask[hg.num_incidences:]`` of any
+    incidence mask covers the proposals; hyperedge ids, counts and node data are kept. Hyperedges
+    are scored ``chunk`` at a time (memory :math:`N \times` ``chunk``).
+
+    Args:
+        hg: the anchor hypergraph, ``N`` nodes; every hyperedge needs a member.
+        x: ``[N, F]`` node features.
+        per_edge: candidates per hyperedge (0: ``hg`` unchanged).
+    """
+    if isinstance(per_edge, bool) or not isinstance(per_edge, int) or per_edge < 0:
+        raise ValueError(f"per_edge must be an int >= 0 (candidates per hyperedge), got {per_edge!r}")
+    if x.dim() != 2 or x.size(0) != hg.num_nodes:
+        raise ValueError(f"x must be [num_nodes={hg.num_nodes}, F], got {list(x.shape)}")
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk must be an int >= 1, got {chunk!r}")
+    if per_edge == 0 or hg.num_edges == 0:
+        return hg
+    if bool((hg.edge_degree() == 0).any()):
+        raise ValueError("every hyperedge of hg needs a member to propose candidates near it; drop the empty "
+                         "ones first (Hypergraph.remove_empty)")
+    unit = F.normalize(x.float(), dim=-1)
+    nodes, edges = hg.hyperedge_index
+    direction = F.normalize(node_to_edge(unit, hg, reduce="sum"), dim=-1)  # [M, F]
+    outside = (hg.num_nodes - hg.edge_degree().long()).clamp(max=per_edge)  # candidates each hyperedge can get
+    new_nodes, new_edges = [], []
+    for start in range(0, hg.num_edges, chunk):
+        stop = min(start + chunk, hg.num_edges)
+        sim = unit @ direction[start:stop].T  # [N, chunk]
+        inside = (edges >= start) & (edges < stop)
+        sim[nodes[inside], edges[inside] - start] = -float("inf")
+        top = sim.topk(min(per_edge, hg.num_nodes), dim=0).indices  # [k, chunk], nearest first
+        ids = torch.arange(start, stop).expand_as(top)
+        take = torch.arange(top.size(0)).unsqueeze(1) < outside[start:stop].unsqueeze(0)
+        new_nodes.append(top[take])
+        new_edges.append(ids[take])
+    proposed = torch.stack([torch.cat(new_nodes), torch.cat(new_edges)])
+    return Hypergraph(torch.cat([hg.hyperedge_index, proposed.to(hg.hyperedge_index.dtype)], dim=1),
+                      num_nodes=hg.num_nodes, num_edges=hg.num_edges, x=hg.x, y=hg.y, node_data=dict(hg.node_data))
+
+
 def leave_one_out_cosine(z: Tensor, hg: Hypergraph) -> Tensor:
     r"""How much each member looks like the rest of its hyperedge: for incidence :math:`i = (v, e)`,
 
@@ -80,6 +137,40 @@ def leave_one_out_cosine(z: Tensor, hg: Hypergraph) -> Tensor:
     rest = (total.index_select(0, edges) - unit.index_select(0, nodes)) / (count - 1).clamp(min=1).unsqueeze(-1)
     sim = F.cosine_similarity(unit.index_select(0, nodes), rest, dim=-1)
     return torch.where(count > 1, sim, torch.zeros_like(sim))
+
+
+def shared_elsewhere(hg: Hypergraph) -> Tensor:
+    r"""How many other hyperedges each member shares with the rest of its hyperedge: for incidence
+    :math:`i = (v, e)`,
+
+    .. math::
+        s^h_i = \frac{1}{|e| - 1} \sum_{u \in e,\, u \ne v} \big|\{e' \ne e : u, v \in e'\}\big|
+              = \frac{(H H^\top H)_{ve} - d_v - (|e| - 1)}{|e| - 1},
+
+    and :math:`s^h_i = 0` in a hyperedge of size one. Members of a real hyperedge tend to meet
+    again elsewhere (papers cited together are cited together again); the members of a random one
+    rarely do. ``hg`` without repeated incidences -> ``[nnz]``; time and memory
+    :math:`O(\sum_v d_v^2)`.
+    """
+    nodes, edges = hg.hyperedge_index
+    if nodes.numel() == 0:
+        return torch.zeros(0)
+    # Every pair of incidences at the same node v: (v, e1), (v, e2). The pairs with the same (e1, e2)
+    # count |e1 ∩ e2|, and summing that over the pairs of (v, e) gives (H H^T H)[v, e].
+    order = torch.argsort(nodes, stable=True)
+    count = torch.bincount(nodes, minlength=hg.num_nodes)
+    start = torch.cumsum(count, 0) - count
+    per = count[nodes[order]]  # incidences at each sorted incidence's node
+    first = torch.repeat_interleave(torch.arange(order.numel()), per)
+    offset = torch.arange(first.numel()) - torch.repeat_interleave(torch.cumsum(per, 0) - per, per)
+    second = start[nodes[order][first]] + offset
+    e1, e2 = edges[order][first], edges[order][second]
+    _, pair_id, overlap = torch.unique(e1 * hg.num_edges + e2, return_inverse=True, return_counts=True)
+    total = torch.zeros(order.numel()).index_add_(0, second, overlap[pair_id].float())  # by sorted incidence
+    total = torch.empty_like(total).index_copy_(0, order, total)
+    size = hg.edge_degree().float()[edges]
+    shared = (total - count.float()[nodes] - (size - 1)) / (size - 1).clamp(min=1)
+    return torch.where(size > 1, shared, torch.zeros_like(shared))
 
 
 def _standardize(s: Tensor) -> Tensor:
@@ -131,8 +222,10 @@ class SoftHGNN(nn.Module):
 
 
 class AnchorRepair(nn.Module):
-    r"""Deletion-only topology learning on a noisy anchor hypergraph (module docstring):
-    :math:`\ell_i = a \bar s^x_i + b \bar s^z_i + c` for every anchor incidence, from a
+    r"""Scores every incidence of a noisy anchor hypergraph (module docstring; with
+    :func:`propose_members`, of the anchor and its candidates):
+    :math:`\ell_i = a \bar s^x_i + b \bar s^z_i + c`, plus :math:`d\, \bar s^h_i` when a structure
+    score is given (:func:`shared_elsewhere`, standardised), from a
     :class:`~hgnn.topology.HypergraphTopologyVAE` encoder over the features alone and a node-class head on
     its latents.
 
@@ -143,7 +236,7 @@ class AnchorRepair(nn.Module):
 
     Shapes:
         - **x** ``[N, F]``, **anchor** (``N`` nodes), **prior** ``[nnz]`` (:math:`\bar s^x`:
-          :func:`feature_prior`, computed once)
+          :func:`feature_prior`, computed once), **structure** ``None`` or ``[nnz]`` (:math:`\bar s^h`)
         - **output**: incidence logits ``[nnz]``, :math:`\mu`, :math:`\log\sigma^2` ``[1, N, D]`` and
           node-class logits ``[N, C]``.
     """
@@ -155,28 +248,42 @@ class AnchorRepair(nn.Module):
                                          latent_channels=latent_channels)
         self.head = nn.Linear(latent_channels, num_classes)
         self.mix = nn.Parameter(torch.empty(3))  # a, b, c
+        self.structure_weight = nn.Parameter(torch.empty(()))  # d
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """VAE and head as built; :math:`a = b = 1`, :math:`c = 0` (start from the similarities)."""
+        """VAE and head as built; :math:`a = b = d = 1`, :math:`c = 0` (start from the similarities)."""
         self.vae.reset_parameters()
         self.head.reset_parameters()
         with torch.no_grad():
             self.mix.copy_(torch.tensor([1.0, 1.0, 0.0]))
+            self.structure_weight.fill_(1.0)
 
-    def forward(self, x: Tensor, anchor: Hypergraph, prior: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        r"""Incidence logits, :math:`\mu`, :math:`\log\sigma^2` and node-class logits (class docstring)."""
-        if prior.shape != (anchor.num_incidences,):
-            raise ValueError(f"prior must be [nnz={anchor.num_incidences}], got {list(prior.shape)}")
+    def encode(self, x: Tensor, anchor: Hypergraph) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        r""":math:`\bar s^z` ``[nnz]``, :math:`\mu`, :math:`\log\sigma^2` and node-class logits."""
         mu, logvar, z = self.vae.encode(x)
-        latent = _standardize(leave_one_out_cosine(z[0], anchor))
+        return _standardize(leave_one_out_cosine(z[0], anchor)), mu, logvar, self.head(z[0])
+
+    def combine(self, prior: Tensor, latent: Tensor, structure: Tensor | None = None) -> Tensor:
+        r"""The incidence logits :math:`a \bar s^x + b \bar s^z + c\ (+\, d \bar s^h)`."""
         a, b, c = self.mix
-        return a * prior + b * latent + c, mu, logvar, self.head(z[0])
+        logits = a * prior + b * latent + c
+        return logits if structure is None else logits + self.structure_weight * structure
+
+    def forward(self, x: Tensor, anchor: Hypergraph, prior: Tensor,
+                structure: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        r"""Incidence logits, :math:`\mu`, :math:`\log\sigma^2` and node-class logits (class docstring)."""
+        for name, value in (("prior", prior), ("structure", structure)):
+            if value is not None and value.shape != (anchor.num_incidences,):
+                raise ValueError(f"{name} must be [nnz={anchor.num_incidences}], got {list(value.shape)}")
+        latent, mu, logvar, node_logits = self.encode(x, anchor)
+        return self.combine(prior, latent, structure), mu, logvar, node_logits
 
 
 def train_repair(anchor: Hypergraph, x: Tensor, y: Tensor, train_idx: Tensor, *, steps: int = 300,
                  lr: float = 1e-2, weight_decay: float = 5e-4, beta: float = 1e-4, sparsity: float = 0.0,
-                 seed: int = 0, progress: bool = False) -> tuple[AnchorRepair, SoftHGNN, Tensor]:
+                 teach: float = 0.0, structure: bool = False, val_idx: Tensor | None = None, seed: int = 0,
+                 progress: bool = False) -> tuple[AnchorRepair, SoftHGNN, Tensor]:
     r"""Learn which incidences of ``anchor`` to keep (module docstring): an :class:`AnchorRepair`
     and a :class:`SoftHGNN` on its soft incidences, trained together for ``steps`` full-batch Adam
     steps on the labels of ``train_idx``.
@@ -188,6 +295,18 @@ def train_repair(anchor: Hypergraph, x: Tensor, y: Tensor, train_idx: Tensor, *,
         train_idx: the training nodes (indices or a bool mask).
         steps: Adam steps. lr, weight_decay: Adam's.
         beta: :math:`\beta` of the KL term. sparsity: :math:`\lambda_s`, the cost per expected incidence.
+        teach: :math:`\gamma`, the weight of the classifier teaching the latents on every node (0:
+            the latents learn from the training labels alone). On corrupted Cora with proposed
+            members, ``teach=1`` is what makes the learned scores beat the feature prior
+            (``benchmarks/topology_vae``).
+        structure: also score by :math:`\bar s^h`, the standardised :func:`shared_elsewhere` of
+            ``anchor`` (how often a member meets the rest of its hyperedge in other hyperedges),
+            with a learned weight :math:`d`.
+        val_idx: validation nodes. When given, the scoring weights :math:`a, b, c, d` learn from
+            the classifier's cross-entropy on these nodes and everything else from the training
+            nodes, a first-order bi-level scheme as in LDS (Franceschi et al., ICML 2019): trained
+            on the training labels, the weights favour whatever lets the classifier fit those
+            labels (measured: a negative :math:`d`), not what generalises.
         seed: seeds the initialisation and the dropout.
 
     Returns:
@@ -200,7 +319,14 @@ def train_repair(anchor: Hypergraph, x: Tensor, y: Tensor, train_idx: Tensor, *,
         raise ValueError(f"x must be [num_nodes={anchor.num_nodes}, F], got {list(x.shape)}")
     if y.shape != (anchor.num_nodes,):
         raise ValueError(f"y must be [num_nodes={anchor.num_nodes}] labels, got {list(y.shape)}")
+    if not teach >= 0:
+        raise ValueError(f"teach (the weight of the classifier teaching the latents) must be >= 0, got {teach}")
+    if val_idx is not None and not bool((val_idx if val_idx.dtype == torch.bool else val_idx.new_ones(1)).any()
+                                        if val_idx.numel() else False):
+        raise ValueError("val_idx is empty: pass the validation nodes (indices or a bool mask), or None to learn "
+                         "the scoring weights from the training nodes")
     prior = feature_prior(x, anchor)
+    shared = _standardize(shared_elsewhere(anchor)) if structure else None
     num_classes = int(y.max()) + 1
     seed_everything(seed)
     model = AnchorRepair(x.size(1), num_classes)
@@ -208,16 +334,37 @@ def train_repair(anchor: Hypergraph, x: Tensor, y: Tensor, train_idx: Tensor, *,
     opt = torch.optim.Adam(list(model.parameters()) + list(clf.parameters()), lr=lr, weight_decay=weight_decay)
     nodes, edges = anchor.hyperedge_index
 
+    weights = [model.mix] + ([model.structure_weight] if structure else [])
+
+    def dense(logits: Tensor) -> Tensor:
+        return torch.sigmoid(logits).new_zeros(anchor.num_nodes, anchor.num_edges).index_put(
+            (nodes, edges), torch.sigmoid(logits), accumulate=True)
+
     def step(batch: None) -> Tensor:
-        logits, mu, logvar, node_logits = model(x, anchor, prior)
-        prob = torch.sigmoid(logits)
-        dense = prob.new_zeros(anchor.num_nodes, anchor.num_edges).index_put((nodes, edges), prob, accumulate=True)
-        return (F.cross_entropy(clf(x, dense)[train_idx], y[train_idx])
-                + F.cross_entropy(node_logits[train_idx], y[train_idx])
-                + beta * gaussian_kl(mu, logvar) + sparsity * prob.sum())
+        latent, mu, logvar, node_logits = model.encode(x, anchor)
+        if val_idx is None:
+            out = clf(x, dense(model.combine(prior, latent, shared)))
+        else:  # the classifier and the encoder see the weights as constants
+            with torch.no_grad():
+                held = [w.detach().clone() for w in weights]
+            a, b, c = held[0]
+            fixed = a * prior + b * latent + c + (held[1] * shared if shared is not None else 0.0)
+            out = clf(x, dense(fixed))
+        loss = (F.cross_entropy(out[train_idx], y[train_idx]) + F.cross_entropy(node_logits[train_idx], y[train_idx])
+                + beta * gaussian_kl(mu, logvar))
+        if sparsity > 0:
+            loss = loss + sparsity * torch.sigmoid(model.combine(prior, latent, shared)).sum()
+        if teach > 0:
+            target = out.detach().softmax(-1)
+            loss = loss + teach * F.kl_div(node_logits.log_softmax(-1), target, reduction="batchmean")
+        if val_idx is not None:  # the weights: the validation loss through the classifier as it is
+            outer = F.cross_entropy(clf(x, dense(model.combine(prior, latent.detach(), shared)))[val_idx], y[val_idx])
+            grads = torch.autograd.grad(outer, weights)
+            loss = loss + sum((w * g).sum() for w, g in zip(weights, grads))  # d/dw of this term is the gradient
+        return loss
 
     fit_loop(nn.ModuleList([model, clf]), opt, [None], step, epochs=steps, progress=progress,
              desc=f"repair, seed {seed}")
     with torch.no_grad():
-        keep = model(x, anchor, prior)[0] > 0
+        keep = model(x, anchor, prior, shared)[0] > 0
     return model, clf, keep

@@ -52,13 +52,23 @@ class TopologyOutput:
     """What :meth:`HypergraphTopologyVAE.forward` returns (``B`` queries, ``N`` nodes, ``K`` slots,
     ``D`` latent channels): ``prob`` ``[B, N, K]`` incidence probabilities, ``logits`` ``[B, N, K]``,
     ``mu`` / ``logvar`` / ``z`` ``[B, N', D]`` with ``N' = N + 1`` when a task node was added (its row
-    last)."""
+    last), and with slot gates ``gate_logits`` ``[B, K]`` (``None`` without). With gates, ``prob`` is
+    the probability of joining a slot *given* that the slot is open."""
 
     prob: Tensor
     logits: Tensor
     mu: Tensor
     logvar: Tensor
     z: Tensor
+    gate_logits: Tensor | None = None
+
+    @property
+    def expected(self) -> Tensor:
+        r"""Marginal incidence probabilities ``[B, N, K]``: :math:`G_{bk} P_{bvk}` with gates
+        (:math:`G = \sigma(\text{gate\_logits})`), else :math:`P`."""
+        if self.gate_logits is None:
+            return self.prob
+        return torch.sigmoid(self.gate_logits).unsqueeze(1) * self.prob
 
 
 @dataclass
@@ -110,6 +120,21 @@ class HypergraphTopologyVAE(nn.Module):
         \ell_{bvk} = \langle z_{bv}, p_{bk} \rangle / (\tau \sqrt{D}) + c_k, \qquad
         P_{bvk} = \sigma(\ell_{bvk}).
 
+    **Slot gates** (``gates=True``, with a query): each slot is open for query :math:`b` with
+    probability :math:`G_{bk} = \sigma(\langle w_k, q_b \rangle + g_k)`, and a node joins an open
+    slot with probability :math:`P_{bvk}`; a closed slot has no member. One draw per query and slot
+    switches a whole hyperedge on or off, so "this query needs no more agents" is a single decision
+    rather than :math:`N` independent ones.
+
+    **Adaptivity.** Through :math:`q` the prototypes and the gates move with the query, so how
+    many incidences a query gets, :math:`\sum_{v,k} G_{bk} P_{bvk}`, is a function of the query; a
+    cost per incidence in the utility (or :meth:`sparsity_loss`) makes it spend where the task gains
+    from more structure. What it can tell apart is what :math:`q` carries: the query alone, or
+    with cheap agents' answers in it, how sure those already are
+    (:func:`hgnn.topology.router_query`, :func:`hgnn.topology.train_router`; measured in
+    ``benchmarks/topology_vae``: one router over 32 experts on four datasets gives an easy
+    dataset's queries 1 message and the others 4-6, unanimous queries 1.9 and split ones 4.4).
+
     **Losses** (:meth:`kl_loss`, :meth:`sparsity_loss`, :meth:`anchor_loss`,
     :meth:`reinforce_loss`):
     :math:`\beta\,\mathrm{KL}(q(z) \Vert \mathcal N(0, I))`,
@@ -129,6 +154,7 @@ class HypergraphTopologyVAE(nn.Module):
             \approx 0.05`) starts the encoder nearly deterministic: with the usual :math:`0`, the
             reparameterisation noise swamps :math:`\mu` and the decoder cannot learn a structure
             (measured on the planted-groups task); the KL term lets :math:`\sigma` grow where the task allows.
+        gates: per-query slot gates (above); needs ``query_channels``.
 
     Shapes:
         - **x**: ``[N, F]``; **hg**: ``None`` or a :class:`~hgnn.Hypergraph` with ``N`` nodes;
@@ -138,7 +164,7 @@ class HypergraphTopologyVAE(nn.Module):
 
     def __init__(self, in_channels: int, num_slots: int, hidden_channels: int = 64, latent_channels: int = 32,
                  query_channels: int | None = None, tau: float = 1.0, baseline_momentum: float = 0.9,
-                 init_logvar: float = -6.0) -> None:
+                 init_logvar: float = -6.0, gates: bool = False) -> None:
         super().__init__()
         for name, value in (("in_channels", in_channels), ("num_slots", num_slots),
                             ("hidden_channels", hidden_channels), ("latent_channels", latent_channels)):
@@ -159,12 +185,15 @@ class HypergraphTopologyVAE(nn.Module):
         self.slot_bias = nn.Parameter(torch.zeros(num_slots))
         self.task = nn.Linear(query_channels, in_channels) if query_channels else None
         self.query_to_slots = nn.Linear(query_channels, latent_channels, bias=False) if query_channels else None
+        if gates and not query_channels:
+            raise ValueError("gates=True needs query_channels: the gates open slots per query")
+        self.gates = nn.Linear(query_channels, num_slots) if gates and query_channels else None
         self.register_buffer("baseline", torch.zeros(()))
         self.register_buffer("baseline_initialised", torch.zeros((), dtype=torch.bool))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        for mod in (self.lin1, self.lin_mu, self.lin_logvar, self.task, self.query_to_slots):
+        for mod in (self.lin1, self.lin_mu, self.lin_logvar, self.task, self.query_to_slots, self.gates):
             if mod is not None:
                 mod.reset_parameters()
         with torch.no_grad():
@@ -195,7 +224,8 @@ class HypergraphTopologyVAE(nn.Module):
         if query is not None:
             protos = protos + self.query_to_slots(query.reshape(b, -1)).unsqueeze(1)
         logits = z[:, :n] @ protos.transpose(1, 2) / (self.tau * math.sqrt(self.latent_channels)) + self.slot_bias
-        return TopologyOutput(torch.sigmoid(logits), logits, mu, logvar, z)
+        gate_logits = self.gates(query.reshape(b, -1)) if self.gates is not None and query is not None else None
+        return TopologyOutput(torch.sigmoid(logits), logits, mu, logvar, z, gate_logits)
 
     def encode(self, x: Tensor, hg: Hypergraph | None = None, query: Tensor | None = None
                ) -> tuple[Tensor, Tensor, Tensor]:
@@ -252,11 +282,30 @@ class HypergraphTopologyVAE(nn.Module):
         * ``"threshold"``: :math:`[P > \text{threshold}]`; ``"topk"``: each slot's ``k`` most likely
           members (inference; no gradient).
 
+        With slot gates, each slot is drawn open or closed the same way (``"bernoulli"``: sampled;
+        ``"gumbel"`` / ``"hard-concrete"``: relaxed; ``"threshold"`` / ``"topk"``: open where
+        :math:`G > 1/2`), closed slots lose their members, and ``log_prob`` is
+        :math:`\sum_k [\log p(\text{open}_k) + \text{open}_k \sum_v \log p(H_{vk})]`.
+
         ``generator`` makes the draws reproducible.
         """
         if mode not in DISCRETE:
             raise ValueError(f"mode must be one of {DISCRETE}, got {mode!r}")
-        logits, prob = out.logits, out.prob
+        members = self._discretize(out.logits, out.prob, mode, temperature, threshold, k, generator)
+        if out.gate_logits is None:
+            return TopologySample(members, self.log_prob(out.logits, members), mode)
+        gate_prob = torch.sigmoid(out.gate_logits)
+        opened = self._discretize(out.gate_logits, gate_prob, "threshold" if mode == "topk" else mode, temperature,
+                                  0.5, None, generator)  # [B, K]
+        incidence = members * opened.unsqueeze(1)
+        member_lp = -F.binary_cross_entropy_with_logits(out.logits, members.detach(), reduction="none").sum(1)  # [B, K]
+        gate_lp = -F.binary_cross_entropy_with_logits(out.gate_logits, opened.detach(), reduction="none")  # [B, K]
+        return TopologySample(incidence, (gate_lp + opened.detach() * member_lp).sum(1), mode)
+
+    @staticmethod
+    def _discretize(logits: Tensor, prob: Tensor, mode: str, temperature: float, threshold: float, k: int | None,
+                    generator: torch.Generator | None) -> Tensor:
+        """0/1 (or straight-through) draws of ``prob`` by ``mode`` (:meth:`discretize`)."""
 
         def uniform() -> Tensor:
             u = torch.rand(logits.shape, generator=generator, device=logits.device, dtype=logits.dtype)
@@ -280,7 +329,7 @@ class HypergraphTopologyVAE(nn.Module):
             check_int(k, "k")
             top = prob.detach().topk(min(k, prob.size(1)), dim=1).indices
             hard = torch.zeros_like(prob).scatter_(1, top, 1.0)
-        return TopologySample(hard, self.log_prob(logits, hard), mode)
+        return hard
 
     # ------------------------------------------------------------------ losses
     @staticmethod
@@ -291,8 +340,9 @@ class HypergraphTopologyVAE(nn.Module):
 
     @staticmethod
     def sparsity_loss(out: TopologyOutput) -> Tensor:
-        r"""Expected incidences :math:`\sum_{v,k} P_{vk}`, mean over queries."""
-        return out.prob.flatten(1).sum(1).mean()
+        r"""Expected incidences :math:`\sum_{v,k} P_{vk}` (with gates :math:`\sum_{v,k} G_k P_{vk}`),
+        mean over queries."""
+        return out.expected.flatten(1).sum(1).mean()
 
     @staticmethod
     def anchor_loss(out: TopologyOutput, anchor: Hypergraph) -> Tensor:
@@ -335,4 +385,5 @@ class HypergraphTopologyVAE(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, num_slots={self.num_slots}, latent={self.latent_channels}, "
-                f"query_channels={self.query_channels}, tau={self.tau}")
+                f"query_channels={self.query_channels}, tau={self.tau}"
+                + (", gates=True" if self.gates is not None else ""))

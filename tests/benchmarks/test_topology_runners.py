@@ -8,11 +8,13 @@ from tests.benchmarks._bench import load_benchmark
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def cora_or_skip() -> None:
+def cora_or_skip(*names: str) -> None:
     from hgnn.datasets import available
 
-    if not any(info.name == "cocitation-cora" and info.on_disk for info in available()):
-        pytest.skip("dataset cocitation-cora not on disk (set HGNN_DATA to the datasets folder)")
+    on_disk = {info.name for info in available() if info.on_disk}
+    for name in names or ("cocitation-cora",):
+        if name not in on_disk:
+            pytest.skip(f"dataset {name} not on disk (set HGNN_DATA to the datasets folder)")
 
 
 def test_planted_runner_scores_every_hypergraph():
@@ -36,6 +38,13 @@ def test_repair_runner_reports_every_hypergraph():
     assert set(run["accuracy"]) == set(run["incidences"]) == names
     assert run["incidences"]["clean"] == run["incidences"]["corrupted"] and run["incidences"]["no hyperedges"] == 0
     assert 0.4 < run["real_share"]["corrupted"] < 0.6 and set(run["mix"]) == {"a", "b", "c"}
+    # proposing: the candidates are scored too, proposals are never real, the structure baseline joins
+    grown = bench.run_repair("cocitation-cora", steps=2, seed=0, progress=False, score_epochs=2, propose=2,
+                             teach=1.0, structure=True)
+    assert set(grown["accuracy"]) == names | {"candidates", "feature + structure, untrained"}
+    assert grown["incidences"]["candidates"] > grown["incidences"]["corrupted"]
+    assert grown["real_share"]["learned"] <= 1.0 and grown["structure_weight"] is not None
+    assert 0 <= grown["proposals_kept"]["learned"] <= grown["incidences"]["candidates"] - run["incidences"]["corrupted"]
 
 
 def test_summarize_repair_means_and_recovery():
@@ -66,6 +75,35 @@ def test_agents_runner_reports_every_method():
     parts = probed["methods"]["learned"]
     assert set(parts) == {"all", "easy", "hard", "probes agree", "probes split"}
     assert parts["all"]["messages"] >= 3.0
+    oracle = probed["methods"]["oracle: all agents exactly where that corrects the probes"]["all"]
+    assert 3.0 <= oracle["messages"] <= 8.0 and oracle["accuracy"] >= probed["methods"]["all-to-all"]["all"]["accuracy"]
+    assert sum(cell["queries"] for cell in probed["difficulty"]["learned"].values()) == 542  # every test query
+
+
+def test_agents_runner_on_a_mixed_pool():
+    cora_or_skip("cocitation-cora", "mushroom")
+    bench = load_benchmark("topology_vae/agents")
+    run = bench.run_agents(["cocitation-cora", "mushroom"], num_experts=3, num_slots=1, steps=3, batch_size=16,
+                           seed=0, progress=False, expert_epochs=2, per_dataset=200)
+    methods = run["methods"]
+    assert "all of the query's dataset" in methods and run["num_experts"] == 6
+    assert set(methods["learned"]) == {"all", "easy", "hard", "cocitation-cora", "mushroom"}
+    assert methods["all-to-all"]["all"]["messages"] == 6.0
+    assert methods["all of the query's dataset"]["all"]["messages"] == 3.0
+    assert methods["no communication (best expert)"]["mushroom"]["messages"] == 1.0
+    assert sum(cell["queries"] for cell in run["difficulty"]["learned"].values()) == 80  # 20% of 400 queries
+    assert set(run["difficulty"]["learned"]) <= {1, 2, 3}  # agreement among the query's own 3 experts
+
+
+def test_make_pool_places_each_dataset_in_its_own_columns():
+    cora_or_skip("cocitation-cora", "mushroom")
+    bench = load_benchmark("topology_vae/agents")
+    pool = bench.make_pool(["cocitation-cora", "mushroom"], num_experts=2, seed=0, expert_epochs=1, per_dataset=50)
+    query, domain, y = pool["query"], pool["domain"], pool["y"]
+    assert query.shape == (100, 1433 + 22) and pool["outputs"].shape == (100, 4, 7 + 2)
+    assert bool((query[domain == 0, 1433:] == 0).all()) and bool((query[domain == 1, :1433] == 0).all())
+    assert int(y[domain == 1].min()) >= 7  # Mushroom's labels come after Cora's 7 classes
+    assert pool["own"].tolist() == [[0, 1], [2, 3]]
 
 
 def test_summarize_agents():

@@ -136,3 +136,21 @@ def test_entropy_bonus_applies_with_one_sample_too():
                               entropy=entropy, seed=0, progress=False)
         weights.append(vae.slots.detach().clone())
     assert not torch.equal(weights[0], weights[1])
+
+
+def test_gated_router_stops_where_the_probe_is_sure():
+    # The synthetic task above, with slot gates: one draw per query opens or closes the escalation.
+    torch.manual_seed(0)
+    q_type = torch.randint(0, 2, (256,))
+    y = torch.randint(0, 3, (256,))
+    right = torch.nn.functional.one_hot(y, 3).float() * 0.9 + 0.05
+    unsure = torch.full((256, 3), 1 / 3)
+    outputs = torch.stack([torch.where((q_type == 0)[:, None], right, unsure),
+                           torch.where((q_type == 1)[:, None], right, unsure), unsure], dim=1)
+    query = torch.ones(256, 1)
+    vae, _ = train_router(outputs, query, y, torch.arange(256), num_slots=1, cost=0.05, steps=300, batch_size=64,
+                          probe=0, samples=4, entropy=0.05, gates=True, seed=0, progress=False)
+    assert vae.gates is not None
+    incidence, messages = route(vae, outputs, query, probe=0)
+    assert (decide(outputs, incidence).argmax(-1) == y).float().mean() > 0.95
+    assert messages[q_type == 0].mean() < 1.5 and messages[q_type == 1].mean() > 1.5

@@ -4,7 +4,7 @@ import torch
 from hgnn import Hypergraph
 from hgnn.nn.conv import hgnn_smoothing
 from hgnn.topology.repair import (AnchorRepair, corrupt, feature_prior, keep_incidences, leave_one_out_cosine,
-                                  soft_hgnn_operator, train_repair)
+                                  propose_members, shared_elsewhere, soft_hgnn_operator, train_repair)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -112,6 +112,79 @@ def test_train_repair_returns_trained_modules_and_a_keep_mask():
     assert torch.equal(keep, again)
     learned = keep_incidences(hg, keep)
     assert learned.num_incidences <= hg.num_incidences
+
+
+def test_propose_members_adds_the_nearest_outsiders_after_the_anchor():
+    hg, _ = clusters()
+    out = propose_members(hg, hg.x, 2, chunk=5)  # several chunks
+    assert out.num_edges == hg.num_edges and out.num_nodes == hg.num_nodes
+    assert torch.equal(out.hyperedge_index[:, :hg.num_incidences], hg.hyperedge_index)
+    new_nodes, new_edges = out.hyperedge_index[:, hg.num_incidences:]
+    assert new_nodes.numel() == 2 * hg.num_edges
+    unit = torch.nn.functional.normalize(hg.x, dim=1)
+    nodes, edges = hg.hyperedge_index
+    for e in range(hg.num_edges):  # a brute-force reference per hyperedge
+        members = set(nodes[edges == e].tolist())
+        direction = unit[nodes[edges == e]].sum(0)
+        sim = torch.nn.functional.cosine_similarity(unit, direction.expand_as(unit), dim=1)
+        outside = sorted((v for v in range(hg.num_nodes) if v not in members), key=lambda v: -sim[v].item())
+        got = new_nodes[new_edges == e].tolist()
+        assert not members & set(got)
+        assert sorted(sim[got].tolist()) == pytest.approx(sorted(sim[outside[:2]].tolist()), abs=1e-6)
+    assert propose_members(hg, hg.x, 0) is hg
+
+
+def test_propose_members_in_a_nearly_full_hyperedge_and_bad_arguments():
+    hg = Hypergraph(torch.tensor([[0, 1, 2, 0], [0, 0, 0, 1]]), num_nodes=4, num_edges=2)
+    x = torch.randn(4, 3)
+    out = propose_members(hg, x, 5)
+    new_nodes, new_edges = out.hyperedge_index[:, hg.num_incidences:]
+    assert new_nodes[new_edges == 0].tolist() == [3]  # only one node lies outside hyperedge 0
+    assert sorted(new_nodes[new_edges == 1].tolist()) == [1, 2, 3]
+    with pytest.raises(ValueError, match="per_edge must be an int >= 0"):
+        propose_members(hg, x, -1)
+    with pytest.raises(ValueError, match="x must be"):
+        propose_members(hg, x[:3], 1)
+    empty = Hypergraph(torch.tensor([[0, 1], [0, 0]]), num_nodes=3, num_edges=2)
+    with pytest.raises(ValueError, match="needs a member"):
+        propose_members(empty, torch.randn(3, 2), 1)
+
+
+def test_shared_elsewhere_matches_a_loop():
+    gen = torch.Generator().manual_seed(0)
+    members = [torch.randperm(9, generator=gen)[:int(k)] for k in torch.randint(1, 5, (12,), generator=gen)]
+    index = torch.cat([torch.stack([m, torch.full_like(m, e)]) for e, m in enumerate(members)], dim=1)
+    hg = Hypergraph(index, num_nodes=10, num_edges=12)  # node 9 is isolated
+    got = shared_elsewhere(hg)
+    sets = [set(m.tolist()) for m in members]
+    for i, (v, e) in enumerate(index.t().tolist()):
+        others = sets[e] - {v}
+        want = 0.0 if not others else sum(
+            sum(1 for f, s in enumerate(sets) if f != e and u in s and v in s) for u in others) / len(others)
+        assert got[i].item() == pytest.approx(want)
+    empty = Hypergraph(torch.empty(2, 0, dtype=torch.long), num_nodes=3, num_edges=0)
+    assert shared_elsewhere(empty).shape == (0,)
+
+
+def test_structure_term_is_learned_and_checked():
+    hg, real = clusters()
+    train = torch.arange(0, 24, 2)
+    model, _, keep = train_repair(hg, hg.x, hg.y, train, steps=20, seed=0, structure=True)
+    assert model.structure_weight.item() != 1.0  # trained
+    plain, _, _ = train_repair(hg, hg.x, hg.y, train, steps=20, seed=0)
+    assert plain.structure_weight.item() == 1.0  # unused without structure
+    with pytest.raises(ValueError, match="structure must be"):
+        model(hg.x, hg, feature_prior(hg.x, hg), torch.zeros(3))
+
+
+def test_teaching_the_latents_changes_training_and_is_checked():
+    hg, _ = clusters()
+    train = torch.arange(0, 24, 2)
+    plain, _, _ = train_repair(hg, hg.x, hg.y, train, steps=20, seed=0)
+    taught, _, _ = train_repair(hg, hg.x, hg.y, train, steps=20, seed=0, teach=1.0)
+    assert not torch.equal(plain.mix.detach(), taught.mix.detach())
+    with pytest.raises(ValueError, match="teach"):
+        train_repair(hg, hg.x, hg.y, train, teach=-1.0)
 
 
 def test_train_repair_checks_its_arguments():

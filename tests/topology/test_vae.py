@@ -134,3 +134,39 @@ def test_encode_is_the_forward_pass_encoder_and_kl_is_gaussian():
     assert gaussian_kl(torch.zeros(2, 3, 4), torch.zeros(2, 3, 4)).item() == 0.0
     # KL of N(1, 1) against N(0, 1) is 1/2 per channel: 3 nodes x 4 channels.
     assert gaussian_kl(torch.ones(2, 3, 4), torch.zeros(2, 3, 4)).item() == pytest.approx(6.0)
+
+
+def test_slot_gates_close_whole_slots_and_enter_the_log_probability():
+    vae = HypergraphTopologyVAE(5, num_slots=3, hidden_channels=8, latent_channels=6, query_channels=2, gates=True)
+    x, q = torch.randn(4, 5), torch.randn(6, 2)
+    out = vae(x, None, q)
+    assert out.gate_logits.shape == (6, 3)
+    gate = torch.sigmoid(out.gate_logits)
+    torch.testing.assert_close(out.expected, gate.unsqueeze(1) * out.prob)
+    torch.testing.assert_close(HypergraphTopologyVAE.sparsity_loss(out), (gate.unsqueeze(1) * out.prob).sum((1, 2)).mean())
+    sample = vae.discretize(out, "bernoulli", generator=torch.Generator().manual_seed(0))
+    opened = sample.incidence.amax(1) > 0  # a slot with a member is open
+    # log p = sum_k log p(open_k) + open_k * sum_v log p(H_vk); recover the gate draws where a slot has no member
+    with torch.no_grad():
+        for b in range(6):
+            for opened_guess in itertools.product([0.0, 1.0], repeat=3):
+                o = torch.tensor(opened_guess)
+                if bool((o < opened[b].float()).any()):
+                    continue  # a slot with members must be open
+                members = sample.incidence[b]
+                want = (o * gate[b].log() + (1 - o) * (1 - gate[b]).log()).sum() + (
+                    o * (members * out.prob[b].log() + (1 - members) * (1 - out.prob[b]).log()).sum(0)).sum()
+                if torch.isclose(want, sample.log_prob[b], atol=1e-5):
+                    break
+            else:
+                raise AssertionError(f"log_prob of query {b} matches no gate draw")
+    closed = vae.discretize(out, "threshold")
+    torch.testing.assert_close(closed.incidence, (out.prob > 0.5).float() * (gate > 0.5).float().unsqueeze(1))
+    sample.log_prob.sum().backward()
+    assert vae.gates.weight.grad is not None and vae.gates.weight.grad.abs().sum() > 0
+    assert "gates=True" in repr(vae)
+
+
+def test_slot_gates_need_a_query():
+    with pytest.raises(ValueError, match="gates=True needs query_channels"):
+        HypergraphTopologyVAE(5, num_slots=3, gates=True)
