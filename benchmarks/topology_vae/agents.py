@@ -21,8 +21,10 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import Tensor
 
 from hgnn.datasets import load
+from hgnn.datasets.registry import normalize_name
 from hgnn.io import atomic_path, write_json
 from hgnn.tasks import summarize
 from hgnn.topology import decide, expert_agreement, route, train_experts, train_router
@@ -31,67 +33,159 @@ from hgnn.train import seed_everything
 OUT = Path(__file__).resolve().parent / "results" / "topology_vae.json"
 
 
-def run_agents(dataset: str = "cocitation-cora", *, num_experts: int = 8, num_slots: int = 3, cost: float = 0.01,
-               steps: int = 1500, batch_size: int = 128, lr: float = 1e-2, beta: float = 1e-4, seed: int = 0,
-               root: str | None = None, progress: bool = True, expert_epochs: int = 200,
-               probe: int = 0, samples: int = 1, entropy: float = 0.0) -> dict[str, Any]:
-    """One run: nodes split at random (seed) into 40% expert training, 40% router training and 20%
-    test queries; experts trained (``expert_epochs`` epochs), then the router by REINFORCE for
-    ``steps`` batches. Returns accuracy (%) and messages per query of every method on all, easy and
-    hard test queries, and the experts' own test accuracies. ``probe``: that many best experts on
-    the router's queries answer first and the router escalates from there (:func:`hgnn.topology.route`;
-    ``samples`` / ``entropy`` as :func:`hgnn.topology.train_router`); the parts then also split by
-    whether the probes agree."""
-    hg = load(dataset, root=root)
-    x, y = hg.x.float(), hg.y.long()
+def make_pool(datasets: list[str], *, num_experts: int = 8, seed: int = 0, root: str | None = None,
+              expert_epochs: int = 200, per_dataset: int = 2000) -> dict[str, Any]:
+    """The agents and their queries. One dataset: its nodes split at random (seed) into 40% expert
+    training, 40% router training and 20% test queries, ``num_experts`` experts on its feature
+    slices. Several: ``per_dataset`` random nodes of each (all where fewer), labels offset into one
+    label space, features side by side in their own columns (zero elsewhere), ``num_experts`` experts
+    per dataset on slices of its own columns (an expert sees zeros on another dataset's query and
+    answers regardless), queries split 40 / 40 / 20 at random over the mixture. The router's query
+    is each dataset's row, L2-normalised, in its own columns."""
+    xs, ys = [], []
+    offset = 0
+    for d, name in enumerate(datasets):
+        hg = load(name, root=root)
+        x, y = hg.x.float(), hg.y.long()
+        if len(datasets) > 1:
+            keep = torch.randperm(x.size(0), generator=torch.Generator().manual_seed(seed))[:per_dataset]
+            x, y = x[keep], y[keep]
+        xs.append(x)
+        ys.append(y + offset)
+        offset += int(hg.y.max()) + 1
+    domain = torch.cat([torch.full((x.size(0),), d) for d, x in enumerate(xs)])
+    x, y = torch.block_diag(*xs), torch.cat(ys)
     seed_everything(seed)
     perm = torch.randperm(x.size(0), generator=torch.Generator().manual_seed(seed))
     n_expert, n_router = int(0.4 * x.size(0)), int(0.4 * x.size(0))
     expert_idx, router_idx, test_idx = perm[:n_expert], perm[n_expert:n_expert + n_router], perm[n_expert + n_router:]
-    outputs, _ = train_experts(x, y, expert_idx, num_experts, seed=seed, epochs=expert_epochs)
-    query = F.normalize(x, dim=1)
-    expert_train_acc = (outputs[router_idx].argmax(-1) == y[router_idx].unsqueeze(1)).float().mean(0)
-    best = int(expert_train_acc.argmax())
+    columns = torch.tensor([0] + [x.size(1) for x in xs]).cumsum(0).tolist()
+    outputs = torch.cat([train_experts(x[:, a:b], y, expert_idx[domain[expert_idx] == d], num_experts,
+                                       seed=seed + 1000 * d, epochs=expert_epochs)[0]
+                         for d, (a, b) in enumerate(zip(columns, columns[1:]))], dim=1)
+    query = torch.cat([F.normalize(x[:, a:b], dim=1) for a, b in zip(columns, columns[1:])], dim=1)
+    own = torch.arange(outputs.size(1)).view(len(datasets), num_experts)  # each dataset's experts
+    return {"outputs": outputs, "query": query, "y": y, "domain": domain, "own": own, "router_idx": router_idx,
+            "test_idx": test_idx}
+
+
+def domain_agreement(outputs: Tensor, domain: Tensor, own: Tensor) -> Tensor:
+    """:func:`hgnn.topology.expert_agreement` among the query's own dataset's experts, ``[Q]``."""
+    agreement = torch.empty(outputs.size(0), dtype=outputs.dtype)
+    for d in range(own.size(0)):
+        mask = domain == d
+        agreement[mask] = expert_agreement(outputs[mask][:, own[d]])
+    return agreement
+
+
+def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int = 8, num_slots: int = 3,
+               cost: float = 0.01, steps: int = 1500, batch_size: int = 128, lr: float = 1e-2, beta: float = 1e-4,
+               seed: int = 0, root: str | None = None, progress: bool = True, expert_epochs: int = 200,
+               probe: int = 0, samples: int = 1, entropy: float = 0.0, gates: bool = False,
+               per_dataset: int = 2000) -> dict[str, Any]:
+    """One run on the pool of :func:`make_pool` (one dataset or a list): experts trained
+    (``expert_epochs`` epochs), then the router by REINFORCE for ``steps`` batches. Returns accuracy
+    (%) and messages per query of every method on all, easy and hard test queries (easy: at least
+    half of the query's own dataset's experts agree with their majority; with several datasets also
+    per dataset), messages and accuracy per agreement level (``difficulty``), and the experts' own
+    test accuracies. ``probe``: that many best experts on the router's queries answer first and the
+    router escalates from there (:func:`hgnn.topology.route`; ``samples`` / ``entropy`` / ``gates`` as
+    :func:`hgnn.topology.train_router`); the parts then also split by whether the probes agree, and
+    an oracle that escalates to all agents exactly where that corrects the probes (it reads the
+    labels: a bound, not a method) and a fixed rule (all agents where the probes' mean answer is
+    less than :math:`\tau` sure, :math:`\tau` tuned for the utility on the router's queries) join
+    the methods."""
+    datasets = [normalize_name(dataset)] if isinstance(dataset, str) else [normalize_name(d) for d in dataset]
+    pool = make_pool(datasets, num_experts=num_experts, seed=seed, root=root, expert_epochs=expert_epochs,
+                     per_dataset=per_dataset)
+    outputs, query, y, domain, own = pool["outputs"], pool["query"], pool["y"], pool["domain"], pool["own"]
+    router_idx, test_idx = pool["router_idx"], pool["test_idx"]
+    num_agents = outputs.size(1)
+    right_train = (outputs[router_idx].argmax(-1) == y[router_idx].unsqueeze(1)).float()  # [R, A]
+    expert_train_acc = right_train.mean(0)
     probes = expert_train_acc.argsort(descending=True)[:probe].tolist() if probe else None
     vae, history = train_router(outputs, query, y, router_idx, num_slots=num_slots, cost=cost, steps=steps,
                                 batch_size=batch_size, lr=lr, beta=beta, probe=probes,
-                                samples=samples, entropy=entropy, seed=seed, progress=progress)
+                                samples=samples, entropy=entropy, gates=gates, seed=seed, progress=progress)
     gen = torch.Generator().manual_seed(seed + 1)
     learned, learned_messages = route(vae, outputs[test_idx], query[test_idx], probes)
-    test_out, test_y = outputs[test_idx], y[test_idx]
-    single = torch.zeros(num_experts, 1)
-    single[best] = 1.0
+    test_out, test_y, test_domain = outputs[test_idx], y[test_idx], domain[test_idx]
+    num_test = test_idx.numel()
+
+    def per_query(agents: list[Tensor]) -> Tensor:
+        """One hyperedge per query of the given agents ``[T, A, 1]``."""
+        inc = torch.zeros(num_test, num_agents, 1)
+        for i, ids in enumerate(agents):
+            inc[i, ids, 0] = 1.0
+        return inc
+
+    # The best expert of the query's dataset (on the router's queries) alone.
+    best = [int(own[d][expert_train_acc[own[d]].argmax()]) for d in range(len(datasets))]
+    single = per_query([torch.tensor([best[d]]) for d in test_domain.tolist()])
     # Random hypergraphs: per query, as many distinct agents as the learned one used, in one hyperedge.
     used = learned.amax(2).sum(1).long()  # distinct agents per query
-    rand = torch.zeros(test_idx.numel(), num_experts, 1)
-    for i, k in enumerate(used.tolist()):
-        rand[i, torch.randperm(num_experts, generator=gen)[:k], 0] = 1.0
+    rand = per_query([torch.randperm(num_agents, generator=gen)[:k] for k in used.tolist()])
     # kNN routing: per query, the agents most often right on its 10 nearest router-training queries (cosine of
-    # the word vectors), as many distinct agents as the learned router used, in one hyperedge.
-    right_train = (outputs[router_idx].argmax(-1) == y[router_idx].unsqueeze(1)).float()  # [R, A]
+    # the query vectors), as many distinct agents as the learned router used, in one hyperedge.
     near = (query[test_idx] @ query[router_idx].T).topk(10, dim=1).indices  # [T, 10]
     score = right_train[near].mean(1) + 1e-3 * expert_train_acc  # ties: the better expert overall
-    knn = torch.zeros(test_idx.numel(), num_experts, 1)
-    for i, k in enumerate(used.tolist()):
-        knn[i, score[i].topk(k).indices, 0] = 1.0
-    methods = {"learned": learned, "all-to-all": torch.ones(num_experts, 1),
-               "no communication (best expert)": single, "random (same agents)": rand, "kNN (same agents)": knn}
-    easy = expert_agreement(test_out) >= 0.5
-    unanimous = expert_agreement(test_out[:, probes]) == 1.0 if probes else None
+    knn = per_query([score[i].topk(k).indices for i, k in enumerate(used.tolist())])
+    methods = {"learned": (learned, learned_messages), "all-to-all": (torch.ones(num_agents, 1), None),
+               "no communication (best expert)": (single, None), "random (same agents)": (rand, None),
+               "kNN (same agents)": (knn, None)}
+    if len(datasets) > 1:
+        methods["all of the query's dataset"] = (per_query([own[d] for d in test_domain.tolist()]), None)
+    if probes:
+        alone = torch.zeros(num_agents, 1)
+        alone[probes] = 1.0
+        probes_right = decide(test_out, alone).argmax(-1) == test_y
+        all_right = decide(test_out, torch.ones(num_agents, 1)).argmax(-1) == test_y
+        escalate = all_right & ~probes_right
+        oracle = torch.where(escalate.view(-1, 1, 1), torch.ones(num_agents, 1), alone)
+        methods["oracle: all agents exactly where that corrects the probes"] = (oracle, None)
+        # A fixed rule: all agents where the probes' mean answer is less than tau sure, tau the best
+        # utility (correct - cost x messages) on the router's training queries.
+        def sure(idx: Tensor) -> Tensor:
+            return outputs[idx][:, probes].mean(1).amax(1)
+
+        def escalated_right(idx: Tensor, rule: Tensor) -> Tensor:
+            inc = torch.where(rule.view(-1, 1, 1), torch.ones(num_agents, 1), alone)
+            return (decide(outputs[idx], inc).argmax(-1) == y[idx]).float()
+
+        taus = [0.05 * k for k in range(4, 21)]
+        utility = [(escalated_right(router_idx, sure(router_idx) < t)
+                    - cost * torch.where(sure(router_idx) < t, float(num_agents), float(len(probes)))).mean()
+                   for t in taus]
+        tau = taus[int(torch.stack(utility).argmax())]
+        rule = sure(test_idx) < tau
+        methods["rule: all agents where the probes are unsure"] = (
+            torch.where(rule.view(-1, 1, 1), torch.ones(num_agents, 1), alone), None)
+    agreement = domain_agreement(test_out, test_domain, own)
+    easy = agreement >= 0.5
+    parts = {"all": torch.ones_like(easy), "easy": easy, "hard": ~easy}
+    if probes:
+        unanimous = expert_agreement(test_out[:, probes]) == 1.0
+        parts.update({"probes agree": unanimous, "probes split": ~unanimous})
+    if len(datasets) > 1:
+        parts.update({name: test_domain == d for d, name in enumerate(datasets)})
+    levels = (agreement * num_experts).round().long()
     report: dict[str, Any] = {}
-    for name, inc in methods.items():
+    difficulty: dict[str, Any] = {}
+    for name, (inc, messages) in methods.items():
         right = decide(test_out, inc).argmax(-1) == test_y
-        messages = learned_messages if name == "learned" else inc.flatten(1).sum(1).expand(test_idx.numel()) \
-            if inc.dim() == 3 else torch.full((test_idx.numel(),), float(inc.sum()))
+        if messages is None:
+            messages = inc.flatten(1).sum(1) if inc.dim() == 3 else torch.full((num_test,), float(inc.sum()))
         report[name] = {part: {"accuracy": 100 * right[mask].float().mean().item(),
-                               "messages": messages[mask].float().mean().item()}
-                        for part, mask in (("all", torch.ones_like(easy)), ("easy", easy), ("hard", ~easy),
-                                           *((("probes agree", unanimous), ("probes split", ~unanimous))
-                                             if probes else ()))}
+                               "messages": messages[mask].float().mean().item()} for part, mask in parts.items()}
+        difficulty[name] = {int(k): {"queries": int((levels == k).sum()),
+                                     "accuracy": 100 * right[levels == k].float().mean().item(),
+                                     "messages": messages[levels == k].float().mean().item()}
+                            for k in levels.unique().tolist()}
     expert_acc = (test_out.argmax(-1) == test_y.unsqueeze(1)).float().mean(0).mul(100).tolist()
-    return {"dataset": dataset, "seed": seed, "cost": cost, "num_experts": num_experts, "num_slots": num_slots,
-            "steps": steps, "methods": report, "expert_accuracy": expert_acc,
-            "easy_share": easy.float().mean().item(), "utility_history": history[:: max(1, steps // 100)]}
+    return {"dataset": datasets[0] if len(datasets) == 1 else datasets, "seed": seed, "cost": cost,
+            "num_experts": num_agents, "num_slots": num_slots, "steps": steps, "methods": report,
+            "difficulty": difficulty, "expert_accuracy": expert_acc, "easy_share": easy.float().mean().item(),
+            "utility_history": history[:: max(1, steps // 100)]}
 
 
 def summarize_agents(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
@@ -101,7 +195,50 @@ def summarize_agents(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str
                    for part in runs[0]["methods"][name]} for name in runs[0]["methods"]}
 
 
-def plot(results: dict[str, Any], slots: list[int], dataset: str, path: Path) -> None:
+def summarize_difficulty(runs: list[dict[str, Any]]) -> dict[str, dict[int, dict[str, float]]]:
+    """Per method and agreement level (experts of the query's dataset agreeing with their majority),
+    messages and accuracy pooled over the runs' test queries, and the number of queries."""
+    out: dict[str, dict[int, dict[str, float]]] = {}
+    for name in runs[0]["difficulty"]:
+        levels: dict[int, dict[str, float]] = {}
+        for r in runs:
+            for k, cell in r["difficulty"][name].items():
+                acc = levels.setdefault(int(k), {"queries": 0, "accuracy": 0.0, "messages": 0.0})
+                acc["queries"] += cell["queries"]
+                acc["accuracy"] += cell["accuracy"] * cell["queries"]
+                acc["messages"] += cell["messages"] * cell["queries"]
+        out[name] = {k: {"queries": v["queries"], "accuracy": v["accuracy"] / v["queries"],
+                         "messages": v["messages"] / v["queries"]} for k, v in sorted(levels.items())}
+    return out
+
+
+def plot_difficulty(results: dict[str, Any], title: str, path: Path) -> None:
+    """Messages per query against the query's difficulty (how many of its dataset's experts agree
+    with their majority; fewer = harder), the learned router at every cost (and the probe oracle)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key, r in results.items():
+        for name, style in (("learned", "o-"), ("oracle: all agents exactly where that corrects the probes", "x:")):
+            curve = r["difficulty"].get(name)
+            if curve is None or (name != "learned" and key != next(iter(results))):
+                continue
+            ks = [k for k, v in curve.items() if v["queries"] >= 20]
+            label = f"learned, {key}" if name == "learned" else "oracle escalation (reads the labels)"
+            ax.plot(ks, [curve[k]["messages"] for k in ks], style, label=label)
+    ax.set_xlabel("experts of the query's dataset agreeing with their majority (fewer: harder)")
+    ax.set_ylabel("messages per query")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120)
+
+
+def plot(results: dict[str, Any], slots: list[int], dataset: str, path: Path, experts: int = 8) -> None:
     """Accuracy against messages per query: the learned router per number of slots (one point a
     cost), random groups of as many agents, all-to-all and the best expert alone."""
     import matplotlib
@@ -126,12 +263,15 @@ def plot(results: dict[str, Any], slots: list[int], dataset: str, path: Path) ->
     if knn:
         ax.plot([s["messages"]["mean"] for s in knn], [s["accuracy"]["mean"] for s in knn], "+:",
                 label=f"kNN routing, as many agents as learned K={slots[0]}")
-    for name, marker in (("all-to-all", "s"), ("no communication (best expert)", "^")):
+    for name, marker in (("all-to-all", "s"), ("no communication (best expert)", "^"),
+                         ("all of the query's dataset", "P")):
+        if name not in first:
+            continue
         s = first[name]["all"]
         ax.plot(s["messages"]["mean"], s["accuracy"]["mean"], marker, label=name)
     ax.set_xlabel("messages per query")
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"{dataset}: 8 feature-slice experts as agents")
+    ax.set_title(f"{dataset}: {experts} feature-slice experts as agents", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     with atomic_path(path) as tmp:
@@ -140,7 +280,10 @@ def plot(results: dict[str, Any], slots: list[int], dataset: str, path: Path) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default="cocitation-cora")
+    parser.add_argument("--dataset", nargs="+", default=["cocitation-cora"],
+                        help="one dataset, or several: a mixed pool (--experts per dataset, key 'agents_mixed')")
+    parser.add_argument("--per-dataset", type=int, default=2000, help="queries drawn from each dataset of a mix")
+    parser.add_argument("--experts", type=int, default=8, help="experts per dataset")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--costs", type=float, nargs="+", default=[0.0, 0.002, 0.005, 0.01, 0.02])
     parser.add_argument("--slots", type=int, nargs="+", default=[1, 3], help="hyperedge slots K of the VAE")
@@ -151,40 +294,63 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1, help="router samples per query (leave-one-out baseline)")
     parser.add_argument("--entropy", type=float, default=0.0, help="entropy bonus of the router's training")
     parser.add_argument("--lr", type=float, default=1e-2, help="router learning rate")
-    parser.add_argument("--plot", type=Path, default=None, help="PNG: accuracy against messages per query")
-    parser.add_argument("--out", type=Path, default=OUT, help="the results JSON to update (key 'agents')")
+    parser.add_argument("--gates", action="store_true",
+                        help="slot gates: one stop / escalate draw per query and slot (key suffix '_gates')")
+    parser.add_argument("--plot", type=Path, default=None,
+                        help="PNG: accuracy against messages per query (and, beside it with the suffix "
+                             "'_difficulty', messages against difficulty)")
+    parser.add_argument("--out", type=Path, default=OUT, help="the results JSON to update")
     args = parser.parse_args()
+    args.dataset = [normalize_name(name) for name in args.dataset]
+    mixed = len(args.dataset) > 1
+    key = ("agents_mixed" if mixed else "agents_probe" if args.probe else "agents") + ("_gates" if args.gates else "")
+    if args.plot is not None and args.plot.suffix != ".png":
+        parser.error(f"--plot must name a .png file, got {args.plot}")
     torch.set_num_threads(1)
+    dataset = args.dataset if mixed else args.dataset[0]
     results = {}  # "K=<slots> cost=<cost>" -> runs and summary
     for slots in args.slots:
         for cost in args.costs:
-            runs = [run_agents(args.dataset, cost=cost, num_slots=slots, steps=args.steps, seed=s, probe=args.probe,
-                               samples=args.samples, entropy=args.entropy, lr=args.lr)
+            runs = [run_agents(dataset, num_experts=args.experts, cost=cost, num_slots=slots, steps=args.steps,
+                               seed=s, probe=args.probe, samples=args.samples, entropy=args.entropy, lr=args.lr,
+                               gates=args.gates, per_dataset=args.per_dataset)
                     for s in range(args.seeds)]
             results[f"K={slots} cost={cost}"] = {"slots": slots, "cost": cost, "probe": args.probe, "runs": runs,
-                                                 "summary": summarize_agents(runs)}
+                                                 "summary": summarize_agents(runs),
+                                                 "difficulty": summarize_difficulty(runs)}
     saved = json.loads(args.out.read_text()) if args.out.exists() else {}
-    settings = {"dataset": args.dataset, "seeds": args.seeds, "steps": args.steps, "experts": 8,
-                "slots": args.slots, "costs": args.costs, "machine": "cpu, 1 thread"}
-    settings.update(probe=args.probe, samples=args.samples, entropy=args.entropy, lr=args.lr)
-    saved["agents_probe" if args.probe else "agents"] = {"settings": settings, "results": results}
+    settings = {"dataset": dataset, "seeds": args.seeds, "steps": args.steps,
+                "experts": args.experts * len(args.dataset), "slots": args.slots, "costs": args.costs,
+                "machine": "cpu, 1 thread"}
+    if mixed:
+        settings["per_dataset"] = args.per_dataset
+    settings.update(probe=args.probe, samples=args.samples, entropy=args.entropy, lr=args.lr, gates=args.gates)
+    saved[key] = {"settings": settings, "results": results}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, saved)
-    parts = list(next(iter(results.values()))["summary"]["learned"])
-    print("\n| slots, cost per message | method | " + " | ".join(f"accuracy {p} | messages {p}" for p in parts) + " |")
-    print("|---|---|" + "---|---|" * len(parts))
+    all_parts = list(next(iter(results.values()))["summary"]["learned"])
+    tables = [[p for p in all_parts if p not in args.dataset]] + ([args.dataset] if mixed else [])
     first_key = next(iter(results))
-    for key, r in results.items():
-        for name, s in r["summary"].items():
-            per_cost = name in ("learned", "random (same agents)", "kNN (same agents)")
-            if not per_cost and key != first_key:
-                continue  # all-to-all and the best expert depend on neither: print them once
-            cells = " | ".join(f"{s[p]['accuracy']['mean']:.1f} ± {s[p]['accuracy']['std']:.1f} | "
-                               f"{s[p]['messages']['mean']:.2f}" for p in parts)
-            print(f"| {key if per_cost else '—'} | {name} | {cells} |")
+    for parts in tables:
+        print("\n| slots, cost per message | method | "
+              + " | ".join(f"accuracy {p} | messages {p}" for p in parts) + " |")
+        print("|---|---|" + "---|---|" * len(parts))
+        for key_, r in results.items():
+            for name, s in r["summary"].items():
+                per_cost = name in ("learned", "random (same agents)", "kNN (same agents)",
+                                    "rule: all agents where the probes are unsure")
+                if not per_cost and key_ != first_key:
+                    continue  # the fixed hypergraphs depend on no cost: print them once
+                cells = " | ".join(f"{s[p]['accuracy']['mean']:.1f} ± {s[p]['accuracy']['std']:.1f} | "
+                                   f"{s[p]['messages']['mean']:.2f}" for p in parts)
+                print(f"| {key_ if per_cost else '—'} | {name} | {cells} |")
     if args.plot:
-        plot(results, args.slots, args.dataset, args.plot)
-        print(f"plot: {args.plot}")
+        plot(results, args.slots, " + ".join(args.dataset), args.plot,
+             experts=args.experts * len(args.dataset))
+        difficulty_png = args.plot.with_name(args.plot.stem + "_difficulty.png")
+        plot_difficulty(results, f"{' + '.join(args.dataset)}: {args.experts * len(args.dataset)} experts",
+                        difficulty_png)
+        print(f"plots: {args.plot}, {difficulty_png}")
 
 
 if __name__ == "__main__":
