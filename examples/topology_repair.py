@@ -1,13 +1,15 @@
 """Repair a corrupted co-citation hypergraph with the topology VAE.
 
-    python examples/topology_repair.py [--dataset cocitation-cora] [--steps 300] [--seed 0]   # about 2 minutes
-    python examples/topology_repair.py --quick      # a short run: seconds
+    python examples/topology_repair.py [--dataset cocitation-cora] [--steps 300] [--seed 0] [--propose 3]
+    python examples/topology_repair.py --quick      # a short run: seconds (the full one: about 2 minutes)
 
 Half of Cora's (HyperGCN co-citation) hyperedges are replaced by random ones of the same sizes
-(``hgnn.topology.corrupt``). ``hgnn.topology.train_repair`` learns which incidences of the corrupted
-hypergraph to keep (``AnchorRepair``: VAE latents and feature similarity score every incidence,
-trained end to end with an HGNN classifier on the soft incidences); the clean, corrupted and learned
-hypergraphs are then each scored by a fresh HGNN. The full study (3 seeds, the feature prior alone,
+(``hgnn.topology.corrupt``). ``hgnn.topology.propose_members`` adds candidate members to every
+hyperedge (the nodes nearest its members in feature space), and ``hgnn.topology.train_repair``
+learns which incidences to keep (``AnchorRepair``: VAE latents and feature similarity score every
+incidence, trained end to end with an HGNN classifier on the soft incidences, the classifier
+teaching the latents); the clean, corrupted and learned hypergraphs are then each scored by a
+fresh HGNN. The full study (3 seeds, the feature prior alone,
 no hyperedges) is ``benchmarks/topology_vae/repair.py``.
 """
 from __future__ import annotations
@@ -19,7 +21,7 @@ import torch
 from hgnn.datasets import load
 from hgnn.models import HGNN
 from hgnn.structure import Hypergraph
-from hgnn.topology import corrupt, keep_incidences, train_repair
+from hgnn.topology import corrupt, keep_incidences, propose_members, train_repair
 from hgnn.train import Split, fit, seed_everything, split_of_seed
 from hgnn.transforms import prepare
 
@@ -37,6 +39,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300, help="training steps of the repair")
     parser.add_argument("--epochs", type=int, default=200, help="training epochs of each scoring HGNN")
     parser.add_argument("--seed", type=int, default=0, help="the corruption, the split and the initialisation")
+    parser.add_argument("--propose", type=int, default=3, help="candidate members per hyperedge (0: only delete)")
     parser.add_argument("--quick", action="store_true", help="20 steps, 50 epochs per scoring HGNN")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -45,9 +48,13 @@ def main() -> None:
     clean = load(args.dataset)
     split = split_of_seed(clean, "hypergcn", args.seed)
     noisy = corrupt(clean, 0.5, seed=args.seed)
-    model, _, keep = train_repair(noisy, prepare(noisy).x, clean.y, split.train, steps=args.steps, seed=args.seed,
+    x = prepare(noisy).x
+    candidates = propose_members(noisy, x, args.propose)
+    model, _, keep = train_repair(candidates, x, clean.y, split.train, steps=args.steps, teach=1.0, seed=args.seed,
                                   progress=not args.quick)
-    learned = keep_incidences(noisy, keep, like=clean)
+    learned = keep_incidences(candidates, keep, like=clean)
+    print(f"{candidates.num_incidences - noisy.num_incidences} proposed incidences, "
+          f"{int(keep[noisy.num_incidences:].sum())} of them kept")
     a, b, c = model.mix.tolist()
     print(f"learned incidence logit = {a:.2f} * feature similarity {b:+.2f} * latent similarity {c:+.2f}")
     acc = {}

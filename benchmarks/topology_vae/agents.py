@@ -1,14 +1,19 @@
-"""Frozen expert classifiers as agents: a learned router against fixed ones (30 runs of about 20 s on a CPU).
+"""Frozen expert classifiers as agents: a learned router against fixed ones (about 20-75 s a run on a CPU).
 
     python benchmarks/topology_vae/agents.py [--seeds 3] [--slots 1 3] [--costs 0 0.002 0.005 0.01 0.02]
+        [--probe 3 --samples 4 --entropy 0.02 --lr 3e-3] [--gates]
+        [--dataset cocitation-cora cocitation-citeseer mushroom 20newsw100]
         [--plot benchmarks/topology_vae/results/topology_agents.png]
 
 Eight MLPs, each trained on its own eighth of Cora's word columns (:func:`hgnn.topology.train_experts`),
 are the agents; for every query (a paper's words) the VAE picks who shares messages, trained by
-REINFORCE on correctness minus a cost per message (:func:`hgnn.topology.train_router`).
-:func:`run_agents` compares it with all-to-all, no communication (the best expert alone), random
-groups of as many agents and kNN routing (as many agents, those most often right on the query's
-nearest training queries), on easy and hard queries. Updates the key ``agents`` of
+REINFORCE on correctness minus a cost per message (:func:`hgnn.topology.train_router`). With several
+datasets, eight experts per dataset form one mixed pool (:func:`make_pool`). :func:`run_agents`
+compares the router with all-to-all, no communication (the query's dataset's best expert alone),
+random groups of as many agents and kNN routing (as many agents, those most often right on the
+query's nearest training queries), on easy and hard queries and per agreement level; with probes
+(``--probe``) also with an oracle escalation and a tuned confidence rule. Updates the key ``agents``
+(``agents_probe``, ``agents_mixed``; ``_gates`` with ``--gates``) of
 ``benchmarks/topology_vae/results/topology_vae.json`` (``--out`` for another file) and prints a table
 per cost.
 """

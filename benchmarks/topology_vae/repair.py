@@ -46,13 +46,15 @@ def score(hg: Hypergraph, split: Split, seed: int, epochs: int = 200, repeats: i
 
 def run_repair(dataset: str = "cocitation-cora", *, fraction: float = 0.5, steps: int = 300, lr: float = 1e-2,
                beta: float = 1e-4, sparsity: float = 0.0, propose: int = 0, teach: float = 0.0,
-               structure: bool = False, validation: bool = False, seed: int = 0, root: str | None = None,
+               structure: bool = False, validation: bool = False, select: bool = False, seed: int = 0,
+               root: str | None = None,
                progress: bool = True,
                score_epochs: int = 200, score_repeats: int = 1) -> dict[str, Any]:
     """Corrupt ``dataset`` (seed ``seed``), add ``propose`` candidate members per hyperedge
     (:func:`hgnn.topology.propose_members`; 0: deletion only), learn the repair for ``steps`` Adam
     steps (``teach``, ``structure``, ``validation``: the scoring weights learn from the validation
-    nodes, :func:`hgnn.topology.train_repair`) and score the clean,
+    nodes, ``select``: the step with the best validation accuracy is kept;
+    :func:`hgnn.topology.train_repair`) and score the clean,
     corrupted, empty, prior-only, learned (with proposals, also the unpruned candidates; with
     ``structure``, also the untrained sum of the feature and structure scores at the same count)
     hypergraphs by :func:`score` (``score_epochs`` epochs, mean of ``score_repeats`` initialisations)
@@ -70,7 +72,7 @@ def run_repair(dataset: str = "cocitation-cora", *, fraction: float = 0.5, steps
     real &= candidates.hyperedge_index[1] < clean.num_edges - int(round(fraction * clean.num_edges))
     model, _, keep = train_repair(candidates, x, y, split.train, steps=steps, lr=lr, beta=beta, sparsity=sparsity,
                                   teach=teach, structure=structure, val_idx=split.val if validation else None,
-                                  seed=seed, progress=progress)
+                                  select_idx=split.val if select else None, seed=seed, progress=progress)
     prior = feature_prior(x, candidates)
     prior_keep = torch.zeros_like(keep)
     prior_keep[prior.topk(int(keep.sum())).indices] = True
@@ -124,7 +126,7 @@ def plot(summary: dict[str, Any], dataset: str, path: Path) -> None:
                     capsize=3, label=name)
     ax.set_xlabel("incidences")
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"{dataset}: half the hyperedges replaced by random ones")
+    ax.set_title(f"{dataset}: half the hyperedges replaced by random ones", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     with atomic_path(path) as tmp:
@@ -145,6 +147,8 @@ def main() -> None:
                         help="also score incidences by how often members meet elsewhere (hgnn.topology.shared_elsewhere)")
     parser.add_argument("--validation", action="store_true",
                         help="the scoring weights learn from the validation nodes (bi-level, as LDS)")
+    parser.add_argument("--select", action="store_true",
+                        help="keep the repair step whose soft classifier is best on the validation nodes")
     parser.add_argument("--score-repeats", type=int, default=1,
                         help="fresh HGNNs (initialisations) averaged per hypergraph's score")
     parser.add_argument("--plot", type=Path, default=None, help="PNG: test accuracy against incidences")
@@ -154,15 +158,15 @@ def main() -> None:
         parser.error("--propose and --teach must be >= 0 and --score-repeats >= 1")
     torch.set_num_threads(1)
     runs = [run_repair(args.dataset, steps=args.steps, propose=args.propose, teach=args.teach,
-                       structure=args.structure, validation=args.validation, score_repeats=args.score_repeats,
-                       seed=s)
+                       structure=args.structure, validation=args.validation, select=args.select,
+                       score_repeats=args.score_repeats, seed=s)
             for s in range(args.seeds)]
     summary = summarize_repair(runs)
     saved = json.loads(args.out.read_text()) if args.out.exists() else {}
     saved["repair_propose" if args.propose else "repair"] = {
         "settings": {"dataset": args.dataset, "seeds": args.seeds, "steps": args.steps, "fraction": 0.5,
                      "propose": args.propose, "teach": args.teach, "structure": args.structure,
-                     "validation": args.validation, "score_repeats": args.score_repeats, "machine": "cpu, 1 thread"},
+                     "validation": args.validation, "select": args.select, "score_repeats": args.score_repeats, "machine": "cpu, 1 thread"},
         "runs": runs, "summary": summary}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, saved)

@@ -282,8 +282,8 @@ class AnchorRepair(nn.Module):
 
 def train_repair(anchor: Hypergraph, x: Tensor, y: Tensor, train_idx: Tensor, *, steps: int = 300,
                  lr: float = 1e-2, weight_decay: float = 5e-4, beta: float = 1e-4, sparsity: float = 0.0,
-                 teach: float = 0.0, structure: bool = False, val_idx: Tensor | None = None, seed: int = 0,
-                 progress: bool = False) -> tuple[AnchorRepair, SoftHGNN, Tensor]:
+                 teach: float = 0.0, structure: bool = False, val_idx: Tensor | None = None,
+                 select_idx: Tensor | None = None, eval_every: int = 10, seed: int = 0, progress: bool = False) -> tuple[AnchorRepair, SoftHGNN, Tensor]:
     r"""Learn which incidences of ``anchor`` to keep (module docstring): an :class:`AnchorRepair`
     and a :class:`SoftHGNN` on its soft incidences, trained together for ``steps`` full-batch Adam
     steps on the labels of ``train_idx``.
@@ -307,6 +307,10 @@ def train_repair(anchor: Hypergraph, x: Tensor, y: Tensor, train_idx: Tensor, *,
             nodes, a first-order bi-level scheme as in LDS (Franceschi et al., ICML 2019): trained
             on the training labels, the weights favour whatever lets the classifier fit those
             labels (measured: a negative :math:`d`), not what generalises.
+        select_idx: nodes (e.g. the validation nodes) whose accuracy under the soft classifier,
+            evaluated every ``eval_every`` steps, picks the step whose weights are kept (default:
+            the last step's). Longer training prunes harder than a fresh HGNN on the kept
+            hypergraph likes (measured on corrupted Cora).
         seed: seeds the initialisation and the dropout.
 
     Returns:
@@ -363,8 +367,13 @@ def train_repair(anchor: Hypergraph, x: Tensor, y: Tensor, train_idx: Tensor, *,
             loss = loss + sum((w * g).sum() for w, g in zip(weights, grads))  # d/dw of this term is the gradient
         return loss
 
+    def selection() -> dict[str, float]:
+        out = clf(x, dense(model(x, anchor, prior, shared)[0]))
+        return {"acc": (out[select_idx].argmax(-1) == y[select_idx]).float().mean().item()}
+
     fit_loop(nn.ModuleList([model, clf]), opt, [None], step, epochs=steps, progress=progress,
-             desc=f"repair, seed {seed}")
+             evaluate=selection if select_idx is not None else None, monitor="acc" if select_idx is not None else None,
+             eval_every=eval_every, desc=f"repair, seed {seed}")
     with torch.no_grad():
         keep = model(x, anchor, prior, shared)[0] > 0
     return model, clf, keep

@@ -195,3 +195,20 @@ def test_train_repair_checks_its_arguments():
         train_repair(hg, hg.x[:5], hg.y, torch.arange(4))
     with pytest.raises(ValueError, match="y must be"):
         train_repair(hg, hg.x, hg.y[:5], torch.arange(4))
+
+
+def test_selection_keeps_the_best_evaluated_step():
+    hg, _ = clusters()
+    train, val = torch.arange(0, 24, 2), torch.arange(1, 24, 2)
+    prior = feature_prior(hg.x, hg)
+
+    def val_acc(model, clf):
+        with torch.no_grad():
+            p = torch.sigmoid(model(hg.x, hg, prior)[0])
+            dense = torch.zeros(hg.num_nodes, hg.num_edges).index_put(tuple(hg.hyperedge_index), p, accumulate=True)
+            return (clf(hg.x, dense)[val].argmax(-1) == hg.y[val]).float().mean().item()
+
+    last_model, last_clf, _ = train_repair(hg, hg.x, hg.y, train, steps=12, seed=0)
+    best_model, best_clf, keep = train_repair(hg, hg.x, hg.y, train, steps=12, seed=0, select_idx=val, eval_every=1)
+    assert keep.shape == (hg.num_incidences,)
+    assert val_acc(best_model, best_clf) >= val_acc(last_model, last_clf)
