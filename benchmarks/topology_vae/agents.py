@@ -350,11 +350,10 @@ def main() -> None:
                                    f"{s[p]['messages']['mean']:.2f}" for p in parts)
                 print(f"| {key_ if per_cost else '—'} | {name} | {cells} |")
     if args.plot:
-        plot(results, args.slots, " + ".join(args.dataset), args.plot,
-             experts=args.experts * len(args.dataset))
+        label = f"{len(args.dataset)} datasets" if mixed else args.dataset[0]
+        plot(results, args.slots, label, args.plot, experts=args.experts * len(args.dataset))
         difficulty_png = args.plot.with_name(args.plot.stem + "_difficulty.png")
-        plot_difficulty(results, f"{' + '.join(args.dataset)}: {args.experts * len(args.dataset)} experts",
-                        difficulty_png)
+        plot_difficulty(results, f"{label}: {args.experts * len(args.dataset)} experts", difficulty_png)
         print(f"plots: {args.plot}, {difficulty_png}")
 
 
