@@ -93,11 +93,12 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
     (%) and messages per query of every method on all, easy and hard test queries (easy: at least
     half of the query's own dataset's experts agree with their majority; with several datasets also
     per dataset), messages and accuracy per agreement level (``difficulty``), and the experts' own
-    test accuracies. ``probe``: that many best experts on the router's queries answer first and the
-    router escalates from there (:func:`hgnn.topology.route`; ``samples`` / ``entropy`` / ``gates`` as
-    :func:`hgnn.topology.train_router`); the parts then also split by whether the probes agree, and
-    an oracle that escalates to all agents exactly where that corrects the probes (it reads the
-    labels: a bound, not a method) and a fixed rule (all agents where the probes' mean answer is
+    test accuracies. ``probe``: that many best experts of the query's dataset (on the router's
+    queries) answer first and the router escalates from there (:func:`hgnn.topology.route`;
+    ``samples`` / ``entropy`` / ``gates`` as :func:`hgnn.topology.train_router`); the parts then also
+    split by whether the probes agree, and an oracle that escalates to all agents (of the query's
+    dataset) exactly where that corrects the probes (it reads the labels: a bound, not a method)
+    and a fixed rule (all agents where the probes' mean answer is
     less than :math:`\tau` sure, :math:`\tau` tuned for the utility on the router's queries) join
     the methods."""
     datasets = [normalize_name(dataset)] if isinstance(dataset, str) else [normalize_name(d) for d in dataset]
@@ -108,12 +109,18 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
     num_agents = outputs.size(1)
     right_train = (outputs[router_idx].argmax(-1) == y[router_idx].unsqueeze(1)).float()  # [R, A]
     expert_train_acc = right_train.mean(0)
-    probes = expert_train_acc.argsort(descending=True)[:probe].tolist() if probe else None
+    # Probes: the `probe` best experts of the query's own dataset on the router's queries, [Q, P] ids.
+    probe_ids = None
+    if probe:
+        best_of = torch.stack([own[d][right_train[domain[router_idx] == d][:, own[d]].mean(0)
+                                      .argsort(descending=True)[:probe]] for d in range(len(datasets))])
+        probe_ids = best_of[domain]
     vae, history = train_router(outputs, query, y, router_idx, num_slots=num_slots, cost=cost, steps=steps,
-                                batch_size=batch_size, lr=lr, beta=beta, probe=probes,
+                                batch_size=batch_size, lr=lr, beta=beta, probe=probe_ids,
                                 samples=samples, entropy=entropy, gates=gates, seed=seed, progress=progress)
     gen = torch.Generator().manual_seed(seed + 1)
-    learned, learned_messages = route(vae, outputs[test_idx], query[test_idx], probes)
+    learned, learned_messages = route(vae, outputs[test_idx], query[test_idx],
+                                      None if probe_ids is None else probe_ids[test_idx])
     test_out, test_y, test_domain = outputs[test_idx], y[test_idx], domain[test_idx]
     num_test = test_idx.numel()
 
@@ -140,36 +147,41 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
                "kNN (same agents)": (knn, None)}
     if len(datasets) > 1:
         methods["all of the query's dataset"] = (per_query([own[d] for d in test_domain.tolist()]), None)
-    if probes:
-        alone = torch.zeros(num_agents, 1)
-        alone[probes] = 1.0
-        probes_right = decide(test_out, alone).argmax(-1) == test_y
-        all_right = decide(test_out, torch.ones(num_agents, 1)).argmax(-1) == test_y
-        escalate = all_right & ~probes_right
-        oracle = torch.where(escalate.view(-1, 1, 1), torch.ones(num_agents, 1), alone)
+    if probe_ids is not None:
+        # "All agents" below: every expert of the query's own dataset (all of them with one dataset).
+        def everyone(idx: Tensor) -> Tensor:
+            return torch.zeros(idx.numel(), num_agents, 1).scatter_(1, own[domain[idx]].unsqueeze(-1), 1.0)
+
+        def alone(idx: Tensor) -> Tensor:
+            return torch.zeros(idx.numel(), num_agents, 1).scatter_(1, probe_ids[idx].unsqueeze(-1), 1.0)
+
+        def right(idx: Tensor, inc: Tensor) -> Tensor:
+            return decide(outputs[idx], inc).argmax(-1) == y[idx]
+
+        escalate = right(test_idx, everyone(test_idx)) & ~right(test_idx, alone(test_idx))
+        oracle = torch.where(escalate.view(-1, 1, 1), everyone(test_idx), alone(test_idx))
         methods["oracle: all agents exactly where that corrects the probes"] = (oracle, None)
+
         # A fixed rule: all agents where the probes' mean answer is less than tau sure, tau the best
         # utility (correct - cost x messages) on the router's training queries.
         def sure(idx: Tensor) -> Tensor:
-            return outputs[idx][:, probes].mean(1).amax(1)
+            answers = outputs[idx].gather(1, probe_ids[idx].unsqueeze(-1).expand(-1, -1, outputs.size(-1)))
+            return answers.mean(1).amax(1)
 
-        def escalated_right(idx: Tensor, rule: Tensor) -> Tensor:
-            inc = torch.where(rule.view(-1, 1, 1), torch.ones(num_agents, 1), alone)
-            return (decide(outputs[idx], inc).argmax(-1) == y[idx]).float()
+        def rule_incidence(idx: Tensor, tau: float) -> Tensor:
+            return torch.where((sure(idx) < tau).view(-1, 1, 1), everyone(idx), alone(idx))
 
         taus = [0.05 * k for k in range(4, 21)]
-        utility = [(escalated_right(router_idx, sure(router_idx) < t)
-                    - cost * torch.where(sure(router_idx) < t, float(num_agents), float(len(probes)))).mean()
-                   for t in taus]
+        utility = [(right(router_idx, rule_incidence(router_idx, t)).float()
+                    - cost * rule_incidence(router_idx, t).flatten(1).sum(1)).mean() for t in taus]
         tau = taus[int(torch.stack(utility).argmax())]
-        rule = sure(test_idx) < tau
-        methods["rule: all agents where the probes are unsure"] = (
-            torch.where(rule.view(-1, 1, 1), torch.ones(num_agents, 1), alone), None)
+        methods["rule: all agents where the probes are unsure"] = (rule_incidence(test_idx, tau), None)
     agreement = domain_agreement(test_out, test_domain, own)
     easy = agreement >= 0.5
     parts = {"all": torch.ones_like(easy), "easy": easy, "hard": ~easy}
-    if probes:
-        unanimous = expert_agreement(test_out[:, probes]) == 1.0
+    if probe_ids is not None:
+        test_probes = probe_ids[test_idx].unsqueeze(-1).expand(-1, -1, test_out.size(-1))
+        unanimous = expert_agreement(test_out.gather(1, test_probes)) == 1.0
         parts.update({"probes agree": unanimous, "probes split": ~unanimous})
     if len(datasets) > 1:
         parts.update({name: test_domain == d for d, name in enumerate(datasets)})

@@ -95,59 +95,73 @@ def expert_agreement(outputs: Tensor) -> Tensor:
     return counts.max(1).values.to(outputs.dtype) / outputs.size(1)
 
 
-def _probes(probe: int | list[int] | tuple[int, ...] | None, num_agents: int) -> list[int]:
-    """The probe agents as a list (empty without a probe), checked."""
+Probe = int | list[int] | tuple[int, ...] | Tensor | None
+
+
+def _probes(probe: Probe, num_queries: int, num_agents: int) -> Tensor:
+    """The probe agents per query as ``[B, P]`` long ids (``P = 0`` without a probe), checked: one id
+    or a list for every query, or a ``[B, P]`` tensor of ids per query."""
     if probe is None:
-        return []
+        return torch.zeros(num_queries, 0, dtype=torch.long)
+    if isinstance(probe, Tensor):
+        if probe.dim() != 2 or probe.size(0) != num_queries or probe.dtype != torch.long \
+                or bool(((probe < 0) | (probe >= num_agents)).any()) \
+                or bool((probe.sort(1).values.diff(dim=1) == 0).any()):
+            raise ValueError(f"probe as a tensor must be [B={num_queries}, P] long ids in [0, {num_agents}), "
+                             f"distinct in each row, got {tuple(probe.shape)} {probe.dtype}")
+        return probe
     ids = [probe] if isinstance(probe, int) and not isinstance(probe, bool) else probe
     if not isinstance(ids, (list, tuple)) or not ids or len(set(ids)) != len(ids) \
             or any(isinstance(a, bool) or not isinstance(a, int) or not 0 <= a < num_agents for a in ids):
-        raise ValueError(f"probe must be None, an agent id or distinct agent ids in [0, {num_agents}), got {probe!r}")
-    return list(ids)
+        raise ValueError(f"probe must be None, an agent id, distinct agent ids in [0, {num_agents}) or a [B, P] "
+                         f"tensor of ids per query, got {probe!r}")
+    return torch.tensor(list(ids)).expand(num_queries, -1)
 
 
-def router_query(outputs: Tensor, query: Tensor, probe: int | list[int] | None = None) -> Tensor:
+def router_query(outputs: Tensor, query: Tensor, probe: Probe = None) -> Tensor:
     r"""What the router reads per query: ``query`` ``[B, F_q]``, or with probe agents :math:`P`
     :math:`[q \,\|\, \bar o \,\|\, \mathrm{sort}(\bar o) \,\|\, H(\bar o) \,\|\, v]` ``[B, F_q + 2C + 2]``
     (``outputs`` ``[B, A, C]``): the probes' mean answer :math:`\bar o`, its probabilities in
     decreasing order, its entropy and :math:`v`, the share of probes voting for the probes' most
     voted class. The sorted copy, the entropy and the vote make "the probes are sure" a linear
     function of the input (of the raw probabilities it is not: a uniform answer is the mean of the
-    confident ones)."""
-    ids = _probes(probe, outputs.size(1))
-    if not ids:
+    confident ones). ``probe``: agent ids for every query, or a ``[B, P]`` tensor of ids per query
+    (e.g. the best experts of the query's own domain)."""
+    ids = _probes(probe, outputs.size(0), outputs.size(1))
+    if ids.size(1) == 0:
         return query
-    answers = outputs[:, ids]  # [B, P, C]
+    answers = outputs.gather(1, ids.unsqueeze(-1).expand(-1, -1, outputs.size(-1)))  # [B, P, C]
     o = answers.mean(1)
     entropy = -(o * o.clamp_min(1e-12).log()).sum(1, keepdim=True)
-    votes = F.one_hot(answers.argmax(-1), outputs.size(-1)).sum(1).amax(1, keepdim=True).to(o.dtype) / len(ids)
+    votes = F.one_hot(answers.argmax(-1), outputs.size(-1)).sum(1).amax(1, keepdim=True).to(o.dtype) / ids.size(1)
     return torch.cat([query, o, o.sort(dim=1, descending=True).values, entropy, votes], dim=1)
 
 
-def _with_probe(incidence: Tensor, probe: int | list[int] | None) -> Tensor:
-    """``[B, A, K]`` -> ``[B, A, K + 1]``: the probes' hyperedge appended (unchanged without a probe)."""
-    ids = _probes(probe, incidence.size(1))
-    if not ids:
+def _with_probe(incidence: Tensor, ids: Tensor) -> Tensor:
+    """``[B, A, K]`` -> ``[B, A, K + 1]``: the probes' hyperedge appended (``ids`` ``[B, P]`` from
+    :func:`_probes`; unchanged without a probe)."""
+    if ids.size(1) == 0:
         return incidence
-    alone = torch.zeros_like(incidence[:, :, :1])
-    alone[:, ids] = 1.0
+    alone = torch.zeros_like(incidence[:, :, :1]).scatter_(1, ids.unsqueeze(-1), 1.0)
     return torch.cat([incidence, alone], dim=2)
 
 
 @torch.no_grad()
-def route(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor, probe: int | list[int] | None = None,
+def route(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor, probe: Probe = None,
           threshold: float = 0.5) -> tuple[Tensor, Tensor]:
     r"""Test-time routing of a router from :func:`train_router`: the incidence :math:`[P > 1/2]`
-    (with slot gates, in the slots where :math:`G > 1/2`) ``[B, A, K]`` (with the probe's own hyperedge appended, ``[B, A, K + 1]``) and the messages per
-    query ``[B]`` (the probe's one included). :func:`decide` turns the incidence into answers."""
-    out = vae(torch.eye(outputs.size(1), dtype=outputs.dtype), None, router_query(outputs, query, probe))
+    (with slot gates, in the slots where :math:`G > 1/2`) ``[B, A, K]`` (with the probes' own
+    hyperedge appended, ``[B, A, K + 1]``) and the messages per query ``[B]`` (the probes'
+    included). :func:`decide` turns the incidence into answers."""
+    ids = _probes(probe, outputs.size(0), outputs.size(1))
+    out = vae(torch.eye(outputs.size(1), dtype=outputs.dtype), None, router_query(outputs, query, ids))
     incidence = vae.discretize(out, "threshold", threshold=threshold).incidence.to(outputs.dtype)
-    return _with_probe(incidence, probe), incidence.flatten(1).sum(1) + len(_probes(probe, outputs.size(1)))
+    return _with_probe(incidence, ids), incidence.flatten(1).sum(1) + ids.size(1)
 
 
 def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *, num_slots: int = 3,
                  cost: float = 0.01, steps: int = 1500, batch_size: int = 128, lr: float = 1e-2, beta: float = 1e-4,
-                 probe: int | list[int] | None = None, samples: int = 1, entropy: float = 0.0, gates: bool = False,
+                 probe: Probe = None, samples: int = 1, entropy: float = 0.0, gates: bool = False,
                  seed: int = 0, progress: bool = True) -> tuple[HypergraphTopologyVAE, list[float]]:
     r"""Train the VAE that picks, per query, which agents speak (module docstring) by REINFORCE.
 
@@ -161,7 +175,7 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
         query: ``[Q, F_q]`` query embeddings; ``y``: ``[Q]`` labels.
         train_idx: the queries to train on.
         probe: an agent id, or several, that always answer first (module docstring: probe and
-            escalate); their answers join the router's input (:func:`router_query`), they form
+            escalate), or a ``[Q, P]`` tensor of ids per query; their answers join the router's input (:func:`router_query`), they form
             one hyperedge of the decision, and their messages count in the cost.
         samples: hypergraphs drawn per query and step. With more than one, each sample's baseline
             is the mean utility of the query's other samples (REINFORCE leave-one-out, Kool et
@@ -190,10 +204,11 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
     if not entropy >= 0:
         raise ValueError(f"entropy (the weight of the entropy bonus) must be >= 0, got {entropy}")
     num_agents = outputs.size(1)
-    num_probes = len(_probes(probe, num_agents))
+    probe_ids = _probes(probe, outputs.size(0), num_agents)
+    num_probes = probe_ids.size(1)
     seed_everything(seed)
     agents = torch.eye(num_agents)
-    routed = router_query(outputs, query, probe)
+    routed = router_query(outputs, query, probe_ids)
     vae = HypergraphTopologyVAE(num_agents, num_slots, hidden_channels=32, latent_channels=32,
                                 query_channels=routed.size(1), gates=gates)
     opt = torch.optim.Adam(vae.parameters(), lr=lr)
@@ -207,7 +222,7 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
         idx = idx.repeat_interleave(samples)
         out = vae(agents, None, routed[idx])
         sample = vae.discretize(out, "bernoulli", generator=gen)
-        incidence = _with_probe(sample.incidence, probe)
+        incidence = _with_probe(sample.incidence, probe_ids[idx])
         correct = (decide(outputs[idx], incidence).argmax(-1) == y[idx]).to(outputs.dtype)
         utility = correct - cost * (sample.incidence.flatten(1).sum(1) + num_probes)
         history.append(float(utility.mean()))

@@ -93,6 +93,13 @@ def test_agents_runner_on_a_mixed_pool():
     assert methods["no communication (best expert)"]["mushroom"]["messages"] == 1.0
     assert sum(cell["queries"] for cell in run["difficulty"]["learned"].values()) == 80  # 20% of 400 queries
     assert set(run["difficulty"]["learned"]) <= {1, 2, 3}  # agreement among the query's own 3 experts
+    # probes of the query's own dataset; escalation (oracle, rule) to that dataset's experts only
+    probed = bench.run_agents(["cocitation-cora", "mushroom"], num_experts=3, num_slots=1, steps=3, batch_size=16,
+                              seed=0, progress=False, expert_epochs=2, per_dataset=200, probe=1)
+    for name in ("oracle: all agents exactly where that corrects the probes",
+                 "rule: all agents where the probes are unsure"):
+        assert 1.0 <= probed["methods"][name]["all"]["messages"] <= 3.0
+    assert probed["methods"]["learned"]["all"]["messages"] >= 1.0
 
 
 def test_make_pool_places_each_dataset_in_its_own_columns():

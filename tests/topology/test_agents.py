@@ -116,7 +116,7 @@ def test_several_probes_vote_and_share_one_hyperedge():
 def test_probe_must_be_an_agent():
     outputs, query, y = torch.rand(10, 3, 2), torch.rand(10, 4), torch.randint(0, 2, (10,))
     for probe in (3, True, [], [0, 0], [0, 5]):
-        with pytest.raises(ValueError, match="probe must be None, an agent id or distinct agent ids"):
+        with pytest.raises(ValueError, match="probe must be None, an agent id, distinct agent ids"):
             train_router(outputs, query, y, torch.arange(5), probe=probe)
     with pytest.raises(ValueError, match="probe must be None"):
         router_query(outputs, query, True)
@@ -154,3 +154,23 @@ def test_gated_router_stops_where_the_probe_is_sure():
     incidence, messages = route(vae, outputs, query, probe=0)
     assert (decide(outputs, incidence).argmax(-1) == y).float().mean() > 0.95
     assert messages[q_type == 0].mean() < 1.5 and messages[q_type == 1].mean() > 1.5
+
+
+def test_probes_per_query():
+    # Each query has its own probe: a [Q, P] tensor, gathered per row, one hyperedge per query.
+    outputs = torch.softmax(torch.randn(5, 4, 3), dim=-1)
+    ids = torch.tensor([[0, 1], [2, 3], [1, 2], [0, 3], [3, 1]])
+    got = router_query(outputs, torch.zeros(5, 1), ids)
+    for b in range(5):
+        want = router_query(outputs[b:b + 1], torch.zeros(1, 1), ids[b].tolist())
+        torch.testing.assert_close(got[b:b + 1], want)
+    vae, _ = train_router(outputs, torch.zeros(5, 1), torch.tensor([0, 1, 2, 0, 1]), torch.arange(5), num_slots=1,
+                          steps=2, batch_size=4, probe=ids, seed=0, progress=False)
+    incidence, messages = route(vae, outputs, torch.zeros(5, 1), ids)
+    probes_edge = incidence[:, :, -1]
+    assert torch.equal(probes_edge, torch.zeros(5, 4).scatter_(1, ids, 1.0))
+    assert bool((messages >= 2).all())
+    for bad in (torch.tensor([[0, 0]] * 5), torch.tensor([[0, 4]] * 5), torch.tensor([[0, 1]] * 4),
+                torch.tensor([[0.0, 1.0]] * 5)):
+        with pytest.raises(ValueError, match="probe as a tensor"):
+            router_query(outputs, torch.zeros(5, 1), bad)
