@@ -13,7 +13,7 @@ compares the router with all-to-all, no communication (the query's dataset's bes
 random groups of as many agents and kNN routing (as many agents, those most often right on the
 query's nearest training queries), on easy and hard queries and per agreement level; with probes
 (``--probe``) also with an oracle escalation and a tuned confidence rule. Updates the key ``agents``
-(``agents_probe``, ``agents_mixed``; ``_gates`` with ``--gates``) of
+(``agents_mixed`` with several datasets, then ``_probe`` with ``--probe`` and ``_gates`` with ``--gates``) of
 ``benchmarks/topology_vae/results/topology_vae.json`` (``--out`` for another file) and prints a table
 per cost.
 """
@@ -320,7 +320,7 @@ def main() -> None:
     args = parser.parse_args()
     args.dataset = [normalize_name(name) for name in args.dataset]
     mixed = len(args.dataset) > 1
-    key = ("agents_mixed" if mixed else "agents_probe" if args.probe else "agents") + ("_gates" if args.gates else "")
+    key = "agents" + ("_mixed" if mixed else "") + ("_probe" if args.probe else "") + ("_gates" if args.gates else "")
     if args.plot is not None and args.plot.suffix != ".png":
         parser.error(f"--plot must name a .png file, got {args.plot}")
     torch.set_num_threads(1)
