@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +180,7 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
     agreement = domain_agreement(test_out, test_domain, own)
     easy = agreement >= 0.5
     parts = {"all": torch.ones_like(easy), "easy": easy, "hard": ~easy}
-    if probe_ids is not None:
+    if probe_ids is not None and probe_ids.size(1) > 1:  # with one probe they always agree
         test_probes = probe_ids[test_idx].unsqueeze(-1).expand(-1, -1, test_out.size(-1))
         unanimous = expert_agreement(test_out.gather(1, test_probes)) == 1.0
         parts.update({"probes agree": unanimous, "probes split": ~unanimous})
@@ -207,8 +208,11 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
 
 def summarize_agents(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
     """Mean and std over runs of every method's accuracy and messages on all, easy and hard queries."""
-    return {name: {part: {key: summarize([r["methods"][name][part][key] for r in runs], scale=1.0)
-                          for key in ("accuracy", "messages")}
+    def stats(values: list[float]) -> dict[str, float]:
+        kept = [v for v in values if not math.isnan(v)]  # a part with no query in some run
+        return summarize(kept, scale=1.0) if kept else {"mean": math.nan, "std": math.nan}
+
+    return {name: {part: {key: stats([r["methods"][name][part][key] for r in runs]) for key in ("accuracy", "messages")}
                    for part in runs[0]["methods"][name]} for name in runs[0]["methods"]}
 
 

@@ -100,6 +100,7 @@ def test_agents_runner_on_a_mixed_pool():
                  "rule: all agents where the probes are unsure"):
         assert 1.0 <= probed["methods"][name]["all"]["messages"] <= 3.0
     assert probed["methods"]["learned"]["all"]["messages"] >= 1.0
+    assert "probes split" not in probed["methods"]["learned"]  # one probe always agrees with itself
 
 
 def test_make_pool_places_each_dataset_in_its_own_columns():
@@ -117,4 +118,7 @@ def test_summarize_agents():
     bench = load_benchmark("topology_vae/agents")
     run = {"methods": {"learned": {p: {"accuracy": 60.0, "messages": 2.0} for p in ("all", "easy", "hard")}}}
     s = bench.summarize_agents([run, run])
+    assert s["learned"]["hard"]["accuracy"] == {"mean": 60.0, "std": 0.0}
+    empty = {"methods": {"learned": {p: {"accuracy": float("nan"), "messages": float("nan")} for p in ("all", "easy", "hard")}}}
+    s = bench.summarize_agents([run, empty])  # a part without queries in one run is left out of the mean
     assert s["learned"]["hard"]["accuracy"] == {"mean": 60.0, "std": 0.0}
