@@ -98,24 +98,24 @@ def expert_agreement(outputs: Tensor) -> Tensor:
 Probe = int | list[int] | tuple[int, ...] | Tensor | None
 
 
-def _probes(probe: Probe, num_queries: int, num_agents: int) -> Tensor:
+def _probes(probe: Probe, num_queries: int, num_agents: int, device: torch.device | None = None) -> Tensor:
     """The probe agents per query as ``[B, P]`` long ids (``P = 0`` without a probe), checked: one id
     or a list for every query, or a ``[B, P]`` tensor of ids per query."""
     if probe is None:
-        return torch.zeros(num_queries, 0, dtype=torch.long)
+        return torch.zeros(num_queries, 0, dtype=torch.long, device=device)
     if isinstance(probe, Tensor):
         if probe.dim() != 2 or probe.size(0) != num_queries or probe.dtype != torch.long \
                 or bool(((probe < 0) | (probe >= num_agents)).any()) \
                 or bool((probe.sort(1).values.diff(dim=1) == 0).any()):
             raise ValueError(f"probe as a tensor must be [B={num_queries}, P] long ids in [0, {num_agents}), "
                              f"distinct in each row, got {tuple(probe.shape)} {probe.dtype}")
-        return probe
+        return probe.to(device) if device is not None else probe
     ids = [probe] if isinstance(probe, int) and not isinstance(probe, bool) else probe
     if not isinstance(ids, (list, tuple)) or not ids or len(set(ids)) != len(ids) \
             or any(isinstance(a, bool) or not isinstance(a, int) or not 0 <= a < num_agents for a in ids):
         raise ValueError(f"probe must be None, an agent id, distinct agent ids in [0, {num_agents}) or a [B, P] "
                          f"tensor of ids per query, got {probe!r}")
-    return torch.tensor(list(ids)).expand(num_queries, -1)
+    return torch.tensor(list(ids), device=device).expand(num_queries, -1)
 
 
 def router_query(outputs: Tensor, query: Tensor, probe: Probe = None) -> Tensor:
@@ -127,7 +127,7 @@ def router_query(outputs: Tensor, query: Tensor, probe: Probe = None) -> Tensor:
     function of the input (of the raw probabilities it is not: a uniform answer is the mean of the
     confident ones). ``probe``: agent ids for every query, or a ``[B, P]`` tensor of ids per query
     (e.g. the best experts of the query's own domain)."""
-    ids = _probes(probe, outputs.size(0), outputs.size(1))
+    ids = _probes(probe, outputs.size(0), outputs.size(1), outputs.device)
     if ids.size(1) == 0:
         return query
     answers = outputs.gather(1, ids.unsqueeze(-1).expand(-1, -1, outputs.size(-1)))  # [B, P, C]
@@ -153,8 +153,9 @@ def route(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor, probe: Pro
     (with slot gates, in the slots where :math:`G > 1/2`) ``[B, A, K]`` (with the probes' own
     hyperedge appended, ``[B, A, K + 1]``) and the messages per query ``[B]`` (the probes'
     included). :func:`decide` turns the incidence into answers."""
-    ids = _probes(probe, outputs.size(0), outputs.size(1))
-    out = vae(torch.eye(outputs.size(1), dtype=outputs.dtype), None, router_query(outputs, query, ids))
+    ids = _probes(probe, outputs.size(0), outputs.size(1), outputs.device)
+    out = vae(torch.eye(outputs.size(1), dtype=outputs.dtype, device=outputs.device), None,
+              router_query(outputs, query, ids))
     incidence = vae.discretize(out, "threshold", threshold=threshold).incidence.to(outputs.dtype)
     return _with_probe(incidence, ids), incidence.flatten(1).sum(1) + ids.size(1)
 
@@ -204,7 +205,7 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
     if not entropy >= 0:
         raise ValueError(f"entropy (the weight of the entropy bonus) must be >= 0, got {entropy}")
     num_agents = outputs.size(1)
-    probe_ids = _probes(probe, outputs.size(0), num_agents)
+    probe_ids = _probes(probe, outputs.size(0), num_agents, outputs.device)
     num_probes = probe_ids.size(1)
     seed_everything(seed)
     agents = torch.eye(num_agents)

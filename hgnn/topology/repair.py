@@ -110,8 +110,8 @@ def propose_members(hg: Hypergraph, x: Tensor, per_edge: int = 3, *, chunk: int 
         inside = (edges >= start) & (edges < stop)
         sim[nodes[inside], edges[inside] - start] = -float("inf")
         top = sim.topk(min(per_edge, hg.num_nodes), dim=0).indices  # [k, chunk], nearest first
-        ids = torch.arange(start, stop).expand_as(top)
-        take = torch.arange(top.size(0)).unsqueeze(1) < outside[start:stop].unsqueeze(0)
+        ids = torch.arange(start, stop, device=top.device).expand_as(top)
+        take = torch.arange(top.size(0), device=top.device).unsqueeze(1) < outside[start:stop].unsqueeze(0)
         new_nodes.append(top[take])
         new_edges.append(ids[take])
     proposed = torch.stack([torch.cat(new_nodes), torch.cat(new_edges)])
@@ -153,20 +153,21 @@ def shared_elsewhere(hg: Hypergraph) -> Tensor:
     :math:`O(\sum_v d_v^2)`.
     """
     nodes, edges = hg.hyperedge_index
+    device = nodes.device
     if nodes.numel() == 0:
-        return torch.zeros(0)
+        return torch.zeros(0, device=device)
     # Every pair of incidences at the same node v: (v, e1), (v, e2). The pairs with the same (e1, e2)
     # count |e1 ∩ e2|, and summing that over the pairs of (v, e) gives (H H^T H)[v, e].
     order = torch.argsort(nodes, stable=True)
     count = torch.bincount(nodes, minlength=hg.num_nodes)
     start = torch.cumsum(count, 0) - count
     per = count[nodes[order]]  # incidences at each sorted incidence's node
-    first = torch.repeat_interleave(torch.arange(order.numel()), per)
-    offset = torch.arange(first.numel()) - torch.repeat_interleave(torch.cumsum(per, 0) - per, per)
+    first = torch.repeat_interleave(torch.arange(order.numel(), device=device), per)
+    offset = torch.arange(first.numel(), device=device) - torch.repeat_interleave(torch.cumsum(per, 0) - per, per)
     second = start[nodes[order][first]] + offset
     e1, e2 = edges[order][first], edges[order][second]
     _, pair_id, overlap = torch.unique(e1 * hg.num_edges + e2, return_inverse=True, return_counts=True)
-    total = torch.zeros(order.numel()).index_add_(0, second, overlap[pair_id].float())  # by sorted incidence
+    total = torch.zeros(order.numel(), device=device).index_add_(0, second, overlap[pair_id].float())  # sorted
     total = torch.empty_like(total).index_copy_(0, order, total)
     size = hg.edge_degree().float()[edges]
     shared = (total - count.float()[nodes] - (size - 1)) / (size - 1).clamp(min=1)
