@@ -326,10 +326,9 @@ def train_repair(anchor: Hypergraph, x: Tensor, y: Tensor, train_idx: Tensor, *,
         raise ValueError(f"y must be [num_nodes={anchor.num_nodes}] labels, got {list(y.shape)}")
     if not teach >= 0:
         raise ValueError(f"teach (the weight of the classifier teaching the latents) must be >= 0, got {teach}")
-    if val_idx is not None and not bool((val_idx if val_idx.dtype == torch.bool else val_idx.new_ones(1)).any()
-                                        if val_idx.numel() else False):
-        raise ValueError("val_idx is empty: pass the validation nodes (indices or a bool mask), or None to learn "
-                         "the scoring weights from the training nodes")
+    for name, idx in (("val_idx", val_idx), ("select_idx", select_idx)):
+        if idx is not None and (idx.numel() == 0 or (idx.dtype == torch.bool and not bool(idx.any()))):
+            raise ValueError(f"{name} selects no node: pass node indices or a bool mask with a True entry, or None")
     prior = feature_prior(x, anchor)
     shared = _standardize(shared_elsewhere(anchor)) if structure else None
     num_classes = int(y.max()) + 1

@@ -212,3 +212,17 @@ def test_selection_keeps_the_best_evaluated_step():
     best_model, best_clf, keep = train_repair(hg, hg.x, hg.y, train, steps=12, seed=0, select_idx=val, eval_every=1)
     assert keep.shape == (hg.num_incidences,)
     assert val_acc(best_model, best_clf) >= val_acc(last_model, last_clf)
+
+
+def test_weights_from_the_validation_nodes():
+    hg, _ = clusters()
+    train, val = torch.arange(0, 24, 2), torch.arange(1, 24, 2)
+    model, _, keep = train_repair(hg, hg.x, hg.y, train, steps=15, seed=0, structure=True, val_idx=val)
+    plain, _, _ = train_repair(hg, hg.x, hg.y, train, steps=15, seed=0, structure=True)
+    assert keep.shape == (hg.num_incidences,)
+    assert not torch.equal(model.mix.detach(), plain.mix.detach())  # other gradients reach the weights
+    assert not torch.equal(model.mix.detach(), torch.tensor([1.0, 1.0, 0.0]))  # but they do learn
+    for name in ("val_idx", "select_idx"):
+        for empty in (torch.empty(0, dtype=torch.long), torch.zeros(24, dtype=torch.bool)):
+            with pytest.raises(ValueError, match=f"{name} selects no node"):
+                train_repair(hg, hg.x, hg.y, train, steps=1, **{name: empty})
