@@ -13,7 +13,7 @@ compares the router with all-to-all, no communication (the query's dataset's bes
 random groups of as many agents and kNN routing (as many agents, those most often right on the
 query's nearest training queries), on easy and hard queries and per agreement level; with probes
 (``--probe``) also with an oracle escalation and a tuned confidence rule. Updates the key ``agents``
-(``agents_mixed`` with several datasets, then ``_probe`` with ``--probe`` and ``_gates`` with ``--gates``) of
+(``agents_mixed`` with several datasets, then ``_probe``, ``_joined``, ``_gates`` with those options) of
 ``benchmarks/topology_vae/results/topology_vae.json`` (``--out`` for another file) and prints a table
 per cost.
 """
@@ -88,7 +88,7 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
                cost: float = 0.01, steps: int = 1500, batch_size: int = 128, lr: float = 1e-2, beta: float = 1e-4,
                seed: int = 0, root: str | None = None, progress: bool = True, expert_epochs: int = 200,
                probe: int = 0, samples: int = 1, entropy: float = 0.0, gates: bool = False,
-               per_dataset: int = 2000) -> dict[str, Any]:
+               join_probes: bool = False, per_dataset: int = 2000) -> dict[str, Any]:
     """One run on the pool of :func:`make_pool` (one dataset or a list): experts trained
     (``expert_epochs`` epochs), then the router by REINFORCE for ``steps`` batches. Returns accuracy
     (%) and messages per query of every method on all, easy and hard test queries (easy: at least
@@ -96,7 +96,7 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
     per dataset), messages and accuracy per agreement level (``difficulty``), and the experts' own
     test accuracies. ``probe``: that many best experts of the query's dataset (on the router's
     queries) answer first and the router escalates from there (:func:`hgnn.topology.route`;
-    ``samples`` / ``entropy`` / ``gates`` as :func:`hgnn.topology.train_router`); the parts then also
+    ``samples`` / ``entropy`` / ``gates`` / ``join_probes`` as :func:`hgnn.topology.train_router`); the parts then also
     split by whether the probes agree, and an oracle that escalates to all agents (of the query's
     dataset) exactly where that corrects the probes (it reads the labels: a bound, not a method)
     and a fixed rule (all agents where the probes' mean answer is
@@ -118,10 +118,11 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
         probe_ids = best_of[domain]
     vae, history = train_router(outputs, query, y, router_idx, num_slots=num_slots, cost=cost, steps=steps,
                                 batch_size=batch_size, lr=lr, beta=beta, probe=probe_ids,
-                                samples=samples, entropy=entropy, gates=gates, seed=seed, progress=progress)
+                                samples=samples, entropy=entropy, gates=gates, join_probes=join_probes,
+                                seed=seed, progress=progress)
     gen = torch.Generator().manual_seed(seed + 1)
     learned, learned_messages = route(vae, outputs[test_idx], query[test_idx],
-                                      None if probe_ids is None else probe_ids[test_idx])
+                                      None if probe_ids is None else probe_ids[test_idx], join_probes=join_probes)
     test_out, test_y, test_domain = outputs[test_idx], y[test_idx], domain[test_idx]
     num_test = test_idx.numel()
 
@@ -315,6 +316,9 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1, help="router samples per query (leave-one-out baseline)")
     parser.add_argument("--entropy", type=float, default=0.0, help="entropy bonus of the router's training")
     parser.add_argument("--lr", type=float, default=1e-2, help="router learning rate")
+    parser.add_argument("--join-probes", action="store_true",
+                        help="the probes join the router's slot instead of a hyperedge of their own (key suffix "
+                             "'_joined')")
     parser.add_argument("--gates", action="store_true",
                         help="slot gates: one stop / escalate draw per query and slot (key suffix '_gates')")
     parser.add_argument("--plot", type=Path, default=None,
@@ -324,7 +328,8 @@ def main() -> None:
     args = parser.parse_args()
     args.dataset = [normalize_name(name) for name in args.dataset]
     mixed = len(args.dataset) > 1
-    key = "agents" + ("_mixed" if mixed else "") + ("_probe" if args.probe else "") + ("_gates" if args.gates else "")
+    key = "agents" + "".join(suffix for suffix, on in (("_mixed", mixed), ("_probe", args.probe),
+                                                       ("_joined", args.join_probes), ("_gates", args.gates)) if on)
     if args.plot is not None and args.plot.suffix != ".png":
         parser.error(f"--plot must name a .png file, got {args.plot}")
     torch.set_num_threads(1)
@@ -334,7 +339,7 @@ def main() -> None:
         for cost in args.costs:
             runs = [run_agents(dataset, num_experts=args.experts, cost=cost, num_slots=slots, steps=args.steps,
                                seed=s, probe=args.probe, samples=args.samples, entropy=args.entropy, lr=args.lr,
-                               gates=args.gates, per_dataset=args.per_dataset)
+                               gates=args.gates, join_probes=args.join_probes, per_dataset=args.per_dataset)
                     for s in range(args.seeds)]
             results[f"K={slots} cost={cost}"] = {"slots": slots, "cost": cost, "probe": args.probe, "runs": runs,
                                                  "summary": summarize_agents(runs),
@@ -345,7 +350,8 @@ def main() -> None:
                 "machine": "cpu, 1 thread"}
     if mixed:
         settings["per_dataset"] = args.per_dataset
-    settings.update(probe=args.probe, samples=args.samples, entropy=args.entropy, lr=args.lr, gates=args.gates)
+    settings.update(probe=args.probe, samples=args.samples, entropy=args.entropy, lr=args.lr, gates=args.gates,
+                    join_probes=args.join_probes)
     saved[key] = {"settings": settings, "results": results}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, saved)

@@ -137,33 +137,45 @@ def router_query(outputs: Tensor, query: Tensor, probe: Probe = None) -> Tensor:
     return torch.cat([query, o, o.sort(dim=1, descending=True).values, entropy, votes], dim=1)
 
 
-def _with_probe(incidence: Tensor, ids: Tensor) -> Tensor:
+def _with_probe(incidence: Tensor, ids: Tensor, join: bool = False) -> Tensor:
     """``[B, A, K]`` -> ``[B, A, K + 1]``: the probes' hyperedge appended (``ids`` ``[B, P]`` from
-    :func:`_probes`; unchanged without a probe)."""
+    :func:`_probes`; unchanged without a probe); with ``join``, ``[B, A, K]``: the probes join the
+    first slot instead."""
     if ids.size(1) == 0:
         return incidence
+    if join:
+        first = incidence[:, :, :1].scatter(1, ids.unsqueeze(-1), 1.0)
+        return torch.cat([first, incidence[:, :, 1:]], dim=2)
     alone = torch.zeros_like(incidence[:, :, :1]).scatter_(1, ids.unsqueeze(-1), 1.0)
     return torch.cat([incidence, alone], dim=2)
 
 
+def _messages(incidence: Tensor, ids: Tensor, join: bool) -> Tensor:
+    """Messages per query ``[B]`` of the router's incidence ``[B, A, K]`` and the probes: one per
+    incidence of the decision's hypergraph."""
+    return _with_probe(incidence, ids, join).flatten(1).sum(1)
+
+
 @torch.no_grad()
 def route(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor, probe: Probe = None,
-          threshold: float = 0.5) -> tuple[Tensor, Tensor]:
+          threshold: float = 0.5, join_probes: bool = False) -> tuple[Tensor, Tensor]:
     r"""Test-time routing of a router from :func:`train_router`: the incidence :math:`[P > 1/2]`
     (with slot gates, in the slots where :math:`G > 1/2`) ``[B, A, K]`` (with the probes' own
-    hyperedge appended, ``[B, A, K + 1]``) and the messages per query ``[B]`` (the probes'
-    included). :func:`decide` turns the incidence into answers."""
+    hyperedge appended, ``[B, A, K + 1]``, or with ``join_probes`` in the first slot, as the
+    router was trained) and the messages per query ``[B]`` (the probes' included). :func:`decide`
+    turns the incidence into answers."""
     ids = _probes(probe, outputs.size(0), outputs.size(1), outputs.device)
     out = vae(torch.eye(outputs.size(1), dtype=outputs.dtype, device=outputs.device), None,
               router_query(outputs, query, ids))
     incidence = vae.discretize(out, "threshold", threshold=threshold).incidence.to(outputs.dtype)
-    return _with_probe(incidence, ids), incidence.flatten(1).sum(1) + ids.size(1)
+    return _with_probe(incidence, ids, join_probes), _messages(incidence, ids, join_probes)
 
 
 def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *, num_slots: int = 3,
                  cost: float = 0.01, steps: int = 1500, batch_size: int = 128, lr: float = 1e-2, beta: float = 1e-4,
                  probe: Probe = None, samples: int = 1, entropy: float = 0.0, gates: bool = False,
-                 seed: int = 0, progress: bool = True) -> tuple[HypergraphTopologyVAE, list[float]]:
+                 join_probes: bool = False, seed: int = 0,
+                 progress: bool = True) -> tuple[HypergraphTopologyVAE, list[float]]:
     r"""Train the VAE that picks, per query, which agents speak (module docstring) by REINFORCE.
 
     Each step draws ``batch_size`` queries of ``train_idx``, samples :math:`H \sim
@@ -189,6 +201,10 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
         gates: per-query slot gates (:class:`~hgnn.topology.HypergraphTopologyVAE`): one draw opens
             or closes the whole escalation hyperedge, a stop / escalate decision; the entropy
             bonus covers the gates too.
+        join_probes: the probes join the router's first slot instead of forming a hyperedge of
+            their own, so that escalating makes one group of the probes and the agents added
+            (:func:`decide` weighs every hyperedge equally: on its own hyperedge a single probe
+            keeps half of the vote however many agents join). Pass the same to :func:`route`.
 
     Returns:
         The trained VAE (eval mode; agents are ``torch.eye(A)``) and the mean utility per step.
@@ -206,7 +222,6 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
         raise ValueError(f"entropy (the weight of the entropy bonus) must be >= 0, got {entropy}")
     num_agents = outputs.size(1)
     probe_ids = _probes(probe, outputs.size(0), num_agents, outputs.device)
-    num_probes = probe_ids.size(1)
     seed_everything(seed)
     agents = torch.eye(num_agents)
     routed = router_query(outputs, query, probe_ids)
@@ -223,9 +238,9 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
         idx = idx.repeat_interleave(samples)
         out = vae(agents, None, routed[idx])
         sample = vae.discretize(out, "bernoulli", generator=gen)
-        incidence = _with_probe(sample.incidence, probe_ids[idx])
+        incidence = _with_probe(sample.incidence, probe_ids[idx], join_probes)
         correct = (decide(outputs[idx], incidence).argmax(-1) == y[idx]).to(outputs.dtype)
-        utility = correct - cost * (sample.incidence.flatten(1).sum(1) + num_probes)
+        utility = correct - cost * _messages(sample.incidence, probe_ids[idx], join_probes)
         history.append(float(utility.mean()))
         if samples == 1:
             loss = vae.reinforce_loss(sample.log_prob, utility)

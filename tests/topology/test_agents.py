@@ -174,3 +174,21 @@ def test_probes_per_query():
                 torch.tensor([[0.0, 1.0]] * 5)):
         with pytest.raises(ValueError, match="probe as a tensor"):
             router_query(outputs, torch.zeros(5, 1), bad)
+
+
+def test_joined_probes_share_the_routers_slot():
+    torch.manual_seed(0)
+    q_type = torch.randint(0, 2, (256,))
+    y = torch.randint(0, 3, (256,))
+    right = torch.nn.functional.one_hot(y, 3).float() * 0.9 + 0.05
+    unsure = torch.full((256, 3), 1 / 3)
+    outputs = torch.stack([torch.where((q_type == 0)[:, None], right, unsure),
+                           torch.where((q_type == 1)[:, None], right, unsure), unsure], dim=1)
+    query = torch.ones(256, 1)
+    vae, _ = train_router(outputs, query, y, torch.arange(256), num_slots=1, cost=0.05, steps=300, batch_size=64,
+                          probe=0, samples=4, entropy=0.05, join_probes=True, seed=0, progress=False)
+    incidence, messages = route(vae, outputs, query, probe=0, join_probes=True)
+    assert incidence.shape == (256, 3, 1) and torch.all(incidence[:, 0, 0] == 1)  # the probe is in the one slot
+    assert torch.equal(messages, incidence.flatten(1).sum(1))  # one message per incidence, the probe's once
+    assert (decide(outputs, incidence).argmax(-1) == y).float().mean() > 0.95
+    assert messages[q_type == 1].mean() > messages[q_type == 0].mean() + 0.5
