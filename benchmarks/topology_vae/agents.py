@@ -96,12 +96,11 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
     per dataset), messages and accuracy per agreement level (``difficulty``), and the experts' own
     test accuracies. ``probe``: that many best experts of the query's dataset (on the router's
     queries) answer first and the router escalates from there (:func:`hgnn.topology.route`;
-    ``samples`` / ``entropy`` / ``gates`` / ``join_probes`` as :func:`hgnn.topology.train_router`); the parts then also
-    split by whether the probes agree, and an oracle that escalates to all agents (of the query's
-    dataset) exactly where that corrects the probes (it reads the labels: a bound, not a method)
-    and a fixed rule (all agents where the probes' mean answer is
-    less than :math:`\tau` sure, :math:`\tau` tuned for the utility on the router's queries) join
-    the methods."""
+    ``samples`` / ``entropy`` / ``gates`` / ``join_probes`` as :func:`hgnn.topology.train_router`);
+    the parts then also split by whether the probes agree, and an oracle that escalates to all
+    agents (of the query's dataset) exactly where that corrects the probes (it reads the labels: a
+    bound, not a method) and a fixed rule (all agents where the probes' mean answer is less than
+    :math:`\tau` sure, :math:`\tau` tuned for the utility on the router's queries) join the methods."""
     datasets = [normalize_name(dataset)] if isinstance(dataset, str) else [normalize_name(d) for d in dataset]
     pool = make_pool(datasets, num_experts=num_experts, seed=seed, root=root, expert_epochs=expert_epochs,
                      per_dataset=per_dataset)
@@ -126,6 +125,10 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
     test_out, test_y, test_domain = outputs[test_idx], y[test_idx], domain[test_idx]
     num_test = test_idx.numel()
 
+    def probe_answers(idx: Tensor) -> Tensor:
+        """The probes' class distributions on the queries ``idx``, ``[len(idx), P, C]``."""
+        return outputs[idx].gather(1, probe_ids[idx].unsqueeze(-1).expand(-1, -1, outputs.size(-1)))
+
     def per_query(agents: list[Tensor]) -> Tensor:
         """One hyperedge per query of the given agents ``[T, A, 1]``."""
         inc = torch.zeros(num_test, num_agents, 1)
@@ -147,43 +150,43 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
     methods = {"learned": (learned, learned_messages), "all-to-all": (torch.ones(num_agents, 1), None),
                "no communication (best expert)": (single, None), "random (same agents)": (rand, None),
                "kNN (same agents)": (knn, None)}
-    if len(datasets) > 1:
-        methods["all of the query's dataset"] = (per_query([own[d] for d in test_domain.tolist()]), None)
-    if probe_ids is not None:
-        # "All agents" below: every expert of the query's own dataset (all of them with one dataset).
-        def everyone(idx: Tensor) -> Tensor:
-            return torch.zeros(idx.numel(), num_agents, 1).scatter_(1, own[domain[idx]].unsqueeze(-1), 1.0)
+    def everyone(idx: Tensor) -> Tensor:
+        """Every expert of the query's own dataset (all of them with one dataset), ``[len(idx), A, 1]``."""
+        return torch.zeros(idx.numel(), num_agents, 1).scatter_(1, own[domain[idx]].unsqueeze(-1), 1.0)
 
+    if len(datasets) > 1:
+        methods["all of the query's dataset"] = (everyone(test_idx), None)
+    if probe_ids is not None:
         def alone(idx: Tensor) -> Tensor:
             return torch.zeros(idx.numel(), num_agents, 1).scatter_(1, probe_ids[idx].unsqueeze(-1), 1.0)
 
         def right(idx: Tensor, inc: Tensor) -> Tensor:
             return decide(outputs[idx], inc).argmax(-1) == y[idx]
 
-        escalate = right(test_idx, everyone(test_idx)) & ~right(test_idx, alone(test_idx))
-        oracle = torch.where(escalate.view(-1, 1, 1), everyone(test_idx), alone(test_idx))
-        methods["oracle: all agents exactly where that corrects the probes"] = (oracle, None)
+        def rule(idx: Tensor, escalate: Tensor) -> Tensor:
+            """All agents ("everyone") where ``escalate``, the probes alone elsewhere."""
+            return torch.where(escalate.view(-1, 1, 1), everyone(idx), alone(idx))
+
+        oracle_escalate = right(test_idx, everyone(test_idx)) & ~right(test_idx, alone(test_idx))
+        methods["oracle: all agents exactly where that corrects the probes"] = (rule(test_idx, oracle_escalate), None)
 
         # A fixed rule: all agents where the probes' mean answer is less than tau sure, tau the best
         # utility (correct - cost x messages) on the router's training queries.
         def sure(idx: Tensor) -> Tensor:
-            answers = outputs[idx].gather(1, probe_ids[idx].unsqueeze(-1).expand(-1, -1, outputs.size(-1)))
-            return answers.mean(1).amax(1)
+            return probe_answers(idx).mean(1).amax(1)
 
-        def rule_incidence(idx: Tensor, tau: float) -> Tensor:
-            return torch.where((sure(idx) < tau).view(-1, 1, 1), everyone(idx), alone(idx))
+        def utility(inc: Tensor) -> Tensor:
+            return (right(router_idx, inc).float() - cost * inc.flatten(1).sum(1)).mean()
 
         taus = [0.05 * k for k in range(4, 21)]
-        utility = [(right(router_idx, rule_incidence(router_idx, t)).float()
-                    - cost * rule_incidence(router_idx, t).flatten(1).sum(1)).mean() for t in taus]
-        tau = taus[int(torch.stack(utility).argmax())]
-        methods["rule: all agents where the probes are unsure"] = (rule_incidence(test_idx, tau), None)
+        sure_train = sure(router_idx)
+        tau = taus[int(torch.stack([utility(rule(router_idx, sure_train < t)) for t in taus]).argmax())]
+        methods["rule: all agents where the probes are unsure"] = (rule(test_idx, sure(test_idx) < tau), None)
     agreement = domain_agreement(test_out, test_domain, own)
     easy = agreement >= 0.5
     parts = {"all": torch.ones_like(easy), "easy": easy, "hard": ~easy}
     if probe_ids is not None and probe_ids.size(1) > 1:  # with one probe they always agree
-        test_probes = probe_ids[test_idx].unsqueeze(-1).expand(-1, -1, test_out.size(-1))
-        unanimous = expert_agreement(test_out.gather(1, test_probes)) == 1.0
+        unanimous = expert_agreement(probe_answers(test_idx)) == 1.0
         parts.update({"probes agree": unanimous, "probes split": ~unanimous})
     if len(datasets) > 1:
         parts.update({name: test_domain == d for d, name in enumerate(datasets)})

@@ -41,8 +41,12 @@ TEACHER_INITS = ("torch", "glorot")
 def method_name(plus: bool, mode: str, student_input: str = "features") -> str:
     """``lighthgnn`` / ``lighthgnn+``, with ``[ref]`` for the reference-code loss and ``[1-hop]`` for
     the one-hop student input (:mod:`hgnn.distill.inputs`)."""
-    return (("lighthgnn+" if plus else "lighthgnn") + ("" if mode == "kl" else "[ref]")
-            + ("" if student_input == "features" else "[1-hop]"))
+    return ("lighthgnn+" if plus else "lighthgnn") + ("" if mode == "kl" else "[ref]") + _input_suffix(student_input)
+
+
+def _input_suffix(student_input: str) -> str:
+    """``[1-hop]`` for the one-hop student input, nothing for features alone (method names)."""
+    return "" if student_input == "features" else "[1-hop]"
 
 
 def train_teacher(name: str, hg: Hypergraph, split: Split, *, hidden: int = 32, dropout: float = 0.5,
@@ -170,8 +174,7 @@ def distill_seed(
                 model = build_model(base, full.x.size(1), num_classes, teacher_hidden, 0.5).to(device)
             fit(model, train_hg, train_split, x=inputs[kind] if base == "mlp" else None, epochs=epochs,
                 progress=progress, desc=f"{base} seed {seed}")
-            name = base + ("" if kind == "features" else "[1-hop]")
-            record(name, model, base != "mlp", time.perf_counter() - start, kind)
+            record(base + _input_suffix(kind), model, base != "mlp", time.perf_counter() - start, kind)
     start = time.perf_counter()
     net = train_teacher(teacher, train_hg, train_split, hidden=teacher_hidden, epochs=epochs, seed=seed,
                         init=teacher_init, progress=progress)

@@ -150,12 +150,6 @@ def _with_probe(incidence: Tensor, ids: Tensor, join: bool = False) -> Tensor:
     return torch.cat([incidence, alone], dim=2)
 
 
-def _messages(incidence: Tensor, ids: Tensor, join: bool) -> Tensor:
-    """Messages per query ``[B]`` of the router's incidence ``[B, A, K]`` and the probes: one per
-    incidence of the decision's hypergraph."""
-    return _with_probe(incidence, ids, join).flatten(1).sum(1)
-
-
 @torch.no_grad()
 def route(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor, probe: Probe = None,
           threshold: float = 0.5, join_probes: bool = False) -> tuple[Tensor, Tensor]:
@@ -168,7 +162,8 @@ def route(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor, probe: Pro
     out = vae(torch.eye(outputs.size(1), dtype=outputs.dtype, device=outputs.device), None,
               router_query(outputs, query, ids))
     incidence = vae.discretize(out, "threshold", threshold=threshold).incidence.to(outputs.dtype)
-    return _with_probe(incidence, ids, join_probes), _messages(incidence, ids, join_probes)
+    decision = _with_probe(incidence, ids, join_probes)
+    return decision, decision.flatten(1).sum(1)  # one message per incidence of the decision's hypergraph
 
 
 def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *, num_slots: int = 3,
@@ -240,7 +235,7 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
         sample = vae.discretize(out, "bernoulli", generator=gen)
         incidence = _with_probe(sample.incidence, probe_ids[idx], join_probes)
         correct = (decide(outputs[idx], incidence).argmax(-1) == y[idx]).to(outputs.dtype)
-        utility = correct - cost * _messages(sample.incidence, probe_ids[idx], join_probes)
+        utility = correct - cost * incidence.flatten(1).sum(1)  # one message per incidence, the probes' included
         history.append(float(utility.mean()))
         if samples == 1:
             loss = vae.reinforce_loss(sample.log_prob, utility)

@@ -265,11 +265,15 @@ class AnchorRepair(nn.Module):
         mu, logvar, z = self.vae.encode(x)
         return _standardize(leave_one_out_cosine(z[0], anchor)), mu, logvar, self.head(z[0])
 
-    def combine(self, prior: Tensor, latent: Tensor, structure: Tensor | None = None) -> Tensor:
-        r"""The incidence logits :math:`a \bar s^x + b \bar s^z + c\ (+\, d \bar s^h)`."""
-        a, b, c = self.mix
+    def combine(self, prior: Tensor, latent: Tensor, structure: Tensor | None = None,
+                hold_weights: bool = False) -> Tensor:
+        r"""The incidence logits :math:`a \bar s^x + b \bar s^z + c\ (+\, d \bar s^h)`; with
+        ``hold_weights`` no gradient reaches :math:`a, b, c, d`."""
+        mix: Tensor = self.mix.detach() if hold_weights else self.mix
+        d: Tensor = self.structure_weight.detach() if hold_weights else self.structure_weight
+        a, b, c = mix
         logits = a * prior + b * latent + c
-        return logits if structure is None else logits + self.structure_weight * structure
+        return logits if structure is None else logits + d * structure
 
     def forward(self, x: Tensor, anchor: Hypergraph, prior: Tensor,
                 structure: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -341,23 +345,18 @@ def train_repair(anchor: Hypergraph, x: Tensor, y: Tensor, train_idx: Tensor, *,
     weights = [model.mix] + ([model.structure_weight] if structure else [])
 
     def dense(logits: Tensor) -> Tensor:
-        return torch.sigmoid(logits).new_zeros(anchor.num_nodes, anchor.num_edges).index_put(
+        return logits.new_zeros(anchor.num_nodes, anchor.num_edges).index_put(
             (nodes, edges), torch.sigmoid(logits), accumulate=True)
 
     def step(batch: None) -> Tensor:
         latent, mu, logvar, node_logits = model.encode(x, anchor)
-        if val_idx is None:
-            out = clf(x, dense(model.combine(prior, latent, shared)))
-        else:  # the classifier and the encoder see the weights as constants
-            with torch.no_grad():
-                held = [w.detach().clone() for w in weights]
-            a, b, c = held[0]
-            fixed = a * prior + b * latent + c + (held[1] * shared if shared is not None else 0.0)
-            out = clf(x, dense(fixed))
+        logits = model.combine(prior, latent, shared)
+        # with val_idx the classifier and the encoder see the weights as constants
+        out = clf(x, dense(logits if val_idx is None else model.combine(prior, latent, shared, hold_weights=True)))
         loss = (F.cross_entropy(out[train_idx], y[train_idx]) + F.cross_entropy(node_logits[train_idx], y[train_idx])
                 + beta * gaussian_kl(mu, logvar))
         if sparsity > 0:
-            loss = loss + sparsity * torch.sigmoid(model.combine(prior, latent, shared)).sum()
+            loss = loss + sparsity * torch.sigmoid(logits).sum()
         if teach > 0:
             target = out.detach().softmax(-1)
             loss = loss + teach * F.kl_div(node_logits.log_softmax(-1), target, reduction="batchmean")

@@ -70,9 +70,10 @@ def test_router_and_experts_check_their_arguments():
         train_experts(query, y[:5], torch.arange(5), 2)
 
 
-def test_probe_and_escalate_routes_through_the_probe():
-    # Agent 0 (the probe) is right on type-0 queries only; agent 1 on type-1 queries only. The query
-    # does not say its type, but the probe's answer does (it is confident exactly when right).
+def probe_task():
+    """Agent 0 (the probe) is right on type-0 queries only; agent 1 on type-1 queries only; agent 2
+    never. The query does not say its type, but the probe's answer does (it is confident exactly
+    when right). Returns the query types, labels, the agents' outputs ``[256, 3, 3]`` and the queries."""
     torch.manual_seed(0)
     q_type = torch.randint(0, 2, (256,))
     y = torch.randint(0, 3, (256,))
@@ -80,10 +81,19 @@ def test_probe_and_escalate_routes_through_the_probe():
     unsure = torch.full((256, 3), 1 / 3)
     outputs = torch.stack([torch.where((q_type == 0)[:, None], right, unsure),
                            torch.where((q_type == 1)[:, None], right, unsure), unsure], dim=1)
-    query = torch.ones(256, 1)
+    return q_type, y, outputs, torch.ones(256, 1)
+
+
+def train_probe_router(outputs, query, y, **options):
+    """The router of the probe task: one slot, agent 0 as the probe, 300 steps of 4 samples."""
+    return train_router(outputs, query, y, torch.arange(256), num_slots=1, cost=0.05, steps=300, batch_size=64,
+                        probe=0, samples=4, seed=0, progress=False, **options)
+
+
+def test_probe_and_escalate_routes_through_the_probe():
+    q_type, y, outputs, query = probe_task()
     assert router_query(outputs, query, 0).shape == (256, 1 + 3 + 3 + 1 + 1)
-    vae, _ = train_router(outputs, query, y, torch.arange(256), num_slots=1, cost=0.05, steps=300, batch_size=64,
-                          probe=0, samples=4, entropy=0.05, seed=0, progress=False)
+    vae, _ = train_probe_router(outputs, query, y, entropy=0.05)
     incidence, messages = route(vae, outputs, query, probe=0)
     assert incidence.shape == (256, 3, 2) and torch.all(incidence[:, 0, 1] == 1)  # the probe's own hyperedge
     assert torch.equal(messages, incidence[:, :, :1].flatten(1).sum(1) + 1)
@@ -91,8 +101,7 @@ def test_probe_and_escalate_routes_through_the_probe():
     # it escalates to agent 1 where the probe is unsure, and stops where the probe is sure
     assert messages[q_type == 1].mean() > messages[q_type == 0].mean() + 0.5
     # without the entropy bonus the probabilities saturate and the router asks agent 1 everywhere
-    vae, _ = train_router(outputs, query, y, torch.arange(256), num_slots=1, cost=0.05, steps=300, batch_size=64,
-                          probe=0, samples=4, seed=0, progress=False)
+    vae, _ = train_probe_router(outputs, query, y)
     _, flat = route(vae, outputs, query, probe=0)
     assert flat[q_type == 1].mean() - flat[q_type == 0].mean() < 0.5
 
@@ -139,17 +148,9 @@ def test_entropy_bonus_applies_with_one_sample_too():
 
 
 def test_gated_router_stops_where_the_probe_is_sure():
-    # The synthetic task above, with slot gates: one draw per query opens or closes the escalation.
-    torch.manual_seed(0)
-    q_type = torch.randint(0, 2, (256,))
-    y = torch.randint(0, 3, (256,))
-    right = torch.nn.functional.one_hot(y, 3).float() * 0.9 + 0.05
-    unsure = torch.full((256, 3), 1 / 3)
-    outputs = torch.stack([torch.where((q_type == 0)[:, None], right, unsure),
-                           torch.where((q_type == 1)[:, None], right, unsure), unsure], dim=1)
-    query = torch.ones(256, 1)
-    vae, _ = train_router(outputs, query, y, torch.arange(256), num_slots=1, cost=0.05, steps=300, batch_size=64,
-                          probe=0, samples=4, entropy=0.05, gates=True, seed=0, progress=False)
+    # The probe task with slot gates: one draw per query opens or closes the escalation.
+    q_type, y, outputs, query = probe_task()
+    vae, _ = train_probe_router(outputs, query, y, entropy=0.05, gates=True)
     assert vae.gates is not None
     incidence, messages = route(vae, outputs, query, probe=0)
     assert (decide(outputs, incidence).argmax(-1) == y).float().mean() > 0.95
@@ -177,16 +178,8 @@ def test_probes_per_query():
 
 
 def test_joined_probes_share_the_routers_slot():
-    torch.manual_seed(0)
-    q_type = torch.randint(0, 2, (256,))
-    y = torch.randint(0, 3, (256,))
-    right = torch.nn.functional.one_hot(y, 3).float() * 0.9 + 0.05
-    unsure = torch.full((256, 3), 1 / 3)
-    outputs = torch.stack([torch.where((q_type == 0)[:, None], right, unsure),
-                           torch.where((q_type == 1)[:, None], right, unsure), unsure], dim=1)
-    query = torch.ones(256, 1)
-    vae, _ = train_router(outputs, query, y, torch.arange(256), num_slots=1, cost=0.05, steps=300, batch_size=64,
-                          probe=0, samples=4, entropy=0.05, join_probes=True, seed=0, progress=False)
+    q_type, y, outputs, query = probe_task()
+    vae, _ = train_probe_router(outputs, query, y, entropy=0.05, join_probes=True)
     incidence, messages = route(vae, outputs, query, probe=0, join_probes=True)
     assert incidence.shape == (256, 3, 1) and torch.all(incidence[:, 0, 0] == 1)  # the probe is in the one slot
     assert torch.equal(messages, incidence.flatten(1).sum(1))  # one message per incidence, the probe's once
