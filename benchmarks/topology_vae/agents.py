@@ -1,7 +1,7 @@
 """Frozen expert classifiers as agents: a learned router against fixed ones (about 20-75 s a run on a CPU).
 
     python benchmarks/topology_vae/agents.py [--seeds 3] [--slots 1 3] [--costs 0 0.002 0.005 0.01 0.02]
-        [--probe 3 --samples 4 --entropy 0.02 --lr 3e-3] [--gates]
+        [--probe 3 --samples 4 --entropy 0.02 --lr 3e-3] [--gates] [--join-probes [--rounds 2]]
         [--dataset cocitation-cora cocitation-citeseer mushroom 20newsw100]
         [--plot benchmarks/topology_vae/results/topology_agents.png]
 
@@ -13,7 +13,8 @@ compares the router with all-to-all, no communication (the query's dataset's bes
 random groups of as many agents and kNN routing (as many agents, those most often right on the
 query's nearest training queries), on easy and hard queries and per agreement level; with probes
 (``--probe``) also with an oracle escalation and a tuned confidence rule. Updates the key ``agents``
-(``agents_mixed`` with several datasets, then ``_probe``, ``_joined``, ``_gates`` with those options) of
+(``agents_mixed`` with several datasets, then ``_probe``, ``_joined``, ``_gates``, ``_rounds<n>`` with those
+options) of
 ``benchmarks/topology_vae/results/topology_vae.json`` (``--out`` for another file) and prints a table
 per cost.
 """
@@ -88,7 +89,8 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
                cost: float = 0.01, steps: int = 1500, batch_size: int = 128, lr: float = 1e-2, beta: float = 1e-4,
                seed: int = 0, root: str | None = None, progress: bool = True, expert_epochs: int = 200,
                probe: int = 0, samples: int = 1, entropy: float = 0.0, gates: bool = False,
-               join_probes: bool = False, per_dataset: int = 2000) -> dict[str, Any]:
+               join_probes: bool = False, rounds: int = 1,
+               per_dataset: int = 2000) -> dict[str, Any]:
     """One run on the pool of :func:`make_pool` (one dataset or a list): experts trained
     (``expert_epochs`` epochs), then the router by REINFORCE for ``steps`` batches. Returns accuracy
     (%) and messages per query of every method on all, easy and hard test queries (easy: at least
@@ -118,10 +120,11 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
     vae, history = train_router(outputs, query, y, router_idx, num_slots=num_slots, cost=cost, steps=steps,
                                 batch_size=batch_size, lr=lr, beta=beta, probe=probe_ids,
                                 samples=samples, entropy=entropy, gates=gates, join_probes=join_probes,
-                                seed=seed, progress=progress)
+                                rounds=rounds, seed=seed, progress=progress)
     gen = torch.Generator().manual_seed(seed + 1)
     learned, learned_messages = route(vae, outputs[test_idx], query[test_idx],
-                                      None if probe_ids is None else probe_ids[test_idx], join_probes=join_probes)
+                                      None if probe_ids is None else probe_ids[test_idx], join_probes=join_probes,
+                                      rounds=rounds)
     test_out, test_y, test_domain = outputs[test_idx], y[test_idx], domain[test_idx]
     num_test = test_idx.numel()
 
@@ -322,6 +325,9 @@ def main() -> None:
     parser.add_argument("--join-probes", action="store_true",
                         help="the probes join the router's slot instead of a hyperedge of their own (key suffix "
                              "'_joined')")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="escalation rounds (more than one needs --slots 1 --join-probes; key suffix "
+                             "'_rounds<n>')")
     parser.add_argument("--gates", action="store_true",
                         help="slot gates: one stop / escalate draw per query and slot (key suffix '_gates')")
     parser.add_argument("--plot", type=Path, default=None,
@@ -332,9 +338,15 @@ def main() -> None:
     args.dataset = [normalize_name(name) for name in args.dataset]
     mixed = len(args.dataset) > 1
     key = "agents" + "".join(suffix for suffix, on in (("_mixed", mixed), ("_probe", args.probe),
-                                                       ("_joined", args.join_probes), ("_gates", args.gates)) if on)
+                                                       ("_joined", args.join_probes), ("_gates", args.gates),
+                                                       (f"_rounds{args.rounds}", args.rounds > 1)) if on)
     if args.plot is not None and args.plot.suffix != ".png":
         parser.error(f"--plot must name a .png file, got {args.plot}")
+    if args.rounds < 1:
+        parser.error(f"--rounds must be >= 1, got {args.rounds}")
+    if args.rounds > 1 and (not args.probe or not args.join_probes or args.gates or args.slots != [1]):
+        parser.error("--rounds > 1 escalates one group from the probes: pass --probe N --join-probes --slots 1 "
+                     "and no --gates")
     torch.set_num_threads(1)
     dataset = args.dataset if mixed else args.dataset[0]
     results = {}  # "K=<slots> cost=<cost>" -> runs and summary
@@ -342,7 +354,8 @@ def main() -> None:
         for cost in args.costs:
             runs = [run_agents(dataset, num_experts=args.experts, cost=cost, num_slots=slots, steps=args.steps,
                                seed=s, probe=args.probe, samples=args.samples, entropy=args.entropy, lr=args.lr,
-                               gates=args.gates, join_probes=args.join_probes, per_dataset=args.per_dataset)
+                               gates=args.gates, join_probes=args.join_probes, rounds=args.rounds,
+                               per_dataset=args.per_dataset)
                     for s in range(args.seeds)]
             results[f"K={slots} cost={cost}"] = {"slots": slots, "cost": cost, "probe": args.probe, "runs": runs,
                                                  "summary": summarize_agents(runs),
@@ -354,7 +367,7 @@ def main() -> None:
     if mixed:
         settings["per_dataset"] = args.per_dataset
     settings.update(probe=args.probe, samples=args.samples, entropy=args.entropy, lr=args.lr, gates=args.gates,
-                    join_probes=args.join_probes)
+                    join_probes=args.join_probes, rounds=args.rounds)
     saved[key] = {"settings": settings, "results": results}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, saved)

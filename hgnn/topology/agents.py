@@ -23,6 +23,11 @@ hard ones.
 by its features alone, so the probe agents always answer first (one message each) and a summary of
 their answers joins the query embedding (:func:`router_query`); the probes also form a hyperedge of
 their own in the decision. The VAE then adds agents where that pays, in one trained model.
+
+**Escalation rounds** (``rounds=2``): the probes and the agents the router adds form one group;
+each round the same VAE reads the query and a summary of the group so far (:func:`train_router`)
+and may add agents, so a second round can spend where the agents already asked disagree, which
+the first round cannot see.
 """
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from hgnn.nn import MLP
-from hgnn.topology.vae import HypergraphTopologyVAE
+from hgnn.topology.vae import HypergraphTopologyVAE, TopologyOutput
 from hgnn.train import fit_loop, seed_everything
 
 __all__ = ["decide", "expert_agreement", "route", "router_query", "train_experts", "train_router"]
@@ -150,15 +155,76 @@ def _with_probe(incidence: Tensor, ids: Tensor, join: bool = False) -> Tensor:
     return torch.cat([incidence, alone], dim=2)
 
 
+def _check_rounds(rounds: int, num_slots: int, gates: bool, join_probes: bool) -> None:
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+        raise ValueError(f"rounds must be an int >= 1 (escalation rounds), got {rounds!r}")
+    if rounds > 1 and (num_slots != 1 or gates or not join_probes):
+        raise ValueError("rounds > 1 makes one group of the probes and every agent added: pass num_slots=1, "
+                         f"join_probes=True and no gates (got num_slots={num_slots}, join_probes={join_probes}, "
+                         f"gates={gates})")
+
+
+def _query_width(query: Tensor, outputs: Tensor, ids: Tensor, rounds: int) -> int:
+    """Channels of what the router reads (:func:`router_query`, :func:`_group_summary`)."""
+    if rounds > 1:
+        return query.size(1) + 2 * outputs.size(-1) + 3
+    return query.size(1) + (2 * outputs.size(-1) + 2 if ids.size(1) else 0)
+
+
+def _group_summary(outputs: Tensor, members: Tensor) -> Tensor:
+    r"""What the router reads of a group ``members`` ``[B, A]`` (0/1) in an escalation round:
+    :math:`[\bar o \,\|\, \mathrm{sort}(\bar o) \,\|\, H(\bar o) \,\|\, v \,\|\, n / A]` ``[B, 2C + 3]``, the
+    members' mean answer, its sorted copy, its entropy, the share of members voting for the most
+    voted class (:func:`router_query`) and the share :math:`n / A` of agents already in the group."""
+    count = members.sum(1, keepdim=True)
+    o = (members.unsqueeze(-1) * outputs).sum(1) / count.clamp(min=1)
+    entropy = -(o * o.clamp_min(1e-12).log()).sum(1, keepdim=True)
+    votes = (F.one_hot(outputs.argmax(-1), outputs.size(-1)).to(o.dtype) * members.unsqueeze(-1)).sum(1)
+    vote = votes.amax(1, keepdim=True) / count.clamp(min=1)
+    return torch.cat([o, o.sort(dim=1, descending=True).values, entropy, vote, count / outputs.size(1)], dim=1)
+
+
+def _escalate(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor, ids: Tensor, rounds: int, mode: str,
+              threshold: float = 0.5, generator: torch.Generator | None = None
+              ) -> tuple[Tensor, Tensor, list[tuple[TopologyOutput, Tensor | None]]]:
+    """``rounds`` escalation rounds from the probes ``ids`` ``[B, P]``: each round the VAE reads the
+    query and the group so far (:func:`_group_summary`) and its draw (``mode`` of
+    :meth:`~HypergraphTopologyVAE.discretize`) adds agents. Returns the final group ``[B, A]``, the
+    log-probability of the draws of the agents that were not yet members ``[B]`` (the others do not
+    change the group), and per round the VAE's output and the mask of those agents."""
+    members = torch.zeros(outputs.shape[:2], dtype=outputs.dtype, device=outputs.device)
+    members.scatter_(1, ids, 1.0)
+    agents = torch.eye(outputs.size(1), dtype=outputs.dtype, device=outputs.device)
+    log_prob = torch.zeros(outputs.size(0), dtype=outputs.dtype, device=outputs.device)
+    per_round: list[tuple[TopologyOutput, Tensor | None]] = []
+    for _ in range(rounds):
+        out = vae(agents, None, torch.cat([query, _group_summary(outputs, members)], dim=1))
+        logits, free = out.logits[:, :, 0], 1.0 - members
+        drawn = vae.discretize(out, mode, threshold=threshold, generator=generator).incidence[:, :, 0]
+        log_prob = log_prob - (F.binary_cross_entropy_with_logits(logits, drawn, reduction="none") * free).sum(1)
+        members = torch.maximum(members, drawn)
+        per_round.append((out, free))
+    return members, log_prob, per_round
+
+
 @torch.no_grad()
 def route(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor, probe: Probe = None,
-          threshold: float = 0.5, join_probes: bool = False) -> tuple[Tensor, Tensor]:
+          threshold: float = 0.5, join_probes: bool = False, rounds: int = 1) -> tuple[Tensor, Tensor]:
     r"""Test-time routing of a router from :func:`train_router`: the incidence :math:`[P > 1/2]`
     (with slot gates, in the slots where :math:`G > 1/2`) ``[B, A, K]`` (with the probes' own
     hyperedge appended, ``[B, A, K + 1]``, or with ``join_probes`` in the first slot, as the
-    router was trained) and the messages per query ``[B]`` (the probes' included). :func:`decide`
-    turns the incidence into answers."""
+    router was trained) and the messages per query ``[B]`` (the probes' included). With
+    ``rounds > 1`` (as trained), ``[B, A, 1]``: the probes and every agent added in the rounds.
+    :func:`decide` turns the incidence into answers."""
     ids = _probes(probe, outputs.size(0), outputs.size(1), outputs.device)
+    _check_rounds(rounds, vae.num_slots, vae.gates is not None, join_probes)
+    width = _query_width(query, outputs, ids, rounds)
+    if vae.query_channels != width:
+        raise ValueError(f"the router reads {vae.query_channels} query channels but this query, probe and rounds "
+                         f"give {width}: pass the probe and rounds it was trained with")
+    if rounds > 1:
+        members = _escalate(vae, outputs, query, ids, rounds, "threshold", threshold)[0].unsqueeze(-1)
+        return members, members.flatten(1).sum(1)
     out = vae(torch.eye(outputs.size(1), dtype=outputs.dtype, device=outputs.device), None,
               router_query(outputs, query, ids))
     incidence = vae.discretize(out, "threshold", threshold=threshold).incidence.to(outputs.dtype)
@@ -169,7 +235,7 @@ def route(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor, probe: Pro
 def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *, num_slots: int = 3,
                  cost: float = 0.01, steps: int = 1500, batch_size: int = 128, lr: float = 1e-2, beta: float = 1e-4,
                  probe: Probe = None, samples: int = 1, entropy: float = 0.0, gates: bool = False,
-                 join_probes: bool = False, seed: int = 0,
+                 join_probes: bool = False, rounds: int = 1, seed: int = 0,
                  progress: bool = True) -> tuple[HypergraphTopologyVAE, list[float]]:
     r"""Train the VAE that picks, per query, which agents speak (module docstring) by REINFORCE.
 
@@ -183,8 +249,9 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
         query: ``[Q, F_q]`` query embeddings; ``y``: ``[Q]`` labels.
         train_idx: the queries to train on.
         probe: an agent id, or several, that always answer first (module docstring: probe and
-            escalate), or a ``[Q, P]`` tensor of ids per query; their answers join the router's input (:func:`router_query`), they form
-            one hyperedge of the decision, and their messages count in the cost.
+            escalate), or a ``[Q, P]`` tensor of ids per query; their answers join the router's
+            input (:func:`router_query`), they form one hyperedge of the decision, and their
+            messages count in the cost.
         samples: hypergraphs drawn per query and step. With more than one, each sample's baseline
             is the mean utility of the query's other samples (REINFORCE leave-one-out, Kool et
             al., 2019), a per-query baseline; with one, the moving mean over all queries
@@ -200,6 +267,13 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
             their own, so that escalating makes one group of the probes and the agents added
             (:func:`decide` weighs every hyperedge equally: on its own hyperedge a single probe
             keeps half of the vote however many agents join). Pass the same to :func:`route`.
+        rounds: escalation rounds. With more than one, the group starts as the probes and each
+            round the VAE reads the query and a summary of the group so far (its mean answer,
+            sorted, entropy, vote share and size) and adds agents (:math:`H \sim
+            \mathrm{Bernoulli}(P)` over the agents not yet in it); the decision is that one group
+            (``num_slots=1``, ``join_probes=True``, no gates), and the REINFORCE log-probability sums
+            the rounds' draws. A second round sees answers the first could not, so it can spend where
+            the agents already asked disagree. Pass the same to :func:`route`.
 
     Returns:
         The trained VAE (eval mode; agents are ``torch.eye(A)``) and the mean utility per step.
@@ -215,13 +289,14 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
         raise ValueError(f"samples must be an int >= 1, got {samples!r}")
     if not entropy >= 0:
         raise ValueError(f"entropy (the weight of the entropy bonus) must be >= 0, got {entropy}")
+    _check_rounds(rounds, num_slots, gates, join_probes)
     num_agents = outputs.size(1)
     probe_ids = _probes(probe, outputs.size(0), num_agents, outputs.device)
     seed_everything(seed)
     agents = torch.eye(num_agents)
-    routed = router_query(outputs, query, probe_ids)
+    routed = router_query(outputs, query, probe_ids)  # one round; with more, _escalate builds it per round
     vae = HypergraphTopologyVAE(num_agents, num_slots, hidden_channels=32, latent_channels=32,
-                                query_channels=routed.size(1), gates=gates)
+                                query_channels=_query_width(query, outputs, probe_ids, rounds), gates=gates)
     opt = torch.optim.Adam(vae.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
     history: list[float] = []
@@ -231,25 +306,36 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
 
     def step(idx: Tensor) -> Tensor:
         idx = idx.repeat_interleave(samples)
-        out = vae(agents, None, routed[idx])
-        sample = vae.discretize(out, "bernoulli", generator=gen)
-        incidence = _with_probe(sample.incidence, probe_ids[idx], join_probes)
+        if rounds > 1:
+            members, log_prob, per_round = _escalate(vae, outputs[idx], query[idx], probe_ids[idx], rounds,
+                                                  "bernoulli", generator=gen)
+            incidence = members.unsqueeze(-1)
+        else:
+            out = vae(agents, None, routed[idx])
+            sample = vae.discretize(out, "bernoulli", generator=gen)
+            incidence = _with_probe(sample.incidence, probe_ids[idx], join_probes)
+            log_prob, per_round = sample.log_prob, [(out, None)]
         correct = (decide(outputs[idx], incidence).argmax(-1) == y[idx]).to(outputs.dtype)
         utility = correct - cost * incidence.flatten(1).sum(1)  # one message per incidence, the probes' included
         history.append(float(utility.mean()))
         if samples == 1:
-            loss = vae.reinforce_loss(sample.log_prob, utility)
+            loss = vae.reinforce_loss(log_prob, utility)
         else:
             u = utility.view(-1, samples)
             advantage = (u - (u.sum(1, keepdim=True) - u) / (samples - 1)).view(-1)
-            loss = -(advantage.detach() * sample.log_prob).mean()
-        if entropy > 0:
-            p = out.prob.clamp(1e-6, 1 - 1e-6)
-            loss = loss - entropy * -(p * p.log() + (1 - p) * (1 - p).log()).flatten(1).sum(1).mean()
-            if out.gate_logits is not None:
-                g = torch.sigmoid(out.gate_logits).clamp(1e-6, 1 - 1e-6)
-                loss = loss - entropy * -(g * g.log() + (1 - g) * (1 - g).log()).sum(1).mean()
-        return loss + beta * vae.kl_loss(out)
+            loss = -(advantage.detach() * log_prob).mean()
+        for out, free in per_round:
+            if entropy > 0:
+                p = out.prob.clamp(1e-6, 1 - 1e-6)
+                bits = -(p * p.log() + (1 - p) * (1 - p).log())
+                if free is not None:  # only the draws that can change the group
+                    bits = bits * free.unsqueeze(-1)
+                loss = loss - entropy * bits.flatten(1).sum(1).mean()
+                if out.gate_logits is not None:
+                    g = torch.sigmoid(out.gate_logits).clamp(1e-6, 1 - 1e-6)
+                    loss = loss - entropy * -(g * g.log() + (1 - g) * (1 - g).log()).sum(1).mean()
+            loss = loss + beta * vae.kl_loss(out)
+        return loss
 
     fit_loop(vae, opt, draw, step, epochs=steps, progress=progress, desc=f"router seed {seed}")
     return vae, history

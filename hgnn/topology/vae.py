@@ -134,8 +134,9 @@ class HypergraphTopologyVAE(nn.Module):
     (:func:`hgnn.topology.router_query`, :func:`hgnn.topology.train_router`; measured in
     ``benchmarks/topology_vae``: at a cost of 0.03 per message, one router over 32 experts on four
     datasets gives an easy dataset's queries 1 message and the others 4-6, unanimous queries 1.9
-    and split ones 4.4; over 8 experts of one dataset, with probes, hard queries get only 1.04-1.14
-    times the messages of easy ones).
+    and split ones 4.4; with a probe and two escalation rounds, where the second round reads
+    whether the agents added agree, hard queries get 1.39 times the messages of easy ones; over 8
+    experts of one dataset, with probes, only 1.00-1.14 times).
 
     **Losses** (:meth:`kl_loss`, :meth:`sparsity_loss`, :meth:`anchor_loss`,
     :meth:`reinforce_loss`):

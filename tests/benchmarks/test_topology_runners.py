@@ -101,6 +101,23 @@ def test_agents_runner_on_a_mixed_pool():
         assert 1.0 <= probed["methods"][name]["all"]["messages"] <= 3.0
     assert probed["methods"]["learned"]["all"]["messages"] >= 1.0
     assert "probes split" not in probed["methods"]["learned"]  # one probe always agrees with itself
+    # two escalation rounds from the joined probe: one group, the probe always in it
+    rounds = bench.run_agents(["cocitation-cora", "mushroom"], num_experts=3, num_slots=1, steps=3, batch_size=16,
+                              seed=0, progress=False, expert_epochs=2, per_dataset=200, probe=1, join_probes=True,
+                              rounds=2)
+    assert 1.0 <= rounds["methods"]["learned"]["all"]["messages"] <= 6.0
+
+
+@pytest.mark.parametrize("argv", [["--rounds", "0"], ["--rounds", "2", "--probe", "1", "--slots", "1"],
+                                  ["--rounds", "2", "--probe", "1", "--join-probes"],
+                                  ["--rounds", "2", "--join-probes", "--slots", "1"]])
+def test_agents_runner_checks_rounds_before_it_trains(argv, monkeypatch, capsys):
+    bench = load_benchmark("topology_vae/agents")
+    monkeypatch.setattr("sys.argv", ["agents.py", *argv])
+    monkeypatch.setattr(bench, "run_agents", lambda *a, **k: pytest.fail("trained before checking --rounds"))
+    with pytest.raises(SystemExit):
+        bench.main()
+    assert "--rounds" in capsys.readouterr().err
 
 
 def test_make_pool_places_each_dataset_in_its_own_columns():

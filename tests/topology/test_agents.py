@@ -185,3 +185,51 @@ def test_joined_probes_share_the_routers_slot():
     assert torch.equal(messages, incidence.flatten(1).sum(1))  # one message per incidence, the probe's once
     assert (decide(outputs, incidence).argmax(-1) == y).float().mean() > 0.95
     assert messages[q_type == 1].mean() > messages[q_type == 0].mean() + 0.5
+
+
+def test_a_second_round_sees_what_the_first_added():
+    # Three query types the query does not tell apart (40 / 40 / 20%). The probe (agent 0) is right
+    # on type 0 and unsure elsewhere; agent 1 is right on type 1, agent 2 on type 2, both unsure
+    # elsewhere. One round must ask agents 1 and 2 together wherever the probe is unsure; with two
+    # rounds the router asks agent 1 first and agent 2 only where agent 1 is unsure too.
+    torch.manual_seed(0)
+    q_type = torch.multinomial(torch.tensor([0.4, 0.4, 0.2]), 384, replacement=True)
+    y = torch.randint(0, 3, (384,))
+    right = torch.nn.functional.one_hot(y, 3).float() * 0.9 + 0.05
+    unsure = torch.full((384, 3), 1 / 3)
+    outputs = torch.stack([torch.where((q_type == a)[:, None], right, unsure) for a in range(3)], dim=1)
+    query = torch.ones(384, 1)
+    per_type = {}
+    for rounds in (1, 2):
+        vae, _ = train_router(outputs, query, y, torch.arange(384), num_slots=1, cost=0.15, steps=400, batch_size=64,
+                              probe=0, samples=4, entropy=0.05, join_probes=True, rounds=rounds, seed=0,
+                              progress=False)
+        incidence, messages = route(vae, outputs, query, probe=0, join_probes=True, rounds=rounds)
+        assert incidence.shape == (384, 3, 1) and torch.all(incidence[:, 0, 0] == 1)
+        assert torch.equal(messages, incidence.flatten(1).sum(1))
+        assert (decide(outputs, incidence).argmax(-1) == y).float().mean() > 0.95
+        per_type[rounds] = [messages[q_type == t].mean().item() for t in range(3)]
+    assert vae.query_channels == 1 + 2 * 3 + 3
+    assert per_type[1][0] < 1.3 and per_type[1][1] == per_type[1][2] == 3.0
+    assert per_type[2][0] < 1.3 and per_type[2][1] < 2.2 and per_type[2][2] > 2.8
+    with pytest.raises(ValueError, match="pass the probe and rounds it was trained with"):
+        route(vae, outputs, query, probe=0, join_probes=True)
+
+
+def test_rounds_check_their_arguments():
+    outputs, query, y = torch.rand(10, 3, 2), torch.rand(10, 4), torch.randint(0, 2, (10,))
+    for options in ({"rounds": 0}, {"rounds": True}, {"rounds": 2, "num_slots": 2, "join_probes": True},
+                    {"rounds": 2, "num_slots": 1}, {"rounds": 2, "num_slots": 1, "join_probes": True, "gates": True}):
+        with pytest.raises(ValueError, match="rounds"):
+            train_router(outputs, query, y, torch.arange(5), probe=0, **options)
+
+
+def test_group_summary_of_the_probes_is_what_router_query_reads():
+    from hgnn.topology.agents import _group_summary
+    outputs = torch.softmax(torch.randn(6, 4, 3), -1)
+    routed = router_query(outputs, torch.zeros(6, 2), [0, 2])
+    members = torch.zeros(6, 4)
+    members[:, [0, 2]] = 1.0
+    summary = _group_summary(outputs, members)
+    torch.testing.assert_close(summary[:, :-1], routed[:, 2:])
+    assert torch.equal(summary[:, -1], torch.full((6,), 0.5))
