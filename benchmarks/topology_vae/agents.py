@@ -95,8 +95,10 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
     (``expert_epochs`` epochs), then the router by REINFORCE for ``steps`` batches. Returns accuracy
     (%) and messages per query of every method on all, easy and hard test queries (easy: at least
     half of the query's own dataset's experts agree with their majority; with several datasets also
-    per dataset), messages and accuracy per agreement level (``difficulty``), and the experts' own
-    test accuracies. ``probe``: that many best experts of the query's dataset (on the router's
+    per dataset, and easy and hard within each dataset: ``"easy <name>"``, ``"hard <name>"``),
+    messages and accuracy per agreement level (``difficulty``; with several datasets, of the
+    learned router also per dataset: ``difficulty_by_dataset``), and the experts' own test
+    accuracies. ``probe``: that many best experts of the query's dataset (on the router's
     queries) answer first and the router escalates from there (:func:`hgnn.topology.route`;
     ``samples`` / ``entropy`` / ``gates`` / ``join_probes`` as :func:`hgnn.topology.train_router`);
     the parts then also split by whether the probes agree, and an oracle that escalates to all
@@ -193,6 +195,10 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
         parts.update({"probes agree": unanimous, "probes split": ~unanimous})
     if len(datasets) > 1:
         parts.update({name: test_domain == d for d, name in enumerate(datasets)})
+        # easy and hard within each dataset: a router can spend more on hard queries overall by
+        # telling an easy dataset from a hard one, without telling queries apart within a dataset
+        parts.update({f"{level} {name}": (test_domain == d) & (easy if level == "easy" else ~easy)
+                      for d, name in enumerate(datasets) for level in ("easy", "hard")})
     levels = (agreement * num_experts).round().long()
     report: dict[str, Any] = {}
     difficulty: dict[str, Any] = {}
@@ -206,11 +212,23 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
                                      "accuracy": 100 * right[levels == k].float().mean().item(),
                                      "messages": messages[levels == k].float().mean().item()}
                             for k in levels.unique().tolist()}
+    if len(datasets) > 1:  # the learned router per dataset and agreement level
+        correct = decide(test_out, learned).argmax(-1) == test_y
+        difficulty_by_dataset: dict[str, dict[int, dict[str, float]]] = {}
+        for d, name in enumerate(datasets):
+            cells = difficulty_by_dataset.setdefault(name, {})
+            for k in levels[test_domain == d].unique().tolist():
+                mask = (test_domain == d) & (levels == k)
+                cells[int(k)] = {"queries": int(mask.sum()), "accuracy": 100 * correct[mask].float().mean().item(),
+                                 "messages": learned_messages[mask].float().mean().item()}
     expert_acc = (test_out.argmax(-1) == test_y.unsqueeze(1)).float().mean(0).mul(100).tolist()
-    return {"dataset": datasets[0] if len(datasets) == 1 else datasets, "seed": seed, "cost": cost,
-            "num_experts": num_agents, "num_slots": num_slots, "steps": steps, "methods": report,
-            "difficulty": difficulty, "expert_accuracy": expert_acc, "easy_share": easy.float().mean().item(),
-            "utility_history": history[:: max(1, steps // 100)]}
+    out = {"dataset": datasets[0] if len(datasets) == 1 else datasets, "seed": seed, "cost": cost,
+           "num_experts": num_agents, "num_slots": num_slots, "steps": steps, "methods": report,
+           "difficulty": difficulty, "expert_accuracy": expert_acc, "easy_share": easy.float().mean().item(),
+           "utility_history": history[:: max(1, steps // 100)]}
+    if len(datasets) > 1:
+        out["difficulty_by_dataset"] = difficulty_by_dataset
+    return out
 
 
 def summarize_agents(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
@@ -223,14 +241,15 @@ def summarize_agents(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str
                    for part in runs[0]["methods"][name]} for name in runs[0]["methods"]}
 
 
-def summarize_difficulty(runs: list[dict[str, Any]]) -> dict[str, dict[int, dict[str, float]]]:
-    """Per method and agreement level (experts of the query's dataset agreeing with their majority),
-    messages and accuracy pooled over the runs' test queries, and the number of queries."""
+def summarize_difficulty(runs: list[dict[str, Any]], key: str = "difficulty") -> dict[str, dict[int, dict[str, float]]]:
+    """Per method (``key="difficulty_by_dataset"``: per dataset, the learned router) and agreement
+    level (experts of the query's dataset agreeing with their majority), messages and accuracy
+    pooled over the runs' test queries, and the number of queries."""
     out: dict[str, dict[int, dict[str, float]]] = {}
-    for name in runs[0]["difficulty"]:
+    for name in runs[0][key]:
         levels: dict[int, dict[str, float]] = {}
         for r in runs:
-            for k, cell in r["difficulty"][name].items():
+            for k, cell in r[key][name].items():
                 acc = levels.setdefault(int(k), {"queries": 0, "accuracy": 0.0, "messages": 0.0})
                 acc["queries"] += cell["queries"]
                 acc["accuracy"] += cell["accuracy"] * cell["queries"]
@@ -248,19 +267,35 @@ def plot_difficulty(results: dict[str, Any], title: str, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for key, r in results.items():
+    datasets = list(next(iter(results.values())).get("difficulty_by_dataset", {}))
+    rows = max(2, (len(datasets) + 1) // 2) if datasets else 1
+    fig = plt.figure(figsize=(12, 2.5 * rows) if datasets else (6, 4))
+    grid = fig.add_gridspec(rows, 3 if datasets else 1)
+    ax = fig.add_subplot(grid[:, 0])
+    for j, (key, r) in enumerate(results.items()):  # one colour per cost, in every panel
         for name, style in (("learned", "o-"), ("oracle: all agents exactly where that corrects the probes", "x:")):
             curve = r["difficulty"].get(name)
-            if curve is None or (name != "learned" and key != next(iter(results))):
+            if curve is None or (name != "learned" and j > 0):
                 continue
             ks = [k for k, v in curve.items() if v["queries"] >= 20]
             label = f"learned, {key}" if name == "learned" else "oracle escalation (reads the labels)"
-            ax.plot(ks, [curve[k]["messages"] for k in ks], style, label=label)
-    ax.set_xlabel("experts of the query's dataset agreeing with their majority (fewer: harder)")
+            ax.plot(ks, [curve[k]["messages"] for k in ks], style, label=label,
+                    color=f"C{j}" if name == "learned" else "0.4")
+    ax.set_xlabel("experts of the query's dataset agreeing with their majority (fewer: harder)"
+                  if not datasets else "experts of the query's dataset agreeing (fewer: harder)")
     ax.set_ylabel("messages per query")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(f"{title}: all queries" if datasets else title, fontsize=9)
     ax.legend(fontsize=7)
+    for i, name in enumerate(datasets):  # the same routers within each dataset: do they tell its queries apart?
+        ax = fig.add_subplot(grid[i // 2, 1 + i % 2])
+        for j, r in enumerate(results.values()):
+            curve = {int(k): v for k, v in r["difficulty_by_dataset"][name].items()}
+            ks = [k for k, v in sorted(curve.items()) if v["queries"] >= 20]
+            ax.plot(ks, [curve[k]["messages"] for k in ks], "o-", color=f"C{j}")
+        ax.set_title(f"within {name}", fontsize=9)
+        ax.set_xlabel("experts agreeing (fewer: harder)", fontsize=8)
+        ax.set_ylabel("messages per query", fontsize=8)
+        ax.tick_params(labelsize=7)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120)
@@ -360,6 +395,9 @@ def main() -> None:
             results[f"K={slots} cost={cost}"] = {"slots": slots, "cost": cost, "probe": args.probe, "runs": runs,
                                                  "summary": summarize_agents(runs),
                                                  "difficulty": summarize_difficulty(runs)}
+            if mixed:
+                results[f"K={slots} cost={cost}"]["difficulty_by_dataset"] = summarize_difficulty(
+                    runs, "difficulty_by_dataset")
     saved = json.loads(args.out.read_text()) if args.out.exists() else {}
     settings = {"dataset": dataset, "seeds": args.seeds, "steps": args.steps,
                 "experts": args.experts * len(args.dataset), "slots": args.slots, "costs": args.costs,
@@ -372,7 +410,9 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, saved)
     all_parts = list(next(iter(results.values()))["summary"]["learned"])
-    tables = [[p for p in all_parts if p not in args.dataset]] + ([args.dataset] if mixed else [])
+    within = [f"{level} {name}" for name in args.dataset for level in ("easy", "hard")] if mixed else []
+    tables = [[p for p in all_parts if p not in args.dataset and p not in within]]
+    tables += [args.dataset, within] if mixed else []
     first_key = next(iter(results))
     for parts in tables:
         print("\n| slots, cost per message | method | "

@@ -133,10 +133,10 @@ class HypergraphTopologyVAE(nn.Module):
     with cheap agents' answers in it, how sure those already are
     (:func:`hgnn.topology.router_query`, :func:`hgnn.topology.train_router`; measured in
     ``benchmarks/topology_vae``: at a cost of 0.03 per message, one router over 32 experts on four
-    datasets gives an easy dataset's queries 1 message and the others 4-6, unanimous queries 1.9
-    and split ones 4.4; with a probe and two escalation rounds, where the second round reads
-    whether the agents added agree, hard queries get 1.39 times the messages of easy ones; over 8
-    experts of one dataset, with probes, only 1.00-1.14 times).
+    datasets gives an easy dataset's queries 1 message and the others 4-6; with a probe and two
+    escalation rounds, where the second round reads whether the agents added agree, hard queries
+    get 1.39 times the messages of easy ones, mostly between datasets: within one, 1.0-1.14 times;
+    over 8 experts of one dataset, with probes, 1.00-1.14 times).
 
     **Losses** (:meth:`kl_loss`, :meth:`sparsity_loss`, :meth:`anchor_loss`,
     :meth:`reinforce_loss`):

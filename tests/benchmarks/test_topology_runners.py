@@ -87,12 +87,19 @@ def test_agents_runner_on_a_mixed_pool():
                            seed=0, progress=False, expert_epochs=2, per_dataset=200)
     methods = run["methods"]
     assert "all of the query's dataset" in methods and run["num_experts"] == 6
-    assert set(methods["learned"]) == {"all", "easy", "hard", "cocitation-cora", "mushroom"}
+    assert set(methods["learned"]) == {"all", "easy", "hard", "cocitation-cora", "mushroom", "easy cocitation-cora",
+                                       "hard cocitation-cora", "easy mushroom", "hard mushroom"}
     assert methods["all-to-all"]["all"]["messages"] == 6.0
     assert methods["all of the query's dataset"]["all"]["messages"] == 3.0
     assert methods["no communication (best expert)"]["mushroom"]["messages"] == 1.0
     assert sum(cell["queries"] for cell in run["difficulty"]["learned"].values()) == 80  # 20% of 400 queries
     assert set(run["difficulty"]["learned"]) <= {1, 2, 3}  # agreement among the query's own 3 experts
+    by_dataset = run["difficulty_by_dataset"]
+    assert set(by_dataset) == {"cocitation-cora", "mushroom"}
+    assert sum(cell["queries"] for cells in by_dataset.values() for cell in cells.values()) == 80
+    pooled = bench.summarize_difficulty([run, run], "difficulty_by_dataset")
+    assert {k: v["queries"] for k, v in pooled["mushroom"].items()} == \
+        {k: 2 * v["queries"] for k, v in by_dataset["mushroom"].items()}
     # probes of the query's own dataset; escalation (oracle, rule) to that dataset's experts only
     probed = bench.run_agents(["cocitation-cora", "mushroom"], num_experts=3, num_slots=1, steps=3, batch_size=16,
                               seed=0, progress=False, expert_epochs=2, per_dataset=200, probe=1)
