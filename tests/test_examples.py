@@ -107,6 +107,8 @@ def check_topology_agents(run: Run) -> None:
     for method in ("learned", "all-to-all", r"no communication \(best expert\)"):
         run.number(rf"^\| {method} \| ([\d.]+)")
     assert run.number(r"^\| all-to-all \| [\d.]+ \| ([\d.]+)") == 8.0, "all-to-all: one message per expert"
+    assert run.number(r"^\| all-to-all \| [\d.]+ \| [\d.]+ \| [\d.]+ / ([\d.]+)") == 8.0, "hard queries: 8 too"
+    assert run.number(r"^(\d+) easy and \d+ hard test queries") > 0
 
 
 def check_draw_hypergraph(run: Run) -> None:
