@@ -200,27 +200,29 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
         parts.update({f"{level} {name}": (test_domain == d) & (easy if level == "easy" else ~easy)
                       for d, name in enumerate(datasets) for level in ("easy", "hard")})
     levels = (agreement * num_experts).round().long()
+
+    def by_level(right: Tensor, messages: Tensor, among: Tensor) -> dict[int, dict[str, float]]:
+        """Queries, accuracy and messages per agreement level, over the test queries ``among``."""
+        cells = {}
+        for k in levels[among].unique().tolist():
+            mask = among & (levels == k)
+            cells[int(k)] = {"queries": int(mask.sum()), "accuracy": 100 * right[mask].float().mean().item(),
+                             "messages": messages[mask].float().mean().item()}
+        return cells
+
     report: dict[str, Any] = {}
     difficulty: dict[str, Any] = {}
+    difficulty_by_dataset: dict[str, dict[int, dict[str, float]]] = {}  # the learned router, with several datasets
     for name, (inc, messages) in methods.items():
         right = decide(test_out, inc).argmax(-1) == test_y
         if messages is None:
             messages = inc.flatten(1).sum(1) if inc.dim() == 3 else torch.full((num_test,), float(inc.sum()))
         report[name] = {part: {"accuracy": 100 * right[mask].float().mean().item(),
                                "messages": messages[mask].float().mean().item()} for part, mask in parts.items()}
-        difficulty[name] = {int(k): {"queries": int((levels == k).sum()),
-                                     "accuracy": 100 * right[levels == k].float().mean().item(),
-                                     "messages": messages[levels == k].float().mean().item()}
-                            for k in levels.unique().tolist()}
-    if len(datasets) > 1:  # the learned router per dataset and agreement level
-        correct = decide(test_out, learned).argmax(-1) == test_y
-        difficulty_by_dataset: dict[str, dict[int, dict[str, float]]] = {}
-        for d, name in enumerate(datasets):
-            cells = difficulty_by_dataset.setdefault(name, {})
-            for k in levels[test_domain == d].unique().tolist():
-                mask = (test_domain == d) & (levels == k)
-                cells[int(k)] = {"queries": int(mask.sum()), "accuracy": 100 * correct[mask].float().mean().item(),
-                                 "messages": learned_messages[mask].float().mean().item()}
+        difficulty[name] = by_level(right, messages, parts["all"])
+        if name == "learned" and len(datasets) > 1:
+            difficulty_by_dataset = {d_name: by_level(right, messages, test_domain == d)
+                                     for d, d_name in enumerate(datasets)}
     expert_acc = (test_out.argmax(-1) == test_y.unsqueeze(1)).float().mean(0).mul(100).tolist()
     out = {"dataset": datasets[0] if len(datasets) == 1 else datasets, "seed": seed, "cost": cost,
            "num_experts": num_agents, "num_slots": num_slots, "steps": steps, "methods": report,

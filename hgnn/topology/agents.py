@@ -137,9 +137,15 @@ def router_query(outputs: Tensor, query: Tensor, probe: Probe = None) -> Tensor:
         return query
     answers = outputs.gather(1, ids.unsqueeze(-1).expand(-1, -1, outputs.size(-1)))  # [B, P, C]
     o = answers.mean(1)
-    entropy = -(o * o.clamp_min(1e-12).log()).sum(1, keepdim=True)
     votes = F.one_hot(answers.argmax(-1), outputs.size(-1)).sum(1).amax(1, keepdim=True).to(o.dtype) / ids.size(1)
-    return torch.cat([query, o, o.sort(dim=1, descending=True).values, entropy, votes], dim=1)
+    return torch.cat([query, _answer_summary(o, votes)], dim=1)
+
+
+def _answer_summary(o: Tensor, vote: Tensor) -> Tensor:
+    r""":math:`[\bar o \,\|\, \mathrm{sort}(\bar o) \,\|\, H(\bar o) \,\|\, v]` ``[B, 2C + 2]`` from a mean
+    answer ``o`` ``[B, C]`` and a vote share ``vote`` ``[B, 1]`` (:func:`router_query`)."""
+    entropy = -(o * o.clamp_min(1e-12).log()).sum(1, keepdim=True)
+    return torch.cat([o, o.sort(dim=1, descending=True).values, entropy, vote], dim=1)
 
 
 def _with_probe(incidence: Tensor, ids: Tensor, join: bool = False) -> Tensor:
@@ -165,10 +171,11 @@ def _check_rounds(rounds: int, num_slots: int, gates: bool, join_probes: bool) -
 
 
 def _query_width(query: Tensor, outputs: Tensor, ids: Tensor, rounds: int) -> int:
-    """Channels of what the router reads (:func:`router_query`, :func:`_group_summary`)."""
+    """Channels of what the router reads: the query with the probes' summary (:func:`router_query`,
+    one round) or with the group's (:func:`_group_summary`, more rounds), measured on one row."""
     if rounds > 1:
-        return query.size(1) + 2 * outputs.size(-1) + 3
-    return query.size(1) + (2 * outputs.size(-1) + 2 if ids.size(1) else 0)
+        return query.size(1) + _group_summary(outputs[:1], outputs.new_zeros(1, outputs.size(1))).size(1)
+    return router_query(outputs[:1], query[:1], ids[:1]).size(1)
 
 
 def _group_summary(outputs: Tensor, members: Tensor) -> Tensor:
@@ -178,10 +185,9 @@ def _group_summary(outputs: Tensor, members: Tensor) -> Tensor:
     voted class (:func:`router_query`) and the share :math:`n / A` of agents already in the group."""
     count = members.sum(1, keepdim=True)
     o = (members.unsqueeze(-1) * outputs).sum(1) / count.clamp(min=1)
-    entropy = -(o * o.clamp_min(1e-12).log()).sum(1, keepdim=True)
     votes = (F.one_hot(outputs.argmax(-1), outputs.size(-1)).to(o.dtype) * members.unsqueeze(-1)).sum(1)
     vote = votes.amax(1, keepdim=True) / count.clamp(min=1)
-    return torch.cat([o, o.sort(dim=1, descending=True).values, entropy, vote, count / outputs.size(1)], dim=1)
+    return torch.cat([_answer_summary(o, vote), count / outputs.size(1)], dim=1)
 
 
 def _escalate(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor, ids: Tensor, rounds: int, mode: str,
