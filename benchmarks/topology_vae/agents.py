@@ -2,6 +2,7 @@
 
     python benchmarks/topology_vae/agents.py [--seeds 3] [--slots 1 3] [--costs 0 0.002 0.005 0.01 0.02]
         [--probe 3 --samples 4 --entropy 0.02 --lr 3e-3] [--gates] [--join-probes [--rounds 2]]
+        [--targets 0.7 0.8 0.85 0.9 [--max-agents 8] [--gate-reads-answer]]
         [--dataset cocitation-cora cocitation-citeseer mushroom 20newsw100]
         [--plot benchmarks/topology_vae/results/topology_agents.png]
 
@@ -12,7 +13,9 @@ datasets, eight experts per dataset form one mixed pool (:func:`make_pool`). :fu
 compares the router with all-to-all, no communication (the query's dataset's best expert alone),
 random groups of as many agents and kNN routing (as many agents, those most often right on the
 query's nearest training queries), on easy and hard queries and per agreement level; with probes
-(``--probe``) also with an oracle escalation and a tuned confidence rule. Updates the key ``agents``
+(``--probe``) also with an oracle escalation and a tuned confidence rule. ``--targets`` trains
+instead the router that asks one expert at a time and stops once the answer has settled
+(:func:`hgnn.topology.train_sequential_router`), one table per stopping target. Updates the key ``agents``
 (``agents_mixed`` with several datasets, then ``_probe``, ``_joined``, ``_gates``, ``_rounds<n>`` with those
 options) of
 ``benchmarks/topology_vae/results/topology_vae.json`` (``--out`` for another file) and prints a table
@@ -21,6 +24,7 @@ per cost.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 from pathlib import Path
@@ -34,7 +38,8 @@ from hgnn.datasets import load
 from hgnn.datasets.registry import normalize_name
 from hgnn.io import atomic_path, write_json
 from hgnn.tasks import summarize
-from hgnn.topology import decide, expert_agreement, route, train_experts, train_router
+from hgnn.topology import (decide, expert_agreement, route, route_sequential, train_experts, train_router,
+                           train_sequential_router)
 from hgnn.train import seed_everything
 
 OUT = Path(__file__).resolve().parent / "results" / "topology_vae.json"
@@ -76,6 +81,27 @@ def make_pool(datasets: list[str], *, num_experts: int = 8, seed: int = 0, root:
             "test_idx": test_idx}
 
 
+@functools.lru_cache(maxsize=8)
+def _pool(datasets: tuple[str, ...], num_experts: int, seed: int, root: str | None, expert_epochs: int,
+          per_dataset: int) -> dict[str, Any]:
+    """:func:`make_pool`, kept for the next run on the same pool (e.g. another stopping target)."""
+    return make_pool(list(datasets), num_experts=num_experts, seed=seed, root=root, expert_epochs=expert_epochs,
+                     per_dataset=per_dataset)
+
+
+@functools.lru_cache(maxsize=8)
+def _sequential_router(pool_key: tuple[Any, ...], max_agents: int | None, gate_reads_answer: bool, steps: int,
+                       batch_size: int, lr: float, beta: float, progress: bool) -> tuple[Any, list[float]]:
+    """:func:`hgnn.topology.train_sequential_router` on the pool of ``pool_key`` (:func:`_pool`); its
+    reference group is every expert of the query's own dataset."""
+    pool = _pool(*pool_key)
+    outputs, domain, own = pool["outputs"], pool["domain"], pool["own"]
+    reference = torch.zeros(outputs.shape[:2]).scatter_(1, own[domain], 1.0)
+    return train_sequential_router(outputs, pool["query"], pool["y"], pool["router_idx"], reference=reference,
+                                   max_agents=max_agents, gate_reads_answer=gate_reads_answer, steps=steps,
+                                   batch_size=batch_size, lr=lr, beta=beta, seed=pool_key[2], progress=progress)
+
+
 def domain_agreement(outputs: Tensor, domain: Tensor, own: Tensor) -> Tensor:
     """:func:`hgnn.topology.expert_agreement` among the query's own dataset's experts, ``[Q]``."""
     agreement = torch.empty(outputs.size(0), dtype=outputs.dtype)
@@ -89,7 +115,8 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
                cost: float = 0.01, steps: int = 1500, batch_size: int = 128, lr: float = 1e-2, beta: float = 1e-4,
                seed: int = 0, root: str | None = None, progress: bool = True, expert_epochs: int = 200,
                probe: int = 0, samples: int = 1, entropy: float = 0.0, gates: bool = False,
-               join_probes: bool = False, rounds: int = 1,
+               join_probes: bool = False, rounds: int = 1, target: float | None = None,
+               max_agents: int | None = None, gate_reads_answer: bool = False,
                per_dataset: int = 2000) -> dict[str, Any]:
     """One run on the pool of :func:`make_pool` (one dataset or a list): experts trained
     (``expert_epochs`` epochs), then the router by REINFORCE for ``steps`` batches. Returns accuracy
@@ -104,10 +131,13 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
     the parts then also split by whether the probes agree, and an oracle that escalates to all
     agents (of the query's dataset) exactly where that corrects the probes (it reads the labels: a
     bound, not a method) and a fixed rule (all agents where the probes' mean answer is less than
-    :math:`\tau` sure, :math:`\tau` tuned for the utility on the router's queries) join the methods."""
+    :math:`\tau` sure, :math:`\tau` tuned for the utility on the router's queries) join the methods.
+    ``target``: instead, the router that asks one agent at a time and stops once its estimate that
+    the answer equals all agents' (of the query's dataset) reaches ``target``
+    (:func:`hgnn.topology.train_sequential_router`, ``steps`` batches, ``max_agents``,
+    ``gate_reads_answer``; no cost)."""
     datasets = [normalize_name(dataset)] if isinstance(dataset, str) else [normalize_name(d) for d in dataset]
-    pool = make_pool(datasets, num_experts=num_experts, seed=seed, root=root, expert_epochs=expert_epochs,
-                     per_dataset=per_dataset)
+    pool = _pool(tuple(datasets), num_experts, seed, root, expert_epochs, per_dataset)
     outputs, query, y, domain, own = pool["outputs"], pool["query"], pool["y"], pool["domain"], pool["own"]
     router_idx, test_idx = pool["router_idx"], pool["test_idx"]
     num_agents = outputs.size(1)
@@ -119,14 +149,20 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
         best_of = torch.stack([own[d][right_train[domain[router_idx] == d][:, own[d]].mean(0)
                                       .argsort(descending=True)[:probe]] for d in range(len(datasets))])
         probe_ids = best_of[domain]
-    vae, history = train_router(outputs, query, y, router_idx, num_slots=num_slots, cost=cost, steps=steps,
-                                batch_size=batch_size, lr=lr, beta=beta, probe=probe_ids,
-                                samples=samples, entropy=entropy, gates=gates, join_probes=join_probes,
-                                rounds=rounds, seed=seed, progress=progress)
+    if target is not None:
+        # the same router serves every target: trained once per pool and settings
+        vae, history = _sequential_router((tuple(datasets), num_experts, seed, root, expert_epochs, per_dataset),
+                                          max_agents, gate_reads_answer, steps, batch_size, lr, beta, progress)
+        learned, learned_messages = route_sequential(vae, outputs[test_idx], query[test_idx], target, max_agents)
+    else:
+        vae, history = train_router(outputs, query, y, router_idx, num_slots=num_slots, cost=cost, steps=steps,
+                                    batch_size=batch_size, lr=lr, beta=beta, probe=probe_ids,
+                                    samples=samples, entropy=entropy, gates=gates, join_probes=join_probes,
+                                    rounds=rounds, seed=seed, progress=progress)
+        learned, learned_messages = route(vae, outputs[test_idx], query[test_idx],
+                                          None if probe_ids is None else probe_ids[test_idx], join_probes=join_probes,
+                                          rounds=rounds)
     gen = torch.Generator().manual_seed(seed + 1)
-    learned, learned_messages = route(vae, outputs[test_idx], query[test_idx],
-                                      None if probe_ids is None else probe_ids[test_idx], join_probes=join_probes,
-                                      rounds=rounds)
     test_out, test_y, test_domain = outputs[test_idx], y[test_idx], domain[test_idx]
     num_test = test_idx.numel()
 
@@ -224,7 +260,7 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
             difficulty_by_dataset = {d_name: by_level(right, messages, test_domain == d)
                                      for d, d_name in enumerate(datasets)}
     expert_acc = (test_out.argmax(-1) == test_y.unsqueeze(1)).float().mean(0).mul(100).tolist()
-    out = {"dataset": datasets[0] if len(datasets) == 1 else datasets, "seed": seed, "cost": cost,
+    out = {"dataset": datasets[0] if len(datasets) == 1 else datasets, "seed": seed, "cost": cost, "target": target,
            "num_experts": num_agents, "num_slots": num_slots, "steps": steps, "methods": report,
            "difficulty": difficulty, "expert_accuracy": expert_acc, "easy_share": easy.float().mean().item(),
            "utility_history": history[:: max(1, steps // 100)]}
@@ -314,9 +350,10 @@ def plot(results: dict[str, Any], slots: list[int], dataset: str, path: Path, ex
     fig, ax = plt.subplots(figsize=(6, 4))
     for k, style in zip(slots, ("o-", "D-", "v-")):
         part = [r for r in results.values() if r["slots"] == k]
-        pts = [(r["summary"]["learned"]["all"]["messages"]["mean"],
-                r["summary"]["learned"]["all"]["accuracy"]["mean"], r["cost"]) for r in part]
-        ax.plot([m for m, _, _ in pts], [a for _, a, _ in pts], style, label=f"learned, K={k} (cost per message)")
+        knob = "stopping target" if part[0].get("target") is not None else "cost per message"
+        pts = [(r["summary"]["learned"]["all"]["messages"]["mean"], r["summary"]["learned"]["all"]["accuracy"]["mean"],
+                r["cost"] if r.get("target") is None else r["target"]) for r in part]
+        ax.plot([m for m, _, _ in pts], [a for _, a, _ in pts], style, label=f"learned, K={k} ({knob})")
         for m, a, cost in pts:
             ax.annotate(f"{cost:g}", (m, a), textcoords="offset points", xytext=(4, -10), fontsize=7)
     first = next(iter(results.values()))["summary"]
@@ -351,8 +388,10 @@ def main() -> None:
     parser.add_argument("--experts", type=int, default=8, help="experts per dataset")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--costs", type=float, nargs="+", default=[0.0, 0.002, 0.005, 0.01, 0.02])
-    parser.add_argument("--slots", type=int, nargs="+", default=[1, 3], help="hyperedge slots K of the VAE")
-    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--slots", type=int, nargs="+", default=None,
+                        help="hyperedge slots K of the VAE (default 1 3; 1 with --targets)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="router training batches (default 1500; 400 with --targets)")
     parser.add_argument("--probe", type=int, default=0,
                         help="probe and escalate: this many best experts (on the router's queries) answer first, "
                              "the router adds agents from there (0: no probe)")
@@ -365,6 +404,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1,
                         help="escalation rounds (more than one needs --slots 1 --join-probes; key suffix "
                              "'_rounds<n>')")
+    parser.add_argument("--targets", type=float, nargs="+", default=None,
+                        help="the router that asks one agent at a time until the answer settles, with these "
+                             "stopping targets in (0, 1] instead of --costs (key suffix '_sequential')")
+    parser.add_argument("--max-agents", type=int, default=None,
+                        help="with --targets: the most agents asked per query (default: all)")
+    parser.add_argument("--gate-reads-answer", action="store_true",
+                        help="with --targets: the stopping gate also reads the group's mean answer")
     parser.add_argument("--gates", action="store_true",
                         help="slot gates: one stop / escalate draw per query and slot (key suffix '_gates')")
     parser.add_argument("--plot", type=Path, default=None,
@@ -372,11 +418,14 @@ def main() -> None:
                              "'_difficulty', messages against difficulty)")
     parser.add_argument("--out", type=Path, default=OUT, help="the results JSON to update")
     args = parser.parse_args()
+    if args.slots is None:
+        args.slots = [1, 3] if args.targets is None else [1]
     args.dataset = [normalize_name(name) for name in args.dataset]
     mixed = len(args.dataset) > 1
     key = "agents" + "".join(suffix for suffix, on in (("_mixed", mixed), ("_probe", args.probe),
                                                        ("_joined", args.join_probes), ("_gates", args.gates),
-                                                       (f"_rounds{args.rounds}", args.rounds > 1)) if on)
+                                                       (f"_rounds{args.rounds}", args.rounds > 1),
+                                                       ("_sequential", args.targets is not None)) if on)
     if args.plot is not None and args.plot.suffix != ".png":
         parser.error(f"--plot must name a .png file, got {args.plot}")
     if args.rounds < 1:
@@ -384,22 +433,37 @@ def main() -> None:
     if args.rounds > 1 and (not args.probe or not args.join_probes or args.gates or args.slots != [1]):
         parser.error("--rounds > 1 escalates one group from the probes: pass --probe N --join-probes --slots 1 "
                      "and no --gates")
+    if args.targets is not None:
+        if args.probe or args.gates or args.join_probes or args.rounds > 1 or args.slots != [1]:
+            parser.error("--targets trains the router that asks one agent at a time: pass --slots 1 and no --probe, "
+                         "--gates, --join-probes or --rounds")
+        if not all(0 < t <= 1 for t in args.targets):
+            parser.error(f"--targets must lie in (0, 1], got {args.targets}")
+    elif args.max_agents is not None or args.gate_reads_answer:
+        parser.error("--max-agents and --gate-reads-answer go with --targets")
+    if args.max_agents is not None and not 1 <= args.max_agents <= args.experts * len(args.dataset):
+        parser.error(f"--max-agents must be in [1, {args.experts * len(args.dataset)}], got {args.max_agents}")
+    if args.steps is None:
+        args.steps = 1500 if args.targets is None else 400
     torch.set_num_threads(1)
     dataset = args.dataset if mixed else args.dataset[0]
-    results = {}  # "K=<slots> cost=<cost>" -> runs and summary
+    # "K=<slots> cost=<cost>" (or "K=1 target=<target>") -> runs and summary
+    settings_run = [("cost", c, None) for c in args.costs] if args.targets is None else \
+        [("target", 0.0, t) for t in args.targets]
+    results = {}
     for slots in args.slots:
-        for cost in args.costs:
+        for name, cost, target in settings_run:
             runs = [run_agents(dataset, num_experts=args.experts, cost=cost, num_slots=slots, steps=args.steps,
                                seed=s, probe=args.probe, samples=args.samples, entropy=args.entropy, lr=args.lr,
                                gates=args.gates, join_probes=args.join_probes, rounds=args.rounds,
+                               target=target, max_agents=args.max_agents, gate_reads_answer=args.gate_reads_answer,
                                per_dataset=args.per_dataset)
                     for s in range(args.seeds)]
-            results[f"K={slots} cost={cost}"] = {"slots": slots, "cost": cost, "probe": args.probe, "runs": runs,
-                                                 "summary": summarize_agents(runs),
-                                                 "difficulty": summarize_difficulty(runs)}
+            label = f"K={slots} {name}={cost if target is None else target}"
+            results[label] = {"slots": slots, "cost": cost, "target": target, "probe": args.probe, "runs": runs,
+                              "summary": summarize_agents(runs), "difficulty": summarize_difficulty(runs)}
             if mixed:
-                results[f"K={slots} cost={cost}"]["difficulty_by_dataset"] = summarize_difficulty(
-                    runs, "difficulty_by_dataset")
+                results[label]["difficulty_by_dataset"] = summarize_difficulty(runs, "difficulty_by_dataset")
     saved = json.loads(args.out.read_text()) if args.out.exists() else {}
     settings = {"dataset": dataset, "seeds": args.seeds, "steps": args.steps,
                 "experts": args.experts * len(args.dataset), "slots": args.slots, "costs": args.costs,
@@ -407,7 +471,8 @@ def main() -> None:
     if mixed:
         settings["per_dataset"] = args.per_dataset
     settings.update(probe=args.probe, samples=args.samples, entropy=args.entropy, lr=args.lr, gates=args.gates,
-                    join_probes=args.join_probes, rounds=args.rounds)
+                    join_probes=args.join_probes, rounds=args.rounds, targets=args.targets, max_agents=args.max_agents,
+                    gate_reads_answer=args.gate_reads_answer)
     saved[key] = {"settings": settings, "results": results}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, saved)
@@ -417,7 +482,7 @@ def main() -> None:
     tables += [args.dataset, within] if mixed else []
     first_key = next(iter(results))
     for parts in tables:
-        print("\n| slots, cost per message | method | "
+        print(f"\n| slots, {'cost per message' if args.targets is None else 'stopping target'} | method | "
               + " | ".join(f"accuracy {p} | messages {p}" for p in parts) + " |")
         print("|---|---|" + "---|---|" * len(parts))
         for key_, r in results.items():

@@ -12,15 +12,17 @@ messages for accuracy, and a hypergraph convolution over the sampled incidence c
   candidate members from feature space, :class:`AnchorRepair` scores every incidence from feature
   and latent similarity, :class:`SoftHGNN` trains through soft incidences, :func:`train_repair`
   trains both);
-* :mod:`~hgnn.topology.agents`: frozen experts as agents (:func:`train_experts`) and
-  :func:`train_router`, a router that picks who speaks per query.
+* :mod:`~hgnn.topology.agents`: frozen experts as agents (:func:`train_experts`),
+  :func:`train_router`, a router that picks who speaks per query, and
+  :func:`train_sequential_router`, one that asks them one at a time until the answer settles.
 
 Every structure learner trains on :func:`hgnn.train.fit_loop`. The full comparisons against
 baselines that the benchmark README reports are reproduction scripts in ``benchmarks/topology_vae/``.
 
 Floor: above :mod:`hgnn.train` (it uses the layers, models and the training engine).
 """
-from hgnn.topology.agents import decide, expert_agreement, route, router_query, train_experts, train_router
+from hgnn.topology.agents import (decide, expert_agreement, route, route_sequential, router_query, train_experts,
+                                  train_router, train_sequential_router)
 from hgnn.topology.planted import (DIFFICULTIES, RELAXATIONS, Decider, co_membership_f1, communicate, episodes,
                                    knn_incidence, planted_groups, train_fixed, train_planted)
 from hgnn.topology.repair import (AnchorRepair, SoftHGNN, corrupt, feature_prior, keep_incidences,
@@ -32,6 +34,7 @@ __all__ = [
     "AnchorRepair", "DIFFICULTIES", "Decider", "HypergraphTopologyVAE", "RELAXATIONS", "SoftHGNN", "TopologyOutput",
     "TopologySample", "co_membership_f1", "communicate", "corrupt", "decide", "episodes", "expert_agreement",
     "feature_prior", "gaussian_kl", "keep_incidences", "knn_incidence", "leave_one_out_cosine", "planted_groups",
-    "propose_members", "route", "router_query", "shared_elsewhere",
+    "propose_members", "route", "route_sequential", "router_query", "shared_elsewhere",
     "soft_hgnn_operator", "train_experts", "train_fixed", "train_planted", "train_repair", "train_router",
+    "train_sequential_router",
 ]

@@ -28,6 +28,15 @@ their own in the decision. The VAE then adds agents where that pays, in one trai
 each round the same VAE reads the query and a summary of the group so far (:func:`train_router`)
 and may add agents, so a second round can spend where the agents already asked disagree, which
 the first round cannot see.
+
+**One at a time until the answer settles** (:func:`train_sequential_router`,
+:func:`route_sequential`): the VAE's incidence probabilities rank the agents per query and the
+agents answer in that order, one message each; after each answer its gate, which reads only how
+the answers so far agree, estimates the probability :math:`s_n` that the group's answer already
+equals the answer of the reference group (all agents), and the router stops once
+:math:`s_n \ge` ``target``. Queries whose agents agree settle after one or two answers, queries
+on which they disagree go on: the messages follow the query's difficulty by construction of the
+stopping target, not of a cost.
 """
 from __future__ import annotations
 
@@ -39,7 +48,8 @@ from hgnn.nn import MLP
 from hgnn.topology.vae import HypergraphTopologyVAE, TopologyOutput
 from hgnn.train import fit_loop, seed_everything
 
-__all__ = ["decide", "expert_agreement", "route", "router_query", "train_experts", "train_router"]
+__all__ = ["decide", "expert_agreement", "route", "route_sequential", "router_query", "train_experts", "train_router",
+           "train_sequential_router"]
 
 
 def _fit_expert(net: MLP, part: Tensor, y: Tensor, train_idx: Tensor, epochs: int, lr: float,
@@ -345,3 +355,170 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
 
     fit_loop(vae, opt, draw, step, epochs=steps, progress=progress, desc=f"router seed {seed}")
     return vae, history
+
+
+def _check_sequential(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor) -> None:
+    width = query.size(1) + _group_summary(outputs[:1], outputs.new_zeros(1, outputs.size(1))).size(1)
+    num_classes = outputs.size(-1)
+    if vae.num_slots != 1 or vae.gates is None or vae.gate_channels not in (num_classes + 3, 2 * num_classes + 3) \
+            or vae.query_channels != width or vae.in_channels != outputs.size(1):
+        raise ValueError(f"vae must come from train_sequential_router on {outputs.size(1)} agents, {outputs.size(-1)} "
+                         f"classes and {query.size(1)} query channels, got {vae!r}")
+
+
+def _settled_logit(out: TopologyOutput) -> Tensor:
+    """The sequential router's gate, the logit of "the answer has settled", per query ``[B]``."""
+    if out.gate_logits is None:
+        raise ValueError("the router has no gate: train it with train_sequential_router")
+    return out.gate_logits[:, 0]
+
+
+def _check_max_agents(max_agents: int | None, num_agents: int) -> int:
+    if max_agents is None:
+        return num_agents
+    if isinstance(max_agents, bool) or not isinstance(max_agents, int) or not 1 <= max_agents <= num_agents:
+        raise ValueError(f"max_agents must be None or an int in [1, {num_agents}], got {max_agents!r}")
+    return max_agents
+
+
+def _walk(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor, steps: int
+          ) -> tuple[list[TopologyOutput], list[Tensor]]:
+    """``steps`` rounds of the sequential router without stopping: each round the VAE reads the
+    query and the group so far (:func:`_group_summary`) and its most probable agent not yet asked
+    joins. Returns per round the VAE's output and the group before that round's agent joins."""
+    members = outputs.new_zeros(outputs.shape[:2])
+    agents = torch.eye(outputs.size(1), dtype=outputs.dtype, device=outputs.device)
+    rows = torch.arange(outputs.size(0), device=outputs.device)
+    per_round, groups = [], []
+    for _ in range(steps):
+        out = vae(agents, None, torch.cat([query, _group_summary(outputs, members)], dim=1))
+        per_round.append(out)
+        groups.append(members)
+        pick = out.logits[:, :, 0].detach().masked_fill(members.bool(), float("-inf")).argmax(1)
+        members = members.index_put((rows, pick), outputs.new_ones(()))
+    return per_round, groups
+
+
+def train_sequential_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *,
+                            reference: Tensor | None = None, max_agents: int | None = None,
+                            gate_reads_answer: bool = False, steps: int = 400, batch_size: int = 128,
+                            lr: float = 1e-2, beta: float = 1e-4, seed: int = 0,
+                            progress: bool = True) -> tuple[HypergraphTopologyVAE, list[float]]:
+    r"""Train a router that asks the agents one at a time and stops once the answer has settled
+    (module docstring; :func:`route_sequential` runs it).
+
+    One :class:`~hgnn.topology.HypergraphTopologyVAE` (one slot, a gate) reads per round the query
+    and the group asked so far, :math:`[q \,\|\, \bar o \,\|\, \mathrm{sort}(\bar o) \,\|\, H(\bar o)
+    \,\|\, v \,\|\, n / A]` (:func:`router_query`). Its gate reads only the last :math:`C + 3` of
+    those channels, how the answers agree, not which class they name or the query's features (with
+    ``gate_reads_answer``, the last :math:`2C + 3`: also the mean answer). Both heads are trained by
+    binary cross-entropy along the router's own order (each round its most probable agent not yet
+    asked joins), over :math:`R` rounds (``max_agents``, all :math:`A` agents by default):
+
+    .. math::
+        \mathcal L = \frac1R \sum_{n=0}^{R-1} \Big[ \sum_{j \notin S_n}
+        \mathrm{BCE}\big(P_j, \mathbb 1[\arg\max o_j = y]\big)
+        + \mathbb 1[n \ge 1]\, \mathrm{BCE}\big(s_n, \mathbb 1[\arg\max \bar o_{S_n} = \arg\max \bar o_R]\big)
+        \Big] + \beta \sum_n \mathrm{KL}_n,
+
+    :math:`S_n` the first :math:`n` agents asked, :math:`P_j` agent :math:`j`'s incidence
+    probability (how likely it is right on this query), :math:`s_n` the gate (how likely the group's
+    mean answer is already the reference group :math:`R`'s), :math:`\bar o_S` the mean answer of
+    :math:`S`. No cost enters: :func:`route_sequential`'s ``target`` trades messages for accuracy.
+
+    Args:
+        outputs: ``[Q, A, C]`` the agents' class distributions per query.
+        query: ``[Q, F_q]`` query embeddings; ``y``: ``[Q]`` labels.
+        train_idx: the queries to train on.
+        reference: ``[Q, A]`` 0/1, per query the agents whose joint answer the router must reach
+            before it stops (all agents by default; on a pool of several tasks' experts, e.g. those
+            of the query's own task).
+        max_agents: the most agents asked per query (all by default); pass the same to
+            :func:`route_sequential`.
+        gate_reads_answer: the gate also reads the group's mean answer. On a pool of several
+            tasks the classes name the task, and how settled an answer is depends on it; on one
+            task it lets the gate fit its training queries' classes (both measured in
+            ``benchmarks/topology_vae``).
+        steps / batch_size / lr: Adam steps, queries per step, learning rate.
+        beta: weight of the KL term.
+
+    Returns:
+        The trained VAE (eval mode) and the loss per step.
+    """
+    if outputs.dim() != 3 or query.dim() != 2 or not outputs.size(0) == query.size(0) == y.size(0):
+        raise ValueError(f"outputs must be [Q, A, C], query [Q, F_q] and y [Q] with the same Q, got "
+                         f"{list(outputs.shape)}, {list(query.shape)} and {list(y.shape)}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be an int >= 1 (the number of training batches), got {steps!r}")
+    if train_idx.numel() == 0:
+        raise ValueError("train_idx is empty: pass the indices of the queries to train on")
+    num_queries, num_agents, num_classes = outputs.shape
+    if reference is None:
+        reference = outputs.new_ones(num_queries, num_agents)
+    if reference.shape != (num_queries, num_agents) or bool(((reference != 0) & (reference != 1)).any()) \
+            or bool((reference.sum(1) == 0).any()):
+        raise ValueError(f"reference must be [Q={num_queries}, A={num_agents}] of 0 / 1 with at least one agent "
+                         f"per query, got {tuple(reference.shape)}")
+    reference = reference.to(outputs.dtype)
+    rounds = _check_max_agents(max_agents, num_agents)
+    seed_everything(seed)
+    width = query.size(1) + _group_summary(outputs[:1], outputs.new_zeros(1, num_agents)).size(1)
+    vae = HypergraphTopologyVAE(num_agents, 1, hidden_channels=32, latent_channels=32, query_channels=width,
+                                gates=True, gate_channels=(2 if gate_reads_answer else 1) * num_classes + 3
+                                ).to(outputs.device)
+    opt = torch.optim.Adam(vae.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    right = (outputs.argmax(-1) == y.unsqueeze(1)).to(outputs.dtype)  # [Q, A]
+    settled = (reference.unsqueeze(-1) * outputs).sum(1).argmax(-1)  # the reference group's answer [Q]
+    history: list[float] = []
+
+    def draw(epoch: int) -> list[Tensor]:
+        return [train_idx[torch.randint(train_idx.numel(), (batch_size,), generator=gen).to(train_idx.device)]]
+
+    def step(idx: Tensor) -> Tensor:
+        out_b = outputs[idx]
+        per_round, groups = _walk(vae, out_b, query[idx], rounds)
+        loss = out_b.new_zeros(())
+        for n, (out, members) in enumerate(zip(per_round, groups)):
+            free = 1.0 - members
+            ranked = F.binary_cross_entropy_with_logits(out.logits[:, :, 0], right[idx], reduction="none")
+            loss = loss + (ranked * free).sum(1).mean() / rounds + beta * vae.kl_loss(out)
+            if n > 0:  # the gate of a group of n agents: has its answer settled?
+                same = (decide(out_b, members.unsqueeze(-1)).argmax(-1) == settled[idx]).to(outputs.dtype)
+                loss = loss + F.binary_cross_entropy_with_logits(_settled_logit(out), same) / rounds
+        history.append(float(loss.detach()))
+        return loss
+
+    fit_loop(vae, opt, draw, step, epochs=steps, progress=progress, desc=f"sequential router seed {seed}")
+    return vae, history
+
+
+@torch.no_grad()
+def route_sequential(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor, target: float = 0.8,
+                     max_agents: int | None = None) -> tuple[Tensor, Tensor]:
+    r"""Test-time routing of a router from :func:`train_sequential_router`: per query the agents
+    answer one at a time in the router's order, and the router stops after the :math:`n`-th
+    (:math:`n \ge 1`) once its gate :math:`s_n \ge` ``target`` (or when every agent has answered).
+    Returns the group asked ``[B, A, 1]`` (one hyperedge, :func:`decide` reads it) and the messages
+    per query ``[B]``. A higher ``target`` asks more agents where they disagree; ``max_agents``
+    caps the agents per query (as trained)."""
+    if not 0.0 < target <= 1.0:
+        raise ValueError(f"target (the gate's probability that the answer has settled) must be in (0, 1], got "
+                         f"{target}")
+    if outputs.dim() != 3 or query.dim() != 2 or outputs.size(0) != query.size(0):
+        raise ValueError(f"outputs must be [B, A, C] and query [B, F_q] with the same B, got {list(outputs.shape)} "
+                         f"and {list(query.shape)}")
+    _check_sequential(vae, outputs, query)
+    rounds = _check_max_agents(max_agents, outputs.size(1))
+    members = outputs.new_zeros(outputs.shape[:2])
+    asking = torch.ones(outputs.size(0), dtype=torch.bool, device=outputs.device)
+    agents = torch.eye(outputs.size(1), dtype=outputs.dtype, device=outputs.device)
+    for n in range(rounds):
+        out = vae(agents, None, torch.cat([query, _group_summary(outputs, members)], dim=1))
+        if n > 0:
+            asking &= torch.sigmoid(_settled_logit(out)) < target
+        if not bool(asking.any()):
+            break
+        pick = out.logits[:, :, 0].masked_fill(members.bool(), float("-inf")).argmax(1)
+        members[asking.nonzero().squeeze(1), pick[asking]] = 1.0
+    return members.unsqueeze(-1), members.sum(1)

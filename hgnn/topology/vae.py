@@ -158,6 +158,9 @@ class HypergraphTopologyVAE(nn.Module):
             reparameterisation noise swamps :math:`\mu` and the decoder cannot learn a structure
             (measured on the planted-groups task); the KL term lets :math:`\sigma` grow where the task allows.
         gates: per-query slot gates (above); needs ``query_channels``.
+        gate_channels: the gates read only the last ``gate_channels`` channels of the query (all
+            of it by default), e.g. a summary of answers appended to it, so that what they learn
+            does not depend on the query's own features.
 
     Shapes:
         - **x**: ``[N, F]``; **hg**: ``None`` or a :class:`~hgnn.Hypergraph` with ``N`` nodes;
@@ -167,7 +170,7 @@ class HypergraphTopologyVAE(nn.Module):
 
     def __init__(self, in_channels: int, num_slots: int, hidden_channels: int = 64, latent_channels: int = 32,
                  query_channels: int | None = None, tau: float = 1.0, baseline_momentum: float = 0.9,
-                 init_logvar: float = -6.0, gates: bool = False) -> None:
+                 init_logvar: float = -6.0, gates: bool = False, gate_channels: int | None = None) -> None:
         super().__init__()
         for name, value in (("in_channels", in_channels), ("num_slots", num_slots),
                             ("hidden_channels", hidden_channels), ("latent_channels", latent_channels)):
@@ -190,7 +193,13 @@ class HypergraphTopologyVAE(nn.Module):
         self.query_to_slots = nn.Linear(query_channels, latent_channels, bias=False) if query_channels else None
         if gates and not query_channels:
             raise ValueError("gates=True needs query_channels: the gates open slots per query")
-        self.gates = nn.Linear(query_channels, num_slots) if gates and query_channels else None
+        if gate_channels is not None:
+            check_int(gate_channels, "gate_channels")
+            if not gates or not query_channels or gate_channels > query_channels:
+                raise ValueError(f"gate_channels={gate_channels} needs gates=True and at most query_channels="
+                                 f"{query_channels} channels (the gates read the query's last gate_channels)")
+        self.gate_channels = gate_channels
+        self.gates = nn.Linear(gate_channels or query_channels, num_slots) if gates and query_channels else None
         self.register_buffer("baseline", torch.zeros(()))
         self.register_buffer("baseline_initialised", torch.zeros((), dtype=torch.bool))
         self.reset_parameters()
@@ -227,7 +236,10 @@ class HypergraphTopologyVAE(nn.Module):
         if query is not None:
             protos = protos + self.query_to_slots(query.reshape(b, -1)).unsqueeze(1)
         logits = z[:, :n] @ protos.transpose(1, 2) / (self.tau * math.sqrt(self.latent_channels)) + self.slot_bias
-        gate_logits = self.gates(query.reshape(b, -1)) if self.gates is not None and query is not None else None
+        gate_logits = None
+        if self.gates is not None and query is not None:
+            read = query.reshape(b, -1)
+            gate_logits = self.gates(read[:, -self.gate_channels:] if self.gate_channels else read)
         return TopologyOutput(torch.sigmoid(logits), logits, mu, logvar, z, gate_logits)
 
     def encode(self, x: Tensor, hg: Hypergraph | None = None, query: Tensor | None = None
@@ -389,4 +401,5 @@ class HypergraphTopologyVAE(nn.Module):
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, num_slots={self.num_slots}, latent={self.latent_channels}, "
                 f"query_channels={self.query_channels}, tau={self.tau}"
-                + (", gates=True" if self.gates is not None else ""))
+                + (", gates=True" if self.gates is not None else "")
+                + (f", gate_channels={self.gate_channels}" if self.gate_channels is not None else ""))

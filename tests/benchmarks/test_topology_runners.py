@@ -113,6 +113,14 @@ def test_agents_runner_on_a_mixed_pool():
                               seed=0, progress=False, expert_epochs=2, per_dataset=200, probe=1, join_probes=True,
                               rounds=2)
     assert 1.0 <= rounds["methods"]["learned"]["all"]["messages"] <= 6.0
+    # one agent at a time, at most as many as a dataset has experts
+    sequential = bench.run_agents(["cocitation-cora", "mushroom"], num_experts=3, steps=3, batch_size=16, seed=0,
+                                  progress=False, expert_epochs=2, per_dataset=200, target=0.9, max_agents=3,
+                                  gate_reads_answer=True)
+    assert sequential["target"] == 0.9 and len(sequential["utility_history"]) == 3
+    assert 1.0 <= sequential["methods"]["learned"]["all"]["messages"] <= 3.0
+    assert sequential["methods"]["kNN (same agents)"]["all"]["messages"] == \
+        pytest.approx(sequential["methods"]["learned"]["all"]["messages"])
 
 
 @pytest.mark.parametrize("argv", [["--rounds", "0"], ["--rounds", "2", "--probe", "1", "--slots", "1"],
@@ -125,6 +133,19 @@ def test_agents_runner_checks_rounds_before_it_trains(argv, monkeypatch, capsys)
     with pytest.raises(SystemExit):
         bench.main()
     assert "--rounds" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, flag", [(["--targets", "0"], "--targets"), (["--targets", "0.8", "--probe", "1"], "--targets"),
+                                        (["--targets", "0.8", "--slots", "3"], "--targets"),
+                                        (["--max-agents", "3"], "--max-agents"),
+                                        (["--targets", "0.8", "--max-agents", "9"], "--max-agents")])
+def test_agents_runner_checks_targets_before_it_trains(argv, flag, monkeypatch, capsys):
+    bench = load_benchmark("topology_vae/agents")
+    monkeypatch.setattr("sys.argv", ["agents.py", *argv])
+    monkeypatch.setattr(bench, "run_agents", lambda *a, **k: pytest.fail("trained before checking the options"))
+    with pytest.raises(SystemExit):
+        bench.main()
+    assert flag in capsys.readouterr().err
 
 
 def test_make_pool_places_each_dataset_in_its_own_columns():

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from hgnn.topology.agents import decide, expert_agreement, route, router_query, train_experts, train_router
+from hgnn.topology.agents import (decide, expert_agreement, route, route_sequential, router_query, train_experts,
+                                  train_router, train_sequential_router)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -233,3 +234,84 @@ def test_group_summary_of_the_probes_is_what_router_query_reads():
     summary = _group_summary(outputs, members)
     torch.testing.assert_close(summary[:, :-1], routed[:, 2:])
     assert torch.equal(summary[:, -1], torch.full((6,), 0.5))
+
+
+def _split_pool(num_queries: int = 480, seed: int = 0):
+    """Seven agents, three classes. On easy queries every agent is right; on hard ones a random three
+    of the seven say the same wrong class (all seven still settle on the label), and the query does
+    not say which."""
+    gen = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 3, (num_queries,), generator=gen)
+    hard = torch.rand(num_queries, generator=gen) < 0.5
+    right = torch.nn.functional.one_hot(y, 3).float() * 0.8 + 0.2 / 3
+    wrong = torch.nn.functional.one_hot((y + 1) % 3, 3).float() * 0.8 + 0.2 / 3
+    wrong_agents = torch.rand(num_queries, 7, generator=gen).argsort(1)[:, :3]
+    is_wrong = torch.zeros(num_queries, 7, dtype=torch.bool).scatter_(1, wrong_agents, True) & hard[:, None]
+    outputs = torch.where(is_wrong[..., None], wrong[:, None], right[:, None])
+    return outputs, torch.ones(num_queries, 1), y, hard
+
+
+def test_sequential_router_asks_more_where_the_agents_disagree():
+    outputs, query, y, hard = _split_pool()
+    vae, history = train_sequential_router(outputs, query, y, torch.arange(240), steps=300, batch_size=64, seed=0,
+                                           progress=False)
+    assert history[-1] < history[0]
+    test = torch.arange(240, 480)
+    incidence, messages = route_sequential(vae, outputs[test], query[test], target=0.9)
+    assert incidence.shape == (240, 7, 1) and torch.equal(messages, incidence.flatten(1).sum(1))
+    assert (decide(outputs[test], incidence).argmax(-1) == y[test]).float().mean() > 0.95
+    easy_msgs, hard_msgs = messages[~hard[test]].mean(), messages[hard[test]].mean()
+    assert easy_msgs <= 3.0 and hard_msgs > 1.5 * easy_msgs  # it stops once the answers agree
+    # a lower target stops sooner; target 1 asks everyone
+    assert route_sequential(vae, outputs[test], query[test], target=0.5)[1].mean() < messages.mean()
+    assert torch.all(route_sequential(vae, outputs[test], query[test], target=1.0)[1] == 7)
+
+
+def test_sequential_router_reaches_the_reference_groups_answer():
+    # Agents 0-2 are right, agents 3-6 always say class 0: with all seven the answer is often wrong,
+    # with the reference "agents 0-2" it is right, and the router learns to ask those first.
+    outputs, query, y, _ = _split_pool(seed=1)
+    outputs[:, 3:] = torch.tensor([0.9, 0.05, 0.05])
+    outputs[:, :3] = (torch.nn.functional.one_hot(y, 3).float() * 0.8 + 0.2 / 3).unsqueeze(1)
+    reference = torch.zeros(480, 7)
+    reference[:, :3] = 1.0
+    vae, _ = train_sequential_router(outputs, query, y, torch.arange(240), reference=reference, steps=300,
+                                     batch_size=64, seed=0, progress=False)
+    incidence, messages = route_sequential(vae, outputs[240:], query[240:], target=0.8)
+    assert (decide(outputs[240:], incidence).argmax(-1) == y[240:]).float().mean() > 0.95
+    assert incidence[:, 3:].sum() == 0 and messages.mean() < 3
+
+
+def test_sequential_router_checks_its_arguments():
+    outputs, query, y = torch.softmax(torch.rand(10, 3, 2), -1), torch.rand(10, 4), torch.randint(0, 2, (10,))
+    with pytest.raises(ValueError, match="reference"):
+        train_sequential_router(outputs, query, y, torch.arange(5), reference=torch.zeros(10, 3))
+    with pytest.raises(ValueError, match="reference"):
+        train_sequential_router(outputs, query, y, torch.arange(5), reference=torch.ones(10, 2))
+    with pytest.raises(ValueError, match="steps"):
+        train_sequential_router(outputs, query, y, torch.arange(5), steps=0)
+    with pytest.raises(ValueError, match="train_idx"):
+        train_sequential_router(outputs, query, y, torch.arange(0))
+    vae, _ = train_sequential_router(outputs, query, y, torch.arange(5), steps=2, progress=False)
+    for target in (0.0, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="target"):
+            route_sequential(vae, outputs, query, target=target)
+    with pytest.raises(ValueError, match="train_sequential_router"):
+        route_sequential(vae, outputs, torch.rand(10, 5))
+    router, _ = train_router(outputs, query, y, torch.arange(5), num_slots=1, steps=2, progress=False)
+    with pytest.raises(ValueError, match="train_sequential_router"):
+        route_sequential(router, outputs, query)
+    for cap in (0, 4, True, 2.0):
+        with pytest.raises(ValueError, match="max_agents"):
+            train_sequential_router(outputs, query, y, torch.arange(5), max_agents=cap)
+        with pytest.raises(ValueError, match="max_agents"):
+            route_sequential(vae, outputs, query, max_agents=cap)
+
+
+def test_sequential_router_options():
+    outputs, query, y, _ = _split_pool()
+    vae, _ = train_sequential_router(outputs, query, y, torch.arange(240), max_agents=3, gate_reads_answer=True,
+                                     steps=20, batch_size=64, progress=False)
+    assert vae.gate_channels == 2 * 3 + 3  # the mean answer, then the agreement channels
+    incidence, messages = route_sequential(vae, outputs, query, target=1.0, max_agents=3)
+    assert torch.all(messages == 3) and torch.equal(messages, incidence.flatten(1).sum(1))

@@ -170,3 +170,19 @@ def test_slot_gates_close_whole_slots_and_enter_the_log_probability():
 def test_slot_gates_need_a_query():
     with pytest.raises(ValueError, match="gates=True needs query_channels"):
         HypergraphTopologyVAE(5, num_slots=3, gates=True)
+
+
+def test_gates_can_read_the_last_channels_of_the_query_only():
+    vae = HypergraphTopologyVAE(4, num_slots=2, hidden_channels=8, latent_channels=6, query_channels=5, gates=True,
+                                gate_channels=2)
+    assert vae.gates.in_features == 2 and "gate_channels=2" in repr(vae)
+    query = torch.randn(3, 5)
+    changed = query.clone()
+    changed[:, :3] = torch.randn(3, 3)  # only the channels the gates do not read
+    torch.testing.assert_close(vae(torch.eye(4), None, query).gate_logits, vae(torch.eye(4), None, changed).gate_logits)
+    torch.testing.assert_close(vae(torch.eye(4), None, query).gate_logits, vae.gates(query[:, 3:]))
+    for options in ({"gates": False, "gate_channels": 2}, {"gates": True, "gate_channels": 6}):
+        with pytest.raises(ValueError, match="gate_channels"):
+            HypergraphTopologyVAE(4, num_slots=2, query_channels=5, **options)
+    with pytest.raises(TypeError, match="gate_channels"):
+        HypergraphTopologyVAE(4, num_slots=2, query_channels=5, gates=True, gate_channels=2.0)
