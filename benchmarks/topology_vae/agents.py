@@ -16,8 +16,8 @@ query's nearest training queries), on easy and hard queries and per agreement le
 (``--probe``) also with an oracle escalation and a tuned confidence rule. ``--targets`` trains
 instead the router that asks one expert at a time and stops once the answer has settled
 (:func:`hgnn.topology.train_sequential_router`), one table per stopping target. Updates the key ``agents``
-(``agents_mixed`` with several datasets, then ``_probe``, ``_joined``, ``_gates``, ``_rounds<n>`` with those
-options) of
+(``agents_mixed`` with several datasets, then ``_probe``, ``_joined``, ``_gates``, ``_rounds<n>``,
+``_sequential``, ``_max<n>``, ``_gate_answer`` with those options) of
 ``benchmarks/topology_vae/results/topology_vae.json`` (``--out`` for another file) and prints a table
 per cost.
 """
@@ -263,7 +263,8 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
     out = {"dataset": datasets[0] if len(datasets) == 1 else datasets, "seed": seed, "cost": cost, "target": target,
            "num_experts": num_agents, "num_slots": num_slots, "steps": steps, "methods": report,
            "difficulty": difficulty, "expert_accuracy": expert_acc, "easy_share": easy.float().mean().item(),
-           "utility_history": history[:: max(1, steps // 100)]}
+           # the REINFORCE router's mean utility per step, or the sequential router's loss
+           "utility_history" if target is None else "loss_history": history[:: max(1, steps // 100)]}
     if len(datasets) > 1:
         out["difficulty_by_dataset"] = difficulty_by_dataset
     return out
@@ -408,9 +409,10 @@ def main() -> None:
                         help="the router that asks one agent at a time until the answer settles, with these "
                              "stopping targets in (0, 1] instead of --costs (key suffix '_sequential')")
     parser.add_argument("--max-agents", type=int, default=None,
-                        help="with --targets: the most agents asked per query (default: all)")
+                        help="with --targets: the most agents asked per query (default: all; key suffix '_max<n>')")
     parser.add_argument("--gate-reads-answer", action="store_true",
-                        help="with --targets: the stopping gate also reads the group's mean answer")
+                        help="with --targets: the stopping gate also reads the group's mean answer (key suffix "
+                             "'_gate_answer')")
     parser.add_argument("--gates", action="store_true",
                         help="slot gates: one stop / escalate draw per query and slot (key suffix '_gates')")
     parser.add_argument("--plot", type=Path, default=None,
@@ -425,7 +427,9 @@ def main() -> None:
     key = "agents" + "".join(suffix for suffix, on in (("_mixed", mixed), ("_probe", args.probe),
                                                        ("_joined", args.join_probes), ("_gates", args.gates),
                                                        (f"_rounds{args.rounds}", args.rounds > 1),
-                                                       ("_sequential", args.targets is not None)) if on)
+                                                       ("_sequential", args.targets is not None),
+                                                       (f"_max{args.max_agents}", args.max_agents is not None),
+                                                       ("_gate_answer", args.gate_reads_answer)) if on)
     if args.plot is not None and args.plot.suffix != ".png":
         parser.error(f"--plot must name a .png file, got {args.plot}")
     if args.rounds < 1:

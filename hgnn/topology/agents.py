@@ -310,7 +310,8 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
     probe_ids = _probes(probe, outputs.size(0), num_agents, outputs.device)
     seed_everything(seed)
     agents = torch.eye(num_agents)
-    routed = router_query(outputs, query, probe_ids)  # one round; with more, _escalate builds it per round
+    # what the router reads in one round; with more, _escalate builds it per round
+    routed = router_query(outputs, query, probe_ids) if rounds == 1 else query
     vae = HypergraphTopologyVAE(num_agents, num_slots, hidden_channels=32, latent_channels=32,
                                 query_channels=_query_width(query, outputs, probe_ids, rounds), gates=gates)
     opt = torch.optim.Adam(vae.parameters(), lr=lr)

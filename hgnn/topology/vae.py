@@ -136,7 +136,13 @@ class HypergraphTopologyVAE(nn.Module):
     datasets gives an easy dataset's queries 1 message and the others 4-6; with a probe and two
     escalation rounds, where the second round reads whether the agents added agree, hard queries
     get 1.39 times the messages of easy ones, mostly between datasets: within one, 1.0-1.14 times;
-    over 8 experts of one dataset, with probes, 1.00-1.14 times).
+    over 8 experts of one dataset, with probes, 1.00-1.14 times). A cost rewards spending where
+    more agents change the answer, which is not where the agents disagree most. Asked one at a
+    time, in the order of :math:`P`, with a gate that reads how the answers so far agree and stops
+    once the answer has settled (:func:`hgnn.topology.train_sequential_router`), the messages follow
+    the disagreement: over the 8 Cora experts hard queries get 1.42 times the messages of easy ones
+    with 60% fewer messages than all-to-all and higher accuracy; over the 32 experts, 1.54 times,
+    1.07-1.26 times within one dataset.
 
     **Losses** (:meth:`kl_loss`, :meth:`sparsity_loss`, :meth:`anchor_loss`,
     :meth:`reinforce_loss`):

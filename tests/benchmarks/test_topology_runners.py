@@ -117,7 +117,7 @@ def test_agents_runner_on_a_mixed_pool():
     sequential = bench.run_agents(["cocitation-cora", "mushroom"], num_experts=3, steps=3, batch_size=16, seed=0,
                                   progress=False, expert_epochs=2, per_dataset=200, target=0.9, max_agents=3,
                                   gate_reads_answer=True)
-    assert sequential["target"] == 0.9 and len(sequential["utility_history"]) == 3
+    assert sequential["target"] == 0.9 and len(sequential["loss_history"]) == 3
     assert 1.0 <= sequential["methods"]["learned"]["all"]["messages"] <= 3.0
     assert sequential["methods"]["kNN (same agents)"]["all"]["messages"] == \
         pytest.approx(sequential["methods"]["learned"]["all"]["messages"])
