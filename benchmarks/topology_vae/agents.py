@@ -260,7 +260,8 @@ def run_agents(dataset: str | list[str] = "cocitation-cora", *, num_experts: int
             difficulty_by_dataset = {d_name: by_level(right, messages, test_domain == d)
                                      for d, d_name in enumerate(datasets)}
     expert_acc = (test_out.argmax(-1) == test_y.unsqueeze(1)).float().mean(0).mul(100).tolist()
-    out = {"dataset": datasets[0] if len(datasets) == 1 else datasets, "seed": seed, "cost": cost, "target": target,
+    out = {"dataset": datasets[0] if len(datasets) == 1 else datasets, "seed": seed,
+           "cost": cost if target is None else None, "target": target,
            "num_experts": num_agents, "num_slots": num_slots, "steps": steps, "methods": report,
            "difficulty": difficulty, "expert_accuracy": expert_acc, "easy_share": easy.float().mean().item(),
            # the REINFORCE router's mean utility per step, or the sequential router's loss
@@ -464,13 +465,15 @@ def main() -> None:
                                per_dataset=args.per_dataset)
                     for s in range(args.seeds)]
             label = f"K={slots} {name}={cost if target is None else target}"
-            results[label] = {"slots": slots, "cost": cost, "target": target, "probe": args.probe, "runs": runs,
+            results[label] = {"slots": slots, "cost": None if target is not None else cost, "target": target,
+                              "probe": args.probe, "runs": runs,
                               "summary": summarize_agents(runs), "difficulty": summarize_difficulty(runs)}
             if mixed:
                 results[label]["difficulty_by_dataset"] = summarize_difficulty(runs, "difficulty_by_dataset")
     saved = json.loads(args.out.read_text()) if args.out.exists() else {}
     settings = {"dataset": dataset, "seeds": args.seeds, "steps": args.steps,
-                "experts": args.experts * len(args.dataset), "slots": args.slots, "costs": args.costs,
+                "experts": args.experts * len(args.dataset), "slots": args.slots,
+                "costs": args.costs if args.targets is None else None,
                 "machine": "cpu, 1 thread"}
     if mixed:
         settings["per_dataset"] = args.per_dataset

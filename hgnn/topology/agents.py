@@ -33,7 +33,7 @@ the first round cannot see.
 :func:`route_sequential`): the VAE's incidence probabilities rank the agents per query and the
 agents answer in that order, one message each; after each answer its gate, which reads only how
 the answers so far agree, estimates the probability :math:`s_n` that the group's answer already
-equals the answer of the reference group (all agents), and the router stops once
+equals the answer of a reference group (all agents by default), and the router stops once
 :math:`s_n \ge` ``target``. Queries whose agents agree settle after one or two answers, queries
 on which they disagree go on: the messages follow the query's difficulty by construction of the
 stopping target, not of a cost.
@@ -414,10 +414,10 @@ def train_sequential_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx
     those channels, how the answers agree, not which class they name or the query's features (with
     ``gate_reads_answer``, the last :math:`2C + 3`: also the mean answer). Both heads are trained by
     binary cross-entropy along the router's own order (each round its most probable agent not yet
-    asked joins), over :math:`R` rounds (``max_agents``, all :math:`A` agents by default):
+    asked joins), over :math:`N` rounds (``max_agents``, all :math:`A` agents by default):
 
     .. math::
-        \mathcal L = \frac1R \sum_{n=0}^{R-1} \Big[ \sum_{j \notin S_n}
+        \mathcal L = \frac1N \sum_{n=0}^{N-1} \Big[ \sum_{j \notin S_n}
         \mathrm{BCE}\big(P_j, \mathbb 1[\arg\max o_j = y]\big)
         + \mathbb 1[n \ge 1]\, \mathrm{BCE}\big(s_n, \mathbb 1[\arg\max \bar o_{S_n} = \arg\max \bar o_R]\big)
         \Big] + \beta \sum_n \mathrm{KL}_n,
