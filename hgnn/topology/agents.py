@@ -52,6 +52,33 @@ __all__ = ["decide", "expert_agreement", "route", "route_sequential", "router_qu
            "train_sequential_router"]
 
 
+def _check_pair(outputs: Tensor, query: Tensor, name: str = "B") -> None:
+    """``outputs`` ``[B, A, C]`` and ``query`` ``[B, F_q]``: shapes, one floating dtype, finite values."""
+    if outputs.dim() != 3 or query.dim() != 2 or outputs.size(0) != query.size(0):
+        raise ValueError(f"outputs must be [{name}, A, C] and query [{name}, F_q] with the same {name}, got "
+                         f"{list(outputs.shape)} and {list(query.shape)}")
+    if not outputs.is_floating_point() or query.dtype != outputs.dtype:
+        raise TypeError(f"outputs and query must be floating tensors of one dtype, got {outputs.dtype} and "
+                        f"{query.dtype}: pass query.to(outputs.dtype)")
+    if not bool(torch.isfinite(outputs).all()) or not bool(torch.isfinite(query).all()):
+        raise ValueError("outputs and query must be finite: they hold NaN or inf")
+
+
+def _check_training(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor) -> None:
+    """What both routers' training reads, checked before any work."""
+    _check_pair(outputs, query, "Q")
+    if y.shape != (outputs.size(0),):
+        raise ValueError(f"y must be [Q={outputs.size(0)}] labels, got {list(y.shape)}")
+    if train_idx.dim() != 1 or train_idx.dtype not in (torch.int64, torch.int32):
+        raise TypeError(f"train_idx must be a 1-D integer tensor of query indices, got {train_idx.dtype} "
+                        f"{list(train_idx.shape)}")
+    if train_idx.numel() == 0:
+        raise ValueError("train_idx is empty: pass the indices of the queries to train on")
+    if bool(((train_idx < 0) | (train_idx >= outputs.size(0))).any()):
+        raise ValueError(f"train_idx must lie in [0, Q={outputs.size(0)}), got values from {int(train_idx.min())} "
+                         f"to {int(train_idx.max())}")
+
+
 def _fit_expert(net: MLP, part: Tensor, y: Tensor, train_idx: Tensor, epochs: int, lr: float,
                 weight_decay: float) -> None:
     opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
@@ -183,9 +210,11 @@ def _check_rounds(rounds: int, num_slots: int, gates: bool, join_probes: bool) -
 def _query_width(query: Tensor, outputs: Tensor, ids: Tensor, rounds: int) -> int:
     """Channels of what the router reads: the query with the probes' summary (:func:`router_query`,
     one round) or with the group's (:func:`_group_summary`, more rounds), measured on one row."""
+    row = outputs.new_zeros(1, *outputs.shape[1:])  # one row of zeros: an empty batch has none
     if rounds > 1:
-        return query.size(1) + _group_summary(outputs[:1], outputs.new_zeros(1, outputs.size(1))).size(1)
-    return router_query(outputs[:1], query[:1], ids[:1]).size(1)
+        return query.size(1) + _group_summary(row, outputs.new_zeros(1, outputs.size(1))).size(1)
+    some_ids = torch.arange(ids.size(1), device=ids.device).unsqueeze(0)  # any P distinct agents
+    return router_query(row, query.new_zeros(1, query.size(1)), some_ids).size(1)
 
 
 def _group_summary(outputs: Tensor, members: Tensor) -> Tensor:
@@ -232,6 +261,7 @@ def route(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor, probe: Pro
     router was trained) and the messages per query ``[B]`` (the probes' included). With
     ``rounds > 1`` (as trained), ``[B, A, 1]``: the probes and every agent added in the rounds.
     :func:`decide` turns the incidence into answers."""
+    _check_pair(outputs, query)
     ids = _probes(probe, outputs.size(0), outputs.size(1), outputs.device)
     _check_rounds(rounds, vae.num_slots, vae.gates is not None, join_probes)
     width = _query_width(query, outputs, ids, rounds)
@@ -294,13 +324,9 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
     Returns:
         The trained VAE (eval mode; agents are ``torch.eye(A)``) and the mean utility per step.
     """
-    if outputs.dim() != 3 or query.dim() != 2 or not outputs.size(0) == query.size(0) == y.size(0):
-        raise ValueError(f"outputs must be [Q, A, C], query [Q, F_q] and y [Q] with the same Q, got "
-                         f"{list(outputs.shape)}, {list(query.shape)} and {list(y.shape)}")
+    _check_training(outputs, query, y, train_idx)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be an int >= 1 (the number of REINFORCE batches), got {steps!r}")
-    if train_idx.numel() == 0:
-        raise ValueError("train_idx is empty: pass the indices of the queries to train on")
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise ValueError(f"samples must be an int >= 1, got {samples!r}")
     if not entropy >= 0:
@@ -359,7 +385,8 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
 
 
 def _check_sequential(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor) -> None:
-    width = query.size(1) + _group_summary(outputs[:1], outputs.new_zeros(1, outputs.size(1))).size(1)
+    row = outputs.new_zeros(1, *outputs.shape[1:])  # one row of zeros: an empty batch has none
+    width = query.size(1) + _group_summary(row, outputs.new_zeros(1, outputs.size(1))).size(1)
     num_classes = outputs.size(-1)
     if vae.num_slots != 1 or vae.gates is None or vae.gate_channels not in (num_classes + 3, 2 * num_classes + 3) \
             or vae.query_channels != width or vae.in_channels != outputs.size(1):
@@ -446,13 +473,9 @@ def train_sequential_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx
     Returns:
         The trained VAE (eval mode) and the loss per step.
     """
-    if outputs.dim() != 3 or query.dim() != 2 or not outputs.size(0) == query.size(0) == y.size(0):
-        raise ValueError(f"outputs must be [Q, A, C], query [Q, F_q] and y [Q] with the same Q, got "
-                         f"{list(outputs.shape)}, {list(query.shape)} and {list(y.shape)}")
+    _check_training(outputs, query, y, train_idx)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be an int >= 1 (the number of training batches), got {steps!r}")
-    if train_idx.numel() == 0:
-        raise ValueError("train_idx is empty: pass the indices of the queries to train on")
     num_queries, num_agents, num_classes = outputs.shape
     if reference is None:
         reference = outputs.new_ones(num_queries, num_agents)
@@ -506,9 +529,7 @@ def route_sequential(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor,
     if not 0.0 < target <= 1.0:
         raise ValueError(f"target (the gate's probability that the answer has settled) must be in (0, 1], got "
                          f"{target}")
-    if outputs.dim() != 3 or query.dim() != 2 or outputs.size(0) != query.size(0):
-        raise ValueError(f"outputs must be [B, A, C] and query [B, F_q] with the same B, got {list(outputs.shape)} "
-                         f"and {list(query.shape)}")
+    _check_pair(outputs, query)
     _check_sequential(vae, outputs, query)
     rounds = _check_max_agents(max_agents, outputs.size(1))
     members = outputs.new_zeros(outputs.shape[:2])

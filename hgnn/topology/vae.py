@@ -240,11 +240,11 @@ class HypergraphTopologyVAE(nn.Module):
         n, b = x.size(0), z.size(0)
         protos = self.slots.unsqueeze(0).expand(b, -1, -1)
         if query is not None:
-            protos = protos + self.query_to_slots(query.reshape(b, -1)).unsqueeze(1)
+            protos = protos + self.query_to_slots(query.reshape(b, query.size(-1))).unsqueeze(1)
         logits = z[:, :n] @ protos.transpose(1, 2) / (self.tau * math.sqrt(self.latent_channels)) + self.slot_bias
         gate_logits = None
         if self.gates is not None and query is not None:
-            read = query.reshape(b, -1)
+            read = query.reshape(b, query.size(-1))
             gate_logits = self.gates(read[:, -self.gate_channels:] if self.gate_channels else read)
         return TopologyOutput(torch.sigmoid(logits), logits, mu, logvar, z, gate_logits)
 

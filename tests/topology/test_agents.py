@@ -315,3 +315,31 @@ def test_sequential_router_options():
     assert vae.gate_channels == 2 * 3 + 3  # the mean answer, then the agreement channels
     incidence, messages = route_sequential(vae, outputs, query, target=1.0, max_agents=3)
     assert torch.all(messages == 3) and torch.equal(messages, incidence.flatten(1).sum(1))
+
+
+@pytest.mark.parametrize("train", ["train_router", "train_sequential_router"])
+def test_routers_reject_bad_inputs_before_training(train):
+    fit = {"train_router": train_router, "train_sequential_router": train_sequential_router}[train]
+    outputs, query, y = torch.softmax(torch.rand(10, 3, 2), -1), torch.rand(10, 4), torch.randint(0, 2, (10,))
+    with pytest.raises(ValueError, match=r"train_idx must lie in \[0, Q=10\)"):
+        fit(outputs, query, y, torch.arange(5, 12), steps=1)
+    with pytest.raises(TypeError, match="train_idx must be a 1-D integer tensor"):
+        fit(outputs, query, y, torch.arange(5).float(), steps=1)
+    with pytest.raises(TypeError, match=r"query.to\(outputs.dtype\)"):
+        fit(outputs, query.double(), y, torch.arange(5), steps=1)
+    with pytest.raises(ValueError, match="finite"):
+        fit(outputs.masked_fill(torch.eye(3, 2, dtype=torch.bool), float("nan")), query, y, torch.arange(5), steps=1)
+    with pytest.raises(ValueError, match="y must be"):
+        fit(outputs, query, y[:9], torch.arange(5), steps=1)
+
+
+def test_routing_an_empty_batch():
+    outputs, query, y = torch.softmax(torch.rand(10, 3, 2), -1), torch.rand(10, 4), torch.randint(0, 2, (10,))
+    vae, _ = train_sequential_router(outputs, query, y, torch.arange(5), steps=2, progress=False)
+    incidence, messages = route_sequential(vae, outputs[:0], query[:0])
+    assert incidence.shape == (0, 3, 1) and messages.shape == (0,)
+    router, _ = train_router(outputs, query, y, torch.arange(5), num_slots=2, steps=2, progress=False)
+    incidence, messages = route(router, outputs[:0], query[:0])
+    assert incidence.shape == (0, 3, 2) and messages.shape == (0,)
+    with pytest.raises(TypeError, match="one dtype"):
+        route(router, outputs, query.double())
