@@ -100,6 +100,10 @@ def train_experts(x: Tensor, y: Tensor, train_idx: Tensor, num_experts: int, *, 
         raise ValueError(f"num_experts must be in [1, {x.size(1)}], got {num_experts}")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
+    if train_idx.dim() != 1 or train_idx.dtype not in (torch.int64, torch.int32) or train_idx.numel() == 0 \
+            or bool(((train_idx < 0) | (train_idx >= x.size(0))).any()):
+        raise ValueError(f"train_idx must be a non-empty 1-D integer tensor of row indices in [0, {x.size(0)}), "
+                         f"got {train_idx.dtype} {list(train_idx.shape)}")
     gen = torch.Generator().manual_seed(seed)
     slices = list(torch.randperm(x.size(1), generator=gen).chunk(num_experts))
     num_classes = int(y.max()) + 1
@@ -117,8 +121,13 @@ def train_experts(x: Tensor, y: Tensor, train_idx: Tensor, num_experts: int, *, 
 def decide(outputs: Tensor, incidence: Tensor) -> Tensor:
     r"""The decision node's class distribution (module docstring): ``outputs`` ``[B, A, C]``,
     ``incidence`` ``[B, A, K]`` (or ``[1, A, K]`` / ``[A, K]`` shared by all queries) -> ``[B, C]``."""
+    if outputs.dim() != 3:
+        raise ValueError(f"outputs must be [B, A, C], got {list(outputs.shape)}")
     if incidence.dim() == 2:
         incidence = incidence.unsqueeze(0)
+    if incidence.dim() != 3 or incidence.size(1) != outputs.size(1) or incidence.size(0) not in (1, outputs.size(0)):
+        raise ValueError(f"incidence must be [B={outputs.size(0)}, A={outputs.size(1)}, K], [1, A, K] or [A, K], got "
+                         f"{list(incidence.shape)}")
     incidence = incidence.to(outputs.dtype)
     sums = incidence.transpose(1, 2) @ outputs  # [B, K, C]
     size = incidence.sum(1)  # [B, K]
@@ -132,6 +141,8 @@ def decide(outputs: Tensor, incidence: Tensor) -> Tensor:
 
 def expert_agreement(outputs: Tensor) -> Tensor:
     """Share of experts whose answer is the experts' majority answer, per query: ``[Q, A, C]`` -> ``[Q]``."""
+    if outputs.dim() != 3:
+        raise ValueError(f"outputs must be [Q, A, C], got {list(outputs.shape)}")
     votes = outputs.argmax(-1)  # [Q, A]
     counts = F.one_hot(votes, outputs.size(-1)).sum(1)  # [Q, C]
     return counts.max(1).values.to(outputs.dtype) / outputs.size(1)
@@ -169,6 +180,7 @@ def router_query(outputs: Tensor, query: Tensor, probe: Probe = None) -> Tensor:
     function of the input (of the raw probabilities it is not: a uniform answer is the mean of the
     confident ones). ``probe``: agent ids for every query, or a ``[B, P]`` tensor of ids per query
     (e.g. the best experts of the query's own domain)."""
+    _check_pair(outputs, query)
     ids = _probes(probe, outputs.size(0), outputs.size(1), outputs.device)
     if ids.size(1) == 0:
         return query

@@ -267,7 +267,7 @@ class HypergraphTopologyVAE(nn.Module):
             if self.task is None:
                 raise ValueError("query given but the VAE was built with query_channels=None")
             query = query.view(1, -1) if query.dim() == 1 else query
-            check_features(query, self.query_channels, "query")
+            check_features(query, self.query_channels, "query", rows="B")
         elif self.task is not None:
             raise ValueError(f"this VAE is query-conditioned: pass query [B, {self.query_channels}]")
         b = 1 if query is None else query.size(0)

@@ -343,3 +343,18 @@ def test_routing_an_empty_batch():
     assert incidence.shape == (0, 3, 2) and messages.shape == (0,)
     with pytest.raises(TypeError, match="one dtype"):
         route(router, outputs, query.double())
+
+
+def test_decide_agreement_and_experts_check_shapes():
+    outputs = torch.softmax(torch.rand(5, 3, 2), -1)
+    with pytest.raises(ValueError, match=r"outputs must be \[B, A, C\]"):
+        decide(outputs[0], torch.ones(3, 1))
+    for incidence in (torch.ones(4, 1), torch.ones(2, 3, 1), torch.ones(5, 3)[None, None]):
+        with pytest.raises(ValueError, match="incidence must be"):
+            decide(outputs, incidence)
+    with pytest.raises(ValueError, match=r"outputs must be \[Q, A, C\]"):
+        expert_agreement(outputs[0])
+    with pytest.raises(ValueError, match="train_idx"):
+        train_experts(torch.rand(10, 4), torch.randint(0, 2, (10,)), torch.arange(5, 12), 2, epochs=1)
+    with pytest.raises(ValueError, match="outputs must be"):
+        router_query(outputs[0], torch.rand(3, 2), 0)

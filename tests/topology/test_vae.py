@@ -186,3 +186,10 @@ def test_gates_can_read_the_last_channels_of_the_query_only():
             HypergraphTopologyVAE(4, num_slots=2, query_channels=5, **options)
     with pytest.raises(TypeError, match="gate_channels"):
         HypergraphTopologyVAE(4, num_slots=2, query_channels=5, gates=True, gate_channels=2.0)
+
+
+def test_a_query_of_the_wrong_width_is_named_as_a_query():
+    vae = HypergraphTopologyVAE(3, num_slots=2, query_channels=4)
+    with pytest.raises(ValueError, match=r"query must have shape \[B, 4\], got \[2, 5\]"):
+        vae(torch.eye(3), None, torch.rand(2, 5))
+    assert vae(torch.eye(3), None, torch.zeros(0, 4)).prob.shape == (0, 3, 2)  # an empty batch

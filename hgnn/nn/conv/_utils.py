@@ -19,11 +19,12 @@ def check_probability(value: float, name: str = "dropout") -> float:
     return float(value)
 
 
-def check_features(x: Tensor, in_channels: int, name: str = "x") -> None:
-    """Raise early on a non-tensor, non-floating or wrongly sized feature matrix."""
+def check_features(x: Tensor, in_channels: int, name: str = "x", rows: str = "num_nodes") -> None:
+    """Raise early on a non-tensor, non-floating or wrongly sized feature matrix (``rows`` names its
+    first axis in the message)."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point():
         raise TypeError(f"{name} must be a floating tensor, got dtype {x.dtype}; use {name}.float()")
     if x.dim() != 2 or x.size(1) != in_channels:
-        raise ValueError(f"{name} must have shape [num_nodes, {in_channels}], got {list(x.shape)}")
+        raise ValueError(f"{name} must have shape [{rows}, {in_channels}], got {list(x.shape)}")
