@@ -465,6 +465,10 @@ def train_sequential_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx
     probability (how likely it is right on this query), :math:`s_n` the gate (how likely the group's
     mean answer is already the reference group :math:`R`'s), :math:`\bar o_S` the mean answer of
     :math:`S`. No cost enters: :func:`route_sequential`'s ``target`` trades messages for accuracy.
+    Stopping once the partial answer is predicted to equal the full one follows early exiting on
+    consistency with the full model (CALM, Schuster et al., NeurIPS 2022) and asking until the
+    answers agree (Adaptive-Consistency, Aggarwal et al., EMNLP 2023); the router is HyperAgent's
+    VAE (Zhang et al., 2025).
 
     Args:
         outputs: ``[Q, A, C]`` the agents' class distributions per query.
