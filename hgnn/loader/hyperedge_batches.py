@@ -180,6 +180,21 @@ def _check_cap(value, name: str = "max_edges_per_node") -> None:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
+def _check_options(hg: Hypergraph, num_layers: int, max_edges_per_node: int | None, max_nodes_per_edge: int | None,
+                   labels: Tensor | None) -> None:
+    """The options of :func:`hyperedge_neighborhood`, checked before any sampling."""
+    if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 0:
+        raise ValueError(f"num_layers must be a non-negative int, got {num_layers!r}")
+    if max_edges_per_node is not None:
+        _check_cap(max_edges_per_node)
+    if max_nodes_per_edge is not None:
+        _check_cap(max_nodes_per_edge, "max_nodes_per_edge")
+    if labels is not None and (not isinstance(labels, Tensor) or labels.dim() == 0
+                               or labels.size(0) != hg.num_incidences):
+        shape = list(labels.shape) if isinstance(labels, Tensor) else type(labels).__name__
+        raise ValueError(f"labels must be one row per incidence, [nnz={hg.num_incidences}, ...], got {shape}")
+
+
 def sample_node_incidences(hg: Hypergraph, max_edges_per_node: int, priority: Tensor | None = None,
                            generator: torch.Generator | None = None) -> Tensor:
     """``[nnz]`` bool: for every node, a uniform sample of ``max_edges_per_node`` of its
@@ -221,8 +236,7 @@ def hyperedge_neighborhood(
     Returns:
         a :class:`HyperedgeBatch`.
     """
-    if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 0:
-        raise ValueError(f"num_layers must be a non-negative int, got {num_layers!r}")
+    _check_options(hg, num_layers, max_edges_per_node, max_nodes_per_edge, labels)
     target_edges = _edge_index_tensor(hg, edges)
     nodes, edge_of = hg.hyperedge_index
     device = hg.device
@@ -322,6 +336,7 @@ class HyperedgeBatchSampler:
         self.shuffle = shuffle
         if labels is None:
             labels = hg.incidence_data.get("y")
+        _check_options(hg, num_layers, max_edges_per_node, max_nodes_per_edge, labels)  # before any epoch
         self.labels = labels
         if seed is None:
             seed = int(torch.randint(0, 2**62, (1,)).item())
@@ -369,11 +384,12 @@ class HyperedgeLoader(DataLoader):
         edges = _edge_index_tensor(hg, edges)
         if edges.numel() == 0:
             raise ValueError("edges is empty; a loader needs at least one target hyperedge")
-        hyperedge_neighborhood(hg, edges[:1], num_layers, max_edges_per_node,  # validate once, here
+        labels = hg.incidence_data.get("y") if labels is None else labels
+        hyperedge_neighborhood(hg, edges[:1], num_layers, max_edges_per_node, labels=labels,  # validate once, here
                                max_nodes_per_edge=max_nodes_per_edge)
         self.hg, self.num_layers, self.max_edges_per_node = hg, num_layers, max_edges_per_node
         self.max_nodes_per_edge = max_nodes_per_edge
-        self.labels = hg.incidence_data.get("y") if labels is None else labels
+        self.labels = labels
         super().__init__(edges.tolist(), batch_size=batch_size, collate_fn=self._collate, **kwargs)
 
     def _collate(self, ids: list[int]) -> HyperedgeBatch:

@@ -193,6 +193,11 @@ class NodeLoader(DataLoader):
             if nodes.shape != (hg.num_nodes,):
                 raise ValueError(f"a node mask must have shape [{hg.num_nodes}], got {list(nodes.shape)}")
             nodes = nodes.nonzero().view(-1)
+        if nodes.dim() != 1 or nodes.dtype not in (torch.int64, torch.int32):
+            raise TypeError(f"nodes must be ids [T] (int64) or a bool mask [N], got {nodes.dtype} {list(nodes.shape)}")
+        if nodes.numel() and (int(nodes.min()) < 0 or int(nodes.max()) >= hg.num_nodes):
+            raise ValueError(f"nodes must be ids in [0, {hg.num_nodes}), got values from {int(nodes.min())} to "
+                             f"{int(nodes.max())}")
         if kwargs.get("collate_fn") is not None:
             raise ValueError("NodeLoader builds its own collate_fn")
         kwargs.pop("collate_fn", None)

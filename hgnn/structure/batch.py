@@ -27,8 +27,9 @@ def batch(hypergraphs: Sequence[Hypergraph]) -> Hypergraph:
     Node and hyperedge ids of graph :math:`g` are shifted by the node and hyperedge counts of the
     graphs before it. The result carries ``node_data["batch"]`` (``[N]``, graph of each node, read
     as ``hg.batch``) and ``edge_data["batch"]`` (``[M]``, read as ``hg.edge_batch``), as PyG's
-    ``Batch`` does. Features, labels and extras are concatenated and must exist on all graphs or
-    none.
+    ``Batch`` does, and ``num_graphs`` (kept by :meth:`~hgnn.Hypergraph.replace` and device moves,
+    so that :func:`unbatch` returns graphs without nodes too). Features, labels and extras are
+    concatenated and must exist on all graphs or none.
 
     Args:
         hypergraphs: a non-empty sequence of :class:`Hypergraph` on one device.
@@ -87,10 +88,12 @@ def unbatch(hg: Hypergraph) -> list[Hypergraph]:
     if "batch" not in hg.node_data or "batch" not in hg.edge_data:
         raise ValueError("unbatch needs node_data['batch'] and edge_data['batch']; build hg with Hypergraph.batch")
     node_batch, edge_batch = hg.node_data["batch"], hg.edge_data["batch"]
-    num_graphs = getattr(hg, "num_graphs", None)
-    if num_graphs is None:
-        top = [int(v.max()) + 1 for v in (node_batch, edge_batch) if v.numel()]
-        num_graphs = max(top, default=0)
+    for name, ids in (("node_data['batch']", node_batch), ("edge_data['batch']", edge_batch)):
+        if ids.dtype not in (torch.int64, torch.int32) or (ids.numel() and int(ids.min()) < 0):
+            raise ValueError(f"{name} must hold non-negative integer graph ids, got {ids.dtype}")
+    top = [int(v.max()) + 1 for v in (node_batch, edge_batch) if v.numel()]
+    # the batch's graph count keeps trailing graphs without nodes or hyperedges
+    num_graphs = max(max(top, default=0), int(hg.__dict__.get("num_graphs", 0)))
     nodes, edges = hg.hyperedge_index
     inc_batch = node_batch[nodes]
     if hg.num_incidences and bool((inc_batch != edge_batch[edges]).any()):

@@ -254,7 +254,10 @@ class Hypergraph:
             Hypergraph(num_nodes=3, num_edges=2, nnz=4, x=[3, 4])
         """
         current = replaced_fields(self, fields)
-        return type(self)(**current, validate=validate)
+        out = type(self)(**current, validate=validate)
+        if "num_graphs" in self.__dict__:  # a batch (:func:`~hgnn.structure.batch`) stays one
+            out.num_graphs = self.num_graphs
+        return out
 
     # ------------------------------------------------------------------ cached degrees and orders
     def node_degree(self, weighted: bool = False) -> Tensor:

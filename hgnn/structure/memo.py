@@ -69,4 +69,6 @@ def map_hypergraph(hg: Any, fn: Callable[[Tensor], Tensor]) -> Any:
         fields[f"{level}_data"] = {key: map_tensors(value, fn) for key, value in fields[f"{level}_data"].items()}
     out = type(hg)(**fields, validate=False)
     out._cache = {key: map_tensors(value, fn) for key, value in hg._cache.items()}
+    if "num_graphs" in hg.__dict__:  # a batch stays one
+        out.num_graphs = hg.num_graphs
     return out

@@ -269,3 +269,20 @@ def test_member_cap_reaches_the_sampler_and_the_loader():
         exact = hyperedge_neighborhood(hg, capped.target_edges, 3)
         assert capped.incidence_ids.numel() < exact.incidence_ids.numel()
         assert torch.equal(capped.target_incidence_ids, exact.target_incidence_ids)
+
+
+def test_labels_and_options_are_checked_before_any_batch():
+    from hgnn.loader.hyperedge_batches import HyperedgeBatchSampler, HyperedgeLoader, hyperedge_neighborhood
+
+    hg = Hypergraph(torch.tensor([[0, 1, 1, 2, 3], [0, 0, 1, 1, 1]]))
+    for labels in (torch.arange(9), torch.arange(3), torch.tensor(1)):
+        with pytest.raises(ValueError, match=r"labels must be one row per incidence, \[nnz=5"):
+            hyperedge_neighborhood(hg, torch.tensor([0]), 1, labels=labels)
+        with pytest.raises(ValueError, match="labels must be one row per incidence"):
+            HyperedgeBatchSampler(hg, torch.tensor([0, 1]), 1, 1, labels=labels)
+        with pytest.raises(ValueError, match="labels must be one row per incidence"):
+            HyperedgeLoader(hg, torch.tensor([0, 1]), 1, labels=labels)
+    with pytest.raises(ValueError, match="num_layers"):
+        HyperedgeBatchSampler(hg, torch.tensor([0, 1]), 1, -1)
+    with pytest.raises(ValueError, match="max_nodes_per_edge"):
+        HyperedgeBatchSampler(hg, torch.tensor([0, 1]), 1, 1, max_nodes_per_edge=0)

@@ -127,3 +127,15 @@ def test_pinned_batches():
     hg = random_hypergraph()
     batch = next(iter(NodeLoader(hg, torch.arange(10), 2, batch_size=4, pin_memory=True)))
     assert batch.hg.hyperedge_index.is_pinned() and batch.hg.x.is_pinned()
+
+
+def test_node_loader_checks_every_target_id():
+    from hgnn.loader import NodeLoader
+
+    hg = Hypergraph(torch.tensor([[0, 1, 1, 2, 3], [0, 0, 1, 1, 1]]))
+    for nodes in (torch.tensor([0, 9]), torch.tensor([-1, 2])):
+        with pytest.raises(ValueError, match=r"nodes must be ids in \[0, 4\)"):
+            NodeLoader(hg, nodes, 1)
+    with pytest.raises(TypeError, match="nodes must be ids"):
+        NodeLoader(hg, torch.tensor([0.5]), 1)
+    assert len(NodeLoader(hg, torch.tensor([0, 3]), 1, batch_size=1)) == 2

@@ -93,3 +93,14 @@ def test_propagation_on_a_batch_is_per_graph(graphs):
     parts = torch.split(x, [g.num_nodes for g in graphs])
     want = torch.cat([g.node_to_edge(p, "mean") for g, p in zip(graphs, parts)])
     torch.testing.assert_close(got, want)
+
+
+def test_a_batch_keeps_its_trailing_empty_graphs_through_replace_and_moves():
+    g = Hypergraph(torch.tensor([[0, 1], [0, 0]]), num_nodes=2, x=torch.ones(2, 3))
+    empty = Hypergraph(torch.zeros(2, 0, dtype=torch.long), num_nodes=0, num_edges=0, x=torch.ones(0, 3))
+    b = batch([g, empty, empty])
+    for view in (b, b.replace(x=b.x + 1), b.to("cpu"), b.replace(x=b.x).cpu()):
+        parts = unbatch(view)
+        assert [p.num_nodes for p in parts] == [2, 0, 0]
+    with pytest.raises(ValueError, match="non-negative integer graph ids"):
+        unbatch(b.replace(node_data={"batch": b.batch - 1}))
