@@ -13,6 +13,7 @@ Every file is written atomically (:mod:`hgnn.io`): a write that fails leaves the
 from __future__ import annotations
 
 import logging
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +115,15 @@ def load_student(path: str | Path, map_location: str | torch.device = "cpu") -> 
     Raises:
         ValueError: the file is not a student checkpoint, or its configuration is malformed or
             disagrees with its weights.
+        pickle.UnpicklingError: the file holds objects other than tensors and plain values (never
+            loaded).
     """
-    blob = torch.load(Path(path), map_location=map_location, weights_only=True)
+    try:
+        blob = torch.load(Path(path), map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:  # torch's message would suggest weights_only=False: never do that here
+        raise pickle.UnpicklingError(
+            f"{path} holds objects other than tensors and plain values, which are never loaded, as loading them "
+            "could run code; write students with hgnn.distill.save_student") from err
     if not isinstance(blob, dict) or blob.get("format") != _FORMAT:
         raise ValueError(f"{path} is not a student checkpoint written by hgnn.distill.save_student")
     config, state, metadata = _check_checkpoint(blob, path)

@@ -290,8 +290,10 @@ def load_checkpoint(path: str | os.PathLike, *, model: nn.Module, optimizer: tor
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # UnpicklingError, a truncated or foreign file, ...
-        raise ValueError(f"checkpoint {str(path)!r} cannot be read with torch.load(weights_only=True): "
-                         f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}") from err
+        raise ValueError(f"checkpoint {str(path)!r} cannot be read with torch.load(weights_only=True) "
+                         f"({type(err).__name__}): it is truncated, not a torch file, or it holds objects other "
+                         "than tensors, numbers, strings, lists and dicts, which are never loaded, as loading "
+                         "them could run code; write checkpoints with hgnn.train.checkpoint.save_checkpoint") from err
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{str(path)!r} is not an hgnn training checkpoint (no 'format': {CHECKPOINT_FORMAT!r} "
                          "entry); write checkpoints with hgnn.train.checkpoint.save_checkpoint")
