@@ -1,6 +1,7 @@
 """Argument checks shared by the structure floor: each raises early, naming the argument and the fix."""
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import torch
@@ -42,6 +43,8 @@ def check_size(size: Any, name: str) -> int:
     """Check an explicit non-negative integer size."""
     if isinstance(size, Tensor) and size.numel() == 1 and not size.is_floating_point():
         size = int(size)
+    elif not isinstance(size, (bool, int, Tensor)) and hasattr(size, "__index__"):
+        size = operator.index(size)  # a NumPy integer, say
     if isinstance(size, bool) or not isinstance(size, int):
         raise TypeError(f"{name} must be an int, got {type(size).__name__}")
     if size < 0:

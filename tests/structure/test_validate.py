@@ -136,3 +136,12 @@ def test_empty_hypergraph_gives_zeros(n, backend, reduce):
     hg2 = Hypergraph(torch.empty(2, 0, dtype=torch.long), num_nodes=n, num_edges=2)  # empty hyperedges
     out = hg2.node_to_edge(torch.randn(n, 3), reduce, weight=weight, backend=backend)
     assert out.shape == (2, 3) and (out == 0).all()
+
+
+def test_sizes_accept_numpy_integers_and_reject_numpy_floats():
+    import numpy as np
+
+    hg = Hypergraph(torch.tensor([[0, 1], [0, 0]]), num_nodes=np.int64(5), num_edges=np.int32(2))
+    assert (hg.num_nodes, hg.num_edges) == (5, 2) and type(hg.num_nodes) is int
+    with pytest.raises(TypeError, match="num_nodes must be an int, got float64"):
+        Hypergraph(torch.tensor([[0, 1], [0, 0]]), num_nodes=np.float64(5))
