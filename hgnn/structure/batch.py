@@ -13,12 +13,17 @@ _FIELDS = ("x", "y", "edge_attr", "incidence_attr")
 
 
 def _cat_optional(values: list[Tensor | None], name: str) -> Tensor | None:
-    present = [v is not None for v in values]
-    if not any(present):
+    present = [v for v in values if v is not None]
+    if not present:
         return None
-    if not all(present):
+    if len(present) != len(values):
         raise ValueError(f"hypergraphs to batch must all have {name} or all lack it")
-    return torch.cat(values)
+    first = present[0]
+    for i, value in enumerate(present):
+        if value.shape[1:] != first.shape[1:] or value.dtype != first.dtype:
+            raise ValueError(f"hypergraphs[{i}].{name} is {value.dtype} with rows of shape {list(value.shape[1:])}, "
+                             f"hypergraphs[0].{name} {first.dtype} {list(first.shape[1:])}: they must match")
+    return torch.cat(present)
 
 
 def batch(hypergraphs: Sequence[Hypergraph]) -> Hypergraph:

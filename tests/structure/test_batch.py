@@ -104,3 +104,12 @@ def test_a_batch_keeps_its_trailing_empty_graphs_through_replace_and_moves():
         assert [p.num_nodes for p in parts] == [2, 0, 0]
     with pytest.raises(ValueError, match="non-negative integer graph ids"):
         unbatch(b.replace(node_data={"batch": b.batch - 1}))
+
+
+def test_batch_names_features_of_different_widths():
+    g = Hypergraph(torch.tensor([[0, 1], [0, 0]]), num_nodes=2, x=torch.ones(2, 3))
+    h = Hypergraph(torch.tensor([[0, 1], [0, 0]]), num_nodes=2, x=torch.ones(2, 4))
+    with pytest.raises(ValueError, match=r"hypergraphs\[1\].x .* \[4\], hypergraphs\[0\].x .* \[3\]"):
+        batch([g, h])
+    with pytest.raises(ValueError, match="hypergraphs\\[1\\].x is torch.float64"):
+        batch([g, g.replace(x=g.x.double())])
