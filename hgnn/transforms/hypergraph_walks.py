@@ -40,6 +40,9 @@ shuffled (skip-gram batches are drawn in random order instead).
 from __future__ import annotations
 
 import math
+import numbers
+import operator
+from typing import SupportsIndex
 
 import torch
 from torch import Tensor
@@ -50,6 +53,31 @@ __all__ = ["hypergraph_random_walks"]
 
 _MAX_REJECTION_ROUNDS = 100
 _MAX_PAIRS = 20_000_000  # co-member pairs tabulated for adjacency tests (160 MB of keys); else scans
+
+
+def _check_int(value: object, name: str, low: int | None = None) -> int:
+    """``value`` as an ``int``: ``TypeError`` unless it is an integer (not a ``bool``, not a float,
+    which would be truncated), ``ValueError`` if below ``low``."""
+    try:
+        if isinstance(value, bool) or not isinstance(value, SupportsIndex):
+            raise TypeError
+        number = operator.index(value)  # a float tensor raises here
+    except TypeError:
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}") from None
+    if low is not None and number < low:
+        raise ValueError(f"{name} must be >= {low}, got {number}")
+    return number
+
+
+def _check_exponent(value: object) -> float:
+    """``degree_exponent`` as a ``float``: ``TypeError`` unless a real number, ``ValueError`` unless finite
+    (NaN or infinite weights would stop every walk at its start node)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"degree_exponent must be a real number, got {type(value).__name__} {value!r}")
+    beta = float(value)
+    if not math.isfinite(beta):
+        raise ValueError(f"degree_exponent must be finite, got {beta}; the reference uses -0.5, 0 gives the plain walk")
+    return beta
 
 
 class _WalkTables:
@@ -76,6 +104,10 @@ class _WalkTables:
         size = self.edge_ptr.diff().double()  # [M] distinct members per hyperedge
 
         w = self.degree.double().clamp(min=1).pow(degree_exponent)  # [N] d(u)^beta
+        if not bool(torch.isfinite(w).all() & (w > 0).all()):
+            raise ValueError(f"degree_exponent={degree_exponent} is too large in magnitude for these degrees "
+                             f"(up to {int(self.degree.max())}): d ** degree_exponent overflows or underflows "
+                             "float64; use an exponent of moderate size (the reference uses -0.5)")
         self.w = w
         member_w = w[self.member]  # edge-sorted
         self.member_cum = member_w.cumsum(0)  # inclusive
@@ -215,26 +247,29 @@ def hypergraph_random_walks(
     Args:
         hg: the hypergraph (``edge_weight`` is ignored). Its ``node_order``/``edge_order`` caches
             are used (built if needed).
-        walk_length: nodes per walk, the start included (:math:`\ge 1`).
-        walks_per_node: walks started from every node (:math:`\ge 1`).
+        walk_length: nodes per walk, the start included (an ``int`` :math:`\ge 1`).
+        walks_per_node: walks started from every node (an ``int`` :math:`\ge 1`).
         p: return parameter (:math:`> 0`); the reference uses 2.
         q: in-out parameter (:math:`> 0`); the reference uses 0.25 (outward-biased).
-        seed: seed of the ``torch.Generator`` drawing every step; same seed, same walks.
-        degree_exponent: :math:`\beta`; the reference (Hyper-SAGNN's ``weight_degree``) uses -0.5.
+        seed: seed (an ``int``) of the ``torch.Generator`` drawing every step; same seed, same walks.
+        degree_exponent: :math:`\beta`, a finite real number; the reference (Hyper-SAGNN's
+            ``weight_degree``) uses -0.5.
 
     Returns:
         ``LongTensor[walks_per_node * N, walk_length]`` on ``hg.device``; walk ``k`` starts at node
         ``k % N``.
 
     Raises:
-        ValueError: ``walk_length`` or ``walks_per_node`` below 1, ``p``/``q`` not positive, or a
-            hypergraph without nodes or incidences.
+        TypeError: ``walk_length``, ``walks_per_node`` or ``seed`` not an ``int`` (a ``bool`` or a
+            float included: nothing is truncated); ``degree_exponent`` not a real number.
+        ValueError: ``walk_length`` or ``walks_per_node`` below 1, ``p``/``q`` not positive and
+            finite, ``degree_exponent`` not finite (or so large that :math:`d(u)^{\beta}` overflows
+            or underflows), or a hypergraph without nodes or incidences.
     """
-    walk_length, walks_per_node = int(walk_length), int(walks_per_node)
-    if walk_length < 1:
-        raise ValueError(f"walk_length must be >= 1, got {walk_length}")
-    if walks_per_node < 1:
-        raise ValueError(f"walks_per_node must be >= 1, got {walks_per_node}")
+    walk_length = _check_int(walk_length, "walk_length", low=1)
+    walks_per_node = _check_int(walks_per_node, "walks_per_node", low=1)
+    seed = _check_int(seed, "seed")
+    degree_exponent = _check_exponent(degree_exponent)
     if not (p > 0 and q > 0 and math.isfinite(p) and math.isfinite(q)):
         raise ValueError(f"p and q must be positive and finite, got p={p}, q={q}")
     if hg.num_nodes == 0 or hg.num_incidences == 0:
@@ -243,8 +278,8 @@ def hypergraph_random_walks(
         )
     device = hg.device
     gen = torch.Generator(device=device)
-    gen.manual_seed(int(seed))
-    tables = _WalkTables(hg, float(degree_exponent))
+    gen.manual_seed(seed)
+    tables = _WalkTables(hg, degree_exponent)
     walks = torch.empty(walks_per_node * hg.num_nodes, walk_length, dtype=torch.long, device=device)
     walks[:, 0] = torch.arange(hg.num_nodes, device=device).repeat(walks_per_node)
     biased = not (p == 1.0 and q == 1.0)

@@ -43,7 +43,7 @@ from torch import Tensor
 
 from hgnn.io import save_torch
 from hgnn.structure import Hypergraph
-from hgnn.transforms.hypergraph_walks import hypergraph_random_walks
+from hgnn.transforms.hypergraph_walks import _check_exponent, _check_int, hypergraph_random_walks
 from hgnn.transforms.random_walk_settings import DEFAULTS, REFERENCE_SETTINGS
 from hgnn.transforms.skipgram import check_skipgram_args, skipgram_embedding
 
@@ -132,10 +132,12 @@ def random_walk_embedding(
     """
     check_skipgram_args(num_nodes=max(hg.num_nodes, 1), dim=dim, window=window, negatives=negatives,
                         epochs=epochs, batch_size=batch_size, lr=lr, subsample=subsample)
-    settings = dict(
-        dim=int(dim), walk_length=int(walk_length), walks_per_node=int(walks_per_node), p=float(p),
-        q=float(q), degree_exponent=float(degree_exponent), window=int(window), negatives=int(negatives),
-        epochs=int(epochs), lr=float(lr), batch_size=int(batch_size), subsample=float(subsample), seed=int(seed),
+    settings = dict(  # the walk's settings checked as hypergraph_random_walks checks them: none truncated
+        dim=int(dim), walk_length=_check_int(walk_length, "walk_length", low=1),
+        walks_per_node=_check_int(walks_per_node, "walks_per_node", low=1), p=float(p), q=float(q),
+        degree_exponent=_check_exponent(degree_exponent), window=int(window), negatives=int(negatives),
+        epochs=int(epochs), lr=float(lr), batch_size=int(batch_size), subsample=float(subsample),
+        seed=_check_int(seed, "seed"),
     )
     key = path = None
     if cache is not None:

@@ -300,3 +300,42 @@ def test_bad_input_errors():
         skipgram_embedding(walks, N - 2)
     with pytest.raises(ValueError, match="LongTensor"):
         skipgram_embedding(walks.float(), N)
+
+
+@pytest.mark.parametrize("beta", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_degree_exponent_is_refused(beta):
+    with pytest.raises(ValueError, match="degree_exponent must be finite"):
+        hypergraph_random_walks(_small(), 5, 1, degree_exponent=beta)
+
+
+def test_degree_exponent_that_underflows_the_weights_is_refused():
+    with pytest.raises(ValueError, match="degree_exponent=-5000.0 is too large"):
+        hypergraph_random_walks(_small(), 5, 1, degree_exponent=-5000.0)
+    with pytest.raises(TypeError, match="degree_exponent must be a real number"):
+        hypergraph_random_walks(_small(), 5, 1, degree_exponent=True)
+
+
+@pytest.mark.parametrize("name,value", [("walk_length", 2.7), ("walk_length", 3.0), ("walk_length", True),
+                                        ("walks_per_node", 1.5), ("walks_per_node", True), ("seed", 0.5),
+                                        ("walk_length", torch.tensor(3.0))])
+def test_counts_and_seed_must_be_true_ints(name, value):
+    args = {"walk_length": 3, "walks_per_node": 1, "seed": 0, name: value}
+    with pytest.raises(TypeError, match=f"{name} must be an int"):
+        hypergraph_random_walks(_small(), **args)
+
+
+def test_integer_like_counts_are_accepted():
+    np = pytest.importorskip("numpy")
+    walks = hypergraph_random_walks(_small(), np.int64(3), torch.tensor(2), seed=np.int64(1),
+                                    degree_exponent=np.float64(-0.5))
+    assert torch.equal(walks, hypergraph_random_walks(_small(), 3, 2, seed=1, degree_exponent=-0.5))
+
+
+def test_random_walk_embedding_does_not_truncate_its_walk_settings():
+    from hgnn.transforms import random_walk_embedding
+
+    hg = Hypergraph(torch.tensor([[0, 1, 1, 2], [0, 0, 1, 1]]))
+    with pytest.raises(TypeError, match="walk_length must be an int"):
+        random_walk_embedding(hg, dim=4, walk_length=2.7)
+    with pytest.raises(ValueError, match="degree_exponent must be finite"):
+        random_walk_embedding(hg, dim=4, degree_exponent=float("nan"))

@@ -5,7 +5,9 @@ Both calls reach a layer's math as one :class:`~hgnn.structure.Hypergraph`. From
 built as PyG's ``HypergraphConv`` reads its arguments (``num_nodes = x.size(0)``; ``num_edges`` the
 length of ``hyperedge_weight``, else ``max(hyperedge_index[1]) + 1``). A layer built with
 ``cached=True`` keeps the hypergraph of its first raw-index call in a :class:`StructureCache` and
-reuses it, with its normalisation, on every later call with the same index.
+reuses it, with its normalisation, on every later call with the same index and weights (the same
+values: a call with another structure, or after an in-place edit of the first call's tensors that
+changed their values, raises).
 """
 from __future__ import annotations
 
@@ -18,22 +20,43 @@ from hgnn.structure import Hypergraph, as_hypergraph
 from hgnn.structure.validate import check_index, check_size, check_weight
 
 
+_Seen = tuple[Tensor, tuple[int, ...], torch.device, int] | None  # (tensor, shape, device, version)
+
+
 class StructureCache:
     """The hypergraph a layer built with ``cached=True`` keeps from its first raw-index call.
 
-    It keeps the index and the weights it was built from, so that a later call is matched by
-    identity (no work) or, for other tensors, by value; a call with another structure is an error,
-    never a silent reuse.
+    The hypergraph is built from private copies of the index and the weights, so that editing the
+    caller's tensors in place cannot reach it. A later call matches when its ``hyperedge_index`` /
+    ``hyperedge_weight`` are the tensors of the last matching call, unchanged since (same object,
+    shape, device and in-place version counter: no work), or otherwise hold the same values as the
+    kept copies. A call with another structure, an in-place edit that changed the values included,
+    is an error, never a silent reuse. (Inference tensors keep no version counter: they are always
+    compared by value.)
     """
 
     def __init__(self) -> None:
-        self.index: Tensor | None = None
-        self.weight: Tensor | None = None
-        self.hg: Hypergraph | None = None
+        self.clear()
 
     def clear(self) -> None:
         """Forget the kept hypergraph; the next raw-index call builds and keeps a new one."""
-        self.index, self.weight, self.hg = None, None, None
+        self.hg: Hypergraph | None = None
+        self.index_copy: Tensor | None = None  # the values the hypergraph was built from
+        self.weight_copy: Tensor | None = None
+        self.last: tuple[_Seen, _Seen] | None = None  # the caller's tensors of the last matching call
+
+
+def _seen(t: Tensor | None) -> _Seen:
+    """What the O(1) match of a later call compares; ``None`` for no tensor or an inference tensor."""
+    if t is None or t.is_inference():
+        return None
+    return t, tuple(t.shape), t.device, t._version
+
+
+def _unchanged(seen: _Seen, given: Tensor) -> bool:
+    """Whether ``given`` is the tensor ``seen`` recorded and was not edited, resized or moved since."""
+    return (seen is not None and seen[0] is given and seen[3] == given._version
+            and seen[1] == tuple(given.shape) and seen[2] == given.device)
 
 
 def _check_weight(weight: Any, num_edges: int | None, index: Tensor) -> None:
@@ -77,11 +100,12 @@ def build_hypergraph(
     return Hypergraph(index, num_nodes=num_nodes, num_edges=num_edges, edge_weight=hyperedge_weight)
 
 
-def _same(kept: Tensor | None, given: Tensor | None) -> bool:
-    """Whether two optional tensors hold the same values (identity first: no work in a loop)."""
+def _same(kept: Tensor | None, given: Tensor | None, seen: _Seen) -> bool:
+    """Whether ``given`` holds the values of the kept copy (``None`` matches only ``None``):
+    O(1) when it is the unchanged tensor of the last matching call, else compared by value."""
     if kept is None or given is None:
         return kept is given
-    if kept is given:
+    if _unchanged(seen, given):
         return True
     return kept.shape == given.shape and torch.equal(kept.to(given.device), given)
 
@@ -89,34 +113,43 @@ def _same(kept: Tensor | None, given: Tensor | None) -> bool:
 def _cached_hypergraph(
     cache: StructureCache, index: Tensor, num_nodes: int, weight: Tensor | None, num_edges: Any
 ) -> Hypergraph:
-    """The kept hypergraph when ``index`` / ``weight`` are the kept ones, else build and keep it on
-    the first call and raise on a later call with another structure."""
-    if weight is not None and weight.requires_grad:
+    """The kept hypergraph when ``index`` / ``weight`` hold the kept values (see
+    :class:`StructureCache`), else build and keep it on the first call and raise on a later call
+    with another structure."""
+    if isinstance(weight, Tensor) and weight.requires_grad:
         raise ValueError("cached=True keeps the normalisation of the first call, but hyperedge_weight requires "
                          "grad (learned weights change at every step); build the layer with cached=False")
     hg = cache.hg
     if hg is None:
-        hg = build_hypergraph(index, num_nodes, weight, num_edges)
-        cache.index, cache.weight, cache.hg = index, weight, hg
+        with torch.inference_mode(False):  # copies usable by later calls outside inference mode
+            index_copy = index.clone()
+            weight_copy = weight.clone() if isinstance(weight, Tensor) else weight
+        hg = build_hypergraph(index_copy, num_nodes, weight_copy, num_edges)
+        cache.hg, cache.index_copy, cache.weight_copy = hg, index_copy, weight_copy
+        cache.last = (_seen(index), _seen(weight))
         return hg
+    last = cache.last or (None, None)
     same = (
         hg.num_nodes == num_nodes
         and (num_edges is None or check_size(num_edges, "num_edges") == hg.num_edges)
-        and _same(cache.index, index)
-        and _same(cache.weight, weight)
+        and _same(cache.index_copy, index, last[0])
+        and _same(cache.weight_copy, weight, last[1])
     )
     if not same:
         raise ValueError(
             f"this layer was built with cached=True and keeps the hypergraph of its first call "
             f"({hg.num_nodes} nodes, {hg.num_edges} hyperedges, {hg.num_incidences} incidences); it was "
-            "called with another hyperedge_index, hyperedge_weight, num_edges or number of rows of x. "
-            "cached=True is for one fixed hypergraph (transductive use): build the layer with "
-            "cached=False, or pass a Hypergraph built once per structure"
+            "called with another hyperedge_index, hyperedge_weight, num_edges or number of rows of x "
+            "(or one of them was edited in place). cached=True is for one fixed hypergraph (transductive "
+            "use): build the layer with cached=False, pass a Hypergraph built once per structure, or call "
+            "reset_parameters() to forget the kept one"
         )
     if hg.device != index.device:
         hg = hg.to(index.device)
         cache.hg = hg
-    cache.index, cache.weight = index, weight  # the next call with these tensors matches by identity
+        cache.index_copy = index if cache.index_copy is None else cache.index_copy.to(index.device)
+        cache.weight_copy = None if cache.weight_copy is None else cache.weight_copy.to(index.device)
+    cache.last = (_seen(index), _seen(weight))  # the next call with these tensors, unchanged, costs O(1)
     return hg
 
 

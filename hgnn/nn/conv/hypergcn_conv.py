@@ -26,6 +26,9 @@ def _check_projection(projection: Tensor, x: Tensor) -> Tensor:
 
 
 def _check_graph(graph: object, num_nodes: int) -> tuple[Tensor, Tensor]:
+    """A user-given HyperGCN graph: a pair ``(edge_index [2, P] int64, edge_weight [P])`` of node ids
+    in ``[0, num_nodes)`` and finite non-negative floating weights. A :class:`HyperGCNGraph` keeps
+    the result of its last check and is checked again only after an in-place edit (O(1) otherwise)."""
     if not (isinstance(graph, (tuple, list)) and len(graph) == 2
             and all(isinstance(part, Tensor) for part in graph)):
         raise TypeError("graph must be a pair of tensors (edge_index [2, P], edge_weight [P]) as returned "
@@ -37,10 +40,53 @@ def _check_graph(graph: object, num_nodes: int) -> tuple[Tensor, Tensor]:
     if weight.shape != (pairs.size(1),):
         raise ValueError(f"graph's edge_weight must have one entry per pair ([{pairs.size(1)}]), "
                          f"got shape {list(weight.shape)}")
-    if pairs.numel() and not torch.compiler.is_compiling() and int(pairs.max()) >= num_nodes:
-        raise ValueError(f"graph has node id {int(pairs.max())} but x has {num_nodes} rows; "
+    if not weight.is_floating_point():
+        raise TypeError(f"graph's edge_weight must be a floating tensor, got dtype {weight.dtype}; "
+                        "use edge_weight.float()")
+    if pairs.numel() == 0 or torch.compiler.is_compiling():
+        return pairs, weight
+    versions = (_version(pairs), _version(weight))
+    kept = graph._checked if isinstance(graph, HyperGCNGraph) else None
+    if kept is not None and kept[0] == versions and None not in versions:
+        top = kept[1]
+    else:
+        top = _check_graph_values(pairs, weight)
+        if isinstance(graph, HyperGCNGraph):
+            graph._checked = (versions, top)
+    if top >= num_nodes:
+        raise ValueError(f"graph has node id {top} but x has {num_nodes} rows; "
                          "build the graph from the same hypergraph")
     return pairs, weight
+
+
+def _check_graph_values(pairs: Tensor, weight: Tensor) -> int:
+    """The largest node id of a non-empty graph, after checking its ids and weights (one sync)."""
+    low, top, nonfinite, negative = torch.stack([
+        pairs.min(), pairs.max(), (~torch.isfinite(weight)).any().long(), (weight < 0).any().long()
+    ]).tolist()
+    if low < 0:
+        raise ValueError(f"graph's edge_index must hold node ids >= 0, got {low}")
+    if nonfinite:
+        raise ValueError("graph's edge_weight holds NaN or inf; build the graph from finite features and "
+                         "hyperedge weights")
+    if negative:
+        raise ValueError(f"graph's edge_weight must be non-negative, got {weight.min().item()}")
+    return top
+
+
+def _check_scores(score: Tensor, x: Tensor, r: Tensor) -> None:
+    """Raise unless every node's projection ``score = x @ r`` is finite: a NaN picks no extreme node
+    and would give node id ``N`` (an index error, far from the cause)."""
+    if score.numel() == 0 or torch.compiler.is_compiling() or bool(torch.isfinite(score).all()):
+        return
+    if not bool(torch.isfinite(x).all()):
+        bad = int((~torch.isfinite(x)).any(1).sum())
+        raise ValueError(f"x holds NaN or inf (in {bad} of its {x.size(0)} rows), so HyperGCN cannot pick the "
+                         "extreme members of the hyperedges; check the features (in HyperGCNConv: its input, "
+                         "its weights, and the layers and learning rate that produced them)")
+    if not bool(torch.isfinite(r).all()):
+        raise ValueError("projection holds NaN or inf; pass a finite direction")
+    raise ValueError("x @ projection overflows (x is finite but its projection is not); rescale x or projection")
 
 
 def random_projection(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
@@ -89,10 +135,12 @@ class HyperGCNGraph(tuple):
     """
 
     _operators: dict[tuple[int, torch.dtype], tuple[tuple[int | None, int | None], Tensor]]
+    _checked: tuple[tuple[int | None, int | None], int] | None  # versions at the last check, largest node id
 
     def __new__(cls, edge_index: Tensor, edge_weight: Tensor) -> HyperGCNGraph:
         graph = super().__new__(cls, (edge_index, edge_weight))
         graph._operators = {}
+        graph._checked = None
         return graph
 
     def __reduce__(self) -> tuple:
@@ -142,11 +190,22 @@ def hypergcn_graph(
         ``(edge_index, edge_weight)``: ``[2, P]`` node pairs and their ``[P]`` weights. Wrapped in
         a :class:`HyperGCNGraph` (as :class:`~hgnn.models.HyperGCN` does with its kept graph), a
         graph used at many calls is normalised once.
+
+    Raises:
+        TypeError: ``x`` not a tensor.
+        ValueError: ``x`` not ``[hg.num_nodes, F]``; ``x`` (or ``projection``) holding NaN or inf,
+            which leaves the extreme members undefined.
     """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    if x.dim() != 2 or x.size(0) != hg.num_nodes:
+        raise ValueError(f"x must have one row per node of hg ([{hg.num_nodes}, F]), got shape {list(x.shape)}")
     r = random_projection(x, generator) if projection is None else _check_projection(projection, x)
     nodes, edges = hg.hyperedge_index
     num_nodes, num_edges = hg.num_nodes, hg.num_edges
-    score = (x.detach() @ r)[nodes]
+    score = x.detach() @ r
+    _check_scores(score, x.detach(), r)
+    score = score[nodes]
     top = scatter(score, edges, num_edges, "max")[edges]
     bottom = scatter(score, edges, num_edges, "min")[edges]
     beyond = torch.full_like(nodes, num_nodes)
@@ -244,7 +303,9 @@ class HyperGCNConv(NodeConv):
           ``hyperedge_weight``, ``hyperedge_attr``, ``num_edges`` (see :class:`~hgnn.nn.conv.HGNNConv`).
         - **projection** (keyword): ``[F_out]`` direction :math:`r` instead of a random one;
           **generator** (keyword): the generator of the random one; **graph** (keyword): a
-          precomputed ``(edge_index [2, P], edge_weight [P])`` of :func:`hypergcn_graph`.
+          precomputed ``(edge_index [2, P], edge_weight [P])`` of :func:`hypergcn_graph` (node ids
+          below ``N``, finite non-negative floating weights; a :class:`HyperGCNGraph` is checked
+          once, and again only after an in-place edit).
         - **output**: ``[N, F_out]``.
     """
 

@@ -24,6 +24,38 @@ class ClusteredEdges(NamedTuple):
     mask: Tensor
 
 
+def _check_edge_batch(edge_batch: object, num_edges: int, num_graphs: int | None, device: torch.device) -> None:
+    """Raise early unless ``edge_batch`` is a ``[num_edges]`` integer vector of graph ids on ``device``,
+    non-negative, sorted (non-decreasing) and below ``num_graphs`` when that is given.
+
+    Dense batching reads a sorted batch: unsorted graph ids would silently mix the edges of
+    different graphs, so they are refused rather than reordered.
+    """
+    if not isinstance(edge_batch, Tensor):
+        raise TypeError(f"edge_batch must be a torch.Tensor of graph ids, got {type(edge_batch).__name__}")
+    if edge_batch.is_floating_point() or edge_batch.is_complex() or edge_batch.dtype == torch.bool:
+        raise TypeError(f"edge_batch must hold integer graph ids, got dtype {edge_batch.dtype}; "
+                        "use edge_batch.long()")
+    if edge_batch.dim() != 1 or edge_batch.size(0) != num_edges:
+        raise ValueError(f"edge_batch must be a vector with one graph id per edge ([{num_edges}]), "
+                         f"got shape {list(edge_batch.shape)}")
+    if edge_batch.device != device:
+        raise ValueError(f"edge_batch is on {edge_batch.device} but edge_attr is on {device}; "
+                         "move both with .to(device)")
+    if num_edges == 0 or torch.compiler.is_compiling():
+        return
+    low, high, unsorted = torch.stack([edge_batch.min(), edge_batch.max(), (edge_batch.diff() < 0).sum()]).tolist()
+    if low < 0:
+        raise ValueError(f"edge_batch must hold graph ids >= 0, got {low}")
+    if unsorted:
+        raise ValueError("edge_batch must be sorted (non-decreasing graph ids, as a PyG Batch gives them); "
+                         "sort the edges by graph: perm = edge_batch.argsort(stable=True), then reorder "
+                         "edge_batch, edge_attr and the dual hypergraph's nodes with perm")
+    if num_graphs is not None and high >= num_graphs:
+        raise ValueError(f"edge_batch has graph id {high} but num_graphs is {num_graphs}; pass num_graphs "
+                         f">= {high + 1} (or leave it out: edge_batch.max() + 1)")
+
+
 class HyperCluster(nn.Module):
     r"""HyperCluster edge pooling: Jo et al., "Edge Representation Learning with Hypergraphs", NeurIPS 2021.
 
@@ -53,8 +85,10 @@ class HyperCluster(nn.Module):
 
     Shapes:
         - **edge_attr**: ``[m, d]``; **dual**: the dual hypergraph (``m`` nodes); **edge_batch**:
-          ``[m]`` graph id of each edge, ascending (``None``: one graph); **num_graphs**: ``B``
-          (default ``edge_batch.max() + 1``).
+          ``[m]`` integer graph id of each edge, non-negative and sorted (the edges of each graph
+          together, graphs in order, as a PyG ``Batch`` gives them; anything else raises
+          ``ValueError``); ``None``: one graph; **num_graphs**: ``B`` (an ``int`` above every
+          graph id; default ``edge_batch.max() + 1``).
         - **output**: :class:`ClusteredEdges`.
     """
 
@@ -92,8 +126,12 @@ class HyperCluster(nn.Module):
         check_features(edge_attr, self.channels, "edge_attr")
         if dual.num_nodes != edge_attr.size(0):
             raise ValueError(f"dual must have one node per edge ({edge_attr.size(0)}), got {dual.num_nodes}")
+        if num_graphs is not None:
+            check_int(num_graphs, "num_graphs")
         if edge_batch is None:
             edge_batch = edge_attr.new_zeros(edge_attr.size(0), dtype=torch.long)
+        else:
+            _check_edge_batch(edge_batch, edge_attr.size(0), num_graphs, edge_attr.device)
         k, v = self.conv_k(edge_attr, dual), self.conv_v(edge_attr, dual)
         k, mask = to_dense_batch(k, edge_batch, batch_size=num_graphs)
         v, _ = to_dense_batch(v, edge_batch, batch_size=num_graphs)

@@ -195,3 +195,40 @@ def test_errors(layer):
         conv(x, index, -w)
     with pytest.raises(ValueError, match="x must have shape"):
         conv(x[:, :5], index)
+
+
+@pytest.mark.parametrize("layer", LAYERS, ids=IDS)
+def test_cached_refuses_tensors_edited_in_place(layer):
+    index = make_index()
+    weight = torch.linspace(0.5, 1.5, 5, dtype=torch.float64)
+    x = torch.randn(8, 6, dtype=torch.float64)
+    expected = make_layer(layer)(x, index.clone(), weight.clone())
+    conv = make_layer(layer, cached=True)
+    assert torch.equal(conv(x, index, weight), expected)
+    kept = conv._cached_structure.hg
+    weight[0] = 5.0  # another structure through the same tensor
+    with pytest.raises(ValueError, match="edited in place"):
+        conv(x, index, weight)
+    weight[0] = 0.5  # back to the kept values: a version bump alone is no change
+    assert torch.equal(conv(x, index, weight), expected)
+    index[0, 0] = 7 - index[0, 0]
+    with pytest.raises(ValueError, match="cached=True"):
+        conv(x, index, weight)
+    with pytest.raises(ValueError, match="cached=True"):
+        conv(x, index.clone(), weight)
+    index[0, 0] = 7 - index[0, 0]
+    assert torch.equal(conv(x, index, weight), expected)
+    assert conv._cached_structure.hg is kept and torch.equal(kept.hyperedge_index, index)  # the kept copy untouched
+    assert kept.hyperedge_index.data_ptr() != index.data_ptr()
+
+
+def test_cached_matches_inference_tensors_by_value():
+    index, x = make_index(), torch.randn(8, 6, dtype=torch.float64)
+    conv = make_layer(HGNNConv, cached=True)
+    with torch.inference_mode():
+        index_inf, weight = index.clone(), torch.ones(5, dtype=torch.float64)
+        expected = conv(x, index_inf, weight)
+        assert torch.equal(conv(x, index_inf, weight), expected)
+        weight[1] = 2.0
+        with pytest.raises(ValueError, match="cached=True"):
+            conv(x, index_inf, weight)

@@ -49,3 +49,37 @@ def test_unpooled_edges_follow_a_permutation_of_edges_within_a_graph():
 def test_rejects_heads_that_do_not_divide_channels():
     with pytest.raises(ValueError, match="divide"):
         HyperCluster(8, 2, heads=3)
+
+
+def _three_edges():
+    pool = HyperCluster(8, 2)
+    edge_attr = torch.randn(3, 8, generator=torch.Generator().manual_seed(0))
+    dual = dual_hypergraph(torch.tensor([[0, 1, 2], [1, 2, 0]]), 3, add_loops=True)
+    return pool, edge_attr, dual
+
+
+@pytest.mark.parametrize("edge_batch,match", [
+    (torch.tensor([1, 0, 1]), "edge_batch must be sorted"),
+    (torch.tensor([0, 1, 0]), "sort the edges by graph"),
+    (torch.tensor([-1, 0, 1]), "edge_batch must hold graph ids >= 0"),
+    (torch.tensor([0, 1]), r"one graph id per edge \(\[3\]\)"),
+    (torch.tensor([[0, 0, 1]]), r"one graph id per edge \(\[3\]\)"),
+])
+def test_bad_edge_batch_raises_early(edge_batch, match):
+    pool, edge_attr, dual = _three_edges()
+    with pytest.raises(ValueError, match=match):
+        pool(edge_attr, dual, edge_batch)
+
+
+def test_edge_batch_type_and_num_graphs_are_checked():
+    pool, edge_attr, dual = _three_edges()
+    with pytest.raises(TypeError, match="edge_batch must hold integer graph ids"):
+        pool(edge_attr, dual, torch.tensor([0.0, 0.0, 1.0]))
+    with pytest.raises(TypeError, match="edge_batch must be a torch.Tensor"):
+        pool(edge_attr, dual, [0, 0, 1])
+    with pytest.raises(ValueError, match="edge_batch has graph id 2 but num_graphs is 2"):
+        pool(edge_attr, dual, torch.tensor([0, 1, 2]), num_graphs=2)
+    with pytest.raises(TypeError, match="num_graphs must be an int"):
+        pool(edge_attr, dual, torch.tensor([0, 0, 1]), num_graphs=2.0)
+    out = pool(edge_attr, dual, torch.tensor([0, 0, 2], dtype=torch.int32), num_graphs=4)  # empty graphs: fine
+    assert out.pooled.shape == (4, 2, 8) and out.mask.sum(1).tolist() == [2, 0, 1, 0]
