@@ -6,7 +6,7 @@ from typing import overload
 from torch import Tensor, nn
 
 from hgnn.nn.conv._pyg_args import StructureCache, resolve_hypergraph
-from hgnn.nn.conv._utils import check_features
+from hgnn.nn.conv._utils import check_features, check_int
 from hgnn.structure import Hypergraph
 
 
@@ -47,6 +47,8 @@ class NodeConv(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, cached: bool = False) -> None:
         super().__init__()
+        check_int(in_channels, "in_channels")
+        check_int(out_channels, "out_channels")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.cached = bool(cached)

@@ -1,6 +1,8 @@
 """HNHN convolution (Dong, Sawin & Bengio, 2020)."""
 from __future__ import annotations
 
+import math
+
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -64,6 +66,8 @@ class HNHNConv(NodeConv):
         super().__init__(in_channels, out_channels, cached)
         self.alpha = float(alpha)
         self.beta = float(beta)
+        if not (math.isfinite(self.alpha) and math.isfinite(self.beta)):
+            raise ValueError(f"alpha and beta (the degree exponents) must be finite, got {alpha} and {beta}")
         self.dropout = dropout
         self.lin_node = nn.Linear(in_channels, out_channels, bias=False)
         self.lin_edge = nn.Linear(out_channels, out_channels, bias=False)

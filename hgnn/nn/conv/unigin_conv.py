@@ -1,6 +1,8 @@
 """UniGIN convolution (Huang & Yang, IJCAI 2021)."""
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
@@ -61,6 +63,8 @@ class UniGINConv(HGNNConv):
         if isinstance(eps, bool) or not isinstance(eps, (int, float)):
             raise TypeError(f"eps must be a float, got {type(eps).__name__}")
         self.initial_eps = float(eps)
+        if not math.isfinite(self.initial_eps):
+            raise ValueError(f"eps must be finite, got {eps}")
         self.train_eps = bool(train_eps)
         super().__init__(in_channels, out_channels, bias=bias, dropout=dropout, cached=cached)
         if self.train_eps:

@@ -60,3 +60,23 @@ def test_cached_keeps_the_first_structure_until_reset():
 def test_propagate_must_be_implemented():
     with pytest.raises(NotImplementedError, match="NodeConv must implement propagate"):
         NodeConv(3, 2)(torch.randn(4, 3), INDEX)
+
+
+@pytest.mark.parametrize("name", ["HGNNConv", "HGNNPConv", "EHGNNConv", "HNHNConv", "HyperGCNConv", "UniGCNConv",
+                                  "UniGINConv", "UniSAGEConv"])
+def test_conv_sizes_are_checked_when_built(name):
+    import hgnn.nn.conv as conv
+
+    cls = getattr(conv, name)
+    for args, error in (((-1, 4), ValueError), ((4, 0), ValueError), ((True, 4), TypeError), ((4.0, 4), TypeError)):
+        with pytest.raises(error, match="in_channels|out_channels"):
+            cls(*args)
+
+
+def test_hnhn_and_unigin_constants_must_be_finite():
+    from hgnn.nn.conv import HNHNConv, UniGINConv
+
+    with pytest.raises(ValueError, match="alpha and beta"):
+        HNHNConv(4, 4, alpha=float("nan"))
+    with pytest.raises(ValueError, match="eps must be finite"):
+        UniGINConv(4, 4, eps=float("inf"))
