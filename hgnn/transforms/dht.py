@@ -64,8 +64,20 @@ def _check_rows(t: Tensor | None, rows: int, name: str, what: str) -> None:
         return
     if not isinstance(t, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
-    if t.size(0) != rows:
-        raise ValueError(f"{name} must have one row per {what} ({rows}), got {t.size(0)}")
+    if t.dim() == 0 or t.size(0) != rows:
+        raise ValueError(f"{name} must have one row per {what} ({rows}), got shape {list(t.shape)}")
+    if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{name} holds NaN or inf")
+
+
+def _check_batch(batch: Tensor | None, rows: int) -> None:
+    _check_rows(batch, rows, "batch", "node")
+    if batch is None:
+        return
+    if batch.dim() != 1 or batch.dtype not in (torch.int64, torch.int32):
+        raise TypeError(f"batch must be a 1-D integer tensor of graph ids, got {batch.dtype} {list(batch.shape)}")
+    if batch.numel() and int(batch.min()) < 0:
+        raise ValueError(f"batch must hold graph ids >= 0, got {int(batch.min())}")
 
 
 def dual_hypergraph(
@@ -112,7 +124,7 @@ def dual_hypergraph(
     edge_index = edge_index.long()
     _check_rows(x, n, "x", "node")
     _check_rows(edge_attr, edge_index.size(1), "edge_attr", "edge")
-    _check_rows(batch, n, "batch", "node")
+    _check_batch(batch, n)
     if drop_singletons and not add_loops:
         raise ValueError("drop_singletons=True only makes sense with add_loops=True")
     if undirected:

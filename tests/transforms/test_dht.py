@@ -101,3 +101,17 @@ def test_pyg_transform_round_trips_every_tu_dataset(name):
     assert dual.x.shape == (batch.edge_index.size(1), batch.edge_attr.size(1) if batch.edge_attr is not None else 1)
     back = DHT.inverse(dual)
     assert torch.equal(back.edge_index, batch.edge_index) and torch.equal(back.batch, batch.batch)
+
+
+def test_dual_hypergraph_checks_batch_and_features():
+    from hgnn.transforms import dual_hypergraph
+
+    edge_index = torch.tensor([[0, 1, 2], [1, 2, 0]])
+    with pytest.raises(ValueError, match="batch must hold graph ids >= 0"):
+        dual_hypergraph(edge_index, batch=torch.tensor([0, -1, 0]))
+    with pytest.raises(TypeError, match="batch must be a 1-D integer tensor"):
+        dual_hypergraph(edge_index, batch=torch.tensor([0.0, 0.0, 1.0]))
+    with pytest.raises(ValueError, match="edge_attr holds NaN"):
+        dual_hypergraph(edge_index, edge_attr=torch.tensor([[1.0], [float("nan")], [0.0]]))
+    with pytest.raises(ValueError, match=r"x must have one row per node \(3\)"):
+        dual_hypergraph(edge_index, x=torch.ones(2, 4))
