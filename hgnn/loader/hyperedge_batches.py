@@ -205,6 +205,10 @@ def sample_node_incidences(hg: Hypergraph, max_edges_per_node: int, priority: Te
     :func:`hyperedge_neighborhood` draws the same keys and ranks only the nodes it reaches.
     """
     _check_cap(max_edges_per_node)
+    if priority is not None and (not isinstance(priority, Tensor) or priority.shape != (hg.num_incidences,)
+                                 or priority.dtype != torch.bool):
+        shape = list(priority.shape) if isinstance(priority, Tensor) else type(priority).__name__
+        raise ValueError(f"priority must be a bool mask over the incidences, [nnz={hg.num_incidences}], got {shape}")
     key = _sampling_keys(hg, priority, generator)
     everything = torch.ones(hg.num_incidences, dtype=torch.bool, device=hg.device)
     return _keep_first_per_node(hg.hyperedge_index[0], key, everything, max_edges_per_node)

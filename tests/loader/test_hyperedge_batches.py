@@ -286,3 +286,10 @@ def test_labels_and_options_are_checked_before_any_batch():
         HyperedgeBatchSampler(hg, torch.tensor([0, 1]), 1, -1)
     with pytest.raises(ValueError, match="max_nodes_per_edge"):
         HyperedgeBatchSampler(hg, torch.tensor([0, 1]), 1, 1, max_nodes_per_edge=0)
+
+
+def test_sample_node_incidences_checks_priority():
+    hg = Hypergraph(torch.tensor([[0, 1, 1, 2, 3], [0, 0, 1, 1, 1]]))
+    for priority in (torch.zeros(4, dtype=torch.bool), torch.zeros(5), [True] * 5):
+        with pytest.raises(ValueError, match=r"priority must be a bool mask over the incidences, \[nnz=5\]"):
+            sample_node_incidences(hg, 1, priority=priority)
