@@ -5,6 +5,7 @@ groups** (never NaN, never ``-inf``), whatever the back-end.
 """
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 
 from hgnn.ops import backend as _backend
@@ -18,6 +19,23 @@ def _check_reduce(reduce: str) -> str:
     if reduce not in REDUCTIONS:
         raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce!r}")
     return reduce
+
+
+def _check_index(index: Tensor, rows: int, dim_size: int, name: str = "index") -> None:
+    """Raise ``ValueError`` unless ``index`` is ``[rows]`` with every id in ``[0, dim_size)``.
+
+    The ``torch_scatter`` max / min kernels do not check their indices: an id out of range writes
+    outside the output (a crash or wrong values), so it is rejected here. One pass over ``index``.
+    """
+    if index.dim() != 1 or index.numel() != rows:
+        raise ValueError(f"{name} must have shape [{rows}] (one group id per row), got {list(index.shape)}")
+    if rows == 0:
+        return
+    low, high = (int(v) for v in torch.aminmax(index))
+    if low < 0 or high >= dim_size:
+        bad = low if low < 0 else high
+        raise ValueError(f"{name} must hold group ids in [0, dim_size={dim_size}), got {bad}; "
+                         "fix the ids or pass a larger dim_size")
 
 
 def _broadcast(vec: Tensor, like: Tensor) -> Tensor:
@@ -53,13 +71,25 @@ def scatter(
 
     Returns:
         ``[m, *]`` tensor of ``src``'s dtype.
+
+    Raises:
+        ValueError: an unknown ``reduce``, or for ``"max"`` / ``"min"`` on ``"torch_scatter"`` an
+            ``index`` that is not ``[n]`` or holds an id outside ``[0, dim_size)`` (that kernel does
+            not check its ids; the others raise PyTorch's ``RuntimeError`` for such an id).
     """
+    return _scatter(src, index, dim_size, reduce, backend, "index")
+
+
+def _scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str, backend: str | None, index_name: str) -> Tensor:
+    """:func:`scatter`, with ``index`` called ``index_name`` in its error messages."""
     _check_reduce(reduce)
     if reduce in ("sum", "mean") and src.dtype in LOW_PRECISION:
         # float16 sums of large groups overflow: accumulate in float32, round once.
-        return scatter(src.float(), index, dim_size, reduce, backend).to(src.dtype)
+        return _scatter(src.float(), index, dim_size, reduce, backend, index_name).to(src.dtype)
     name = _backend.resolve(reduce, src.device, backend)
     if name == "torch_scatter":
+        if reduce in ("max", "min"):  # sum and mean run torch's own scatter_add_, which checks the ids
+            _check_index(index, src.size(0), dim_size, index_name)
         return _backend.torch_scatter.scatter(src, index, dim=0, dim_size=dim_size, reduce=reduce)
     out_shape = (dim_size, *src.shape[1:])
     if reduce in ("sum", "mean"):
@@ -84,7 +114,8 @@ def scatter_softmax(src: Tensor, index: Tensor, dim_size: int, backend: str | No
         \qquad m_j = \max_{k \,:\, g(k)=j} s_k
 
     The shift by the (detached) group maximum keeps ``exp`` finite; it does not change the value
-    or the gradient.
+    or the gradient. A score of ``-inf`` masks its row out (weight 0); a group whose scores are all
+    ``-inf`` gets weights 0 and a zero gradient, never NaN.
 
     Args:
         src: ``[n, *]`` scores.
@@ -92,13 +123,18 @@ def scatter_softmax(src: Tensor, index: Tensor, dim_size: int, backend: str | No
         dim_size: number of groups.
 
     Returns:
-        ``[n, *]`` weights that sum to one over each non-empty group.
+        ``[n, *]`` weights that sum to one over each group with a finite score, and are 0 elsewhere.
+
+    Raises:
+        ValueError: an id of ``index`` outside ``[0, dim_size)``.
     """
     if src.numel() == 0:
         return src.clone()
     group_max = scatter(src.detach(), index, dim_size, "max", backend)
+    group_max.masked_fill_(group_max == float("-inf"), 0)  # all -inf: exp gives 0s, not (-inf) - (-inf) = NaN
     exp = (src - group_max.index_select(0, index)).exp()
     denom = scatter(exp, index, dim_size, "sum", backend)
+    denom = denom.masked_fill(denom == 0, 1)  # only all -inf groups sum to 0 (the max's term is 1)
     return exp / denom.index_select(0, index)
 
 
@@ -119,17 +155,20 @@ def gather_scatter(
     Args:
         x: ``[n_src, *]`` source rows.
         src_index: ``[nnz]`` rows of ``x`` to gather.
-        dst_index: ``[nnz]`` output row of each gathered row.
+        dst_index: ``[nnz]`` output row of each gathered row, in ``[0, dim_size)``.
         dim_size: number of output rows.
         weight: optional ``[nnz]`` per-pair weight.
         reduce: ``"sum"``, ``"mean"``, ``"max"`` or ``"min"``.
 
     Returns:
         ``[dim_size, *]``.
+
+    Raises:
+        ValueError: as :func:`scatter` does for its ``index``, here for ``dst_index``.
     """
     if reduce in ("max", "min") and _backend.resolve("gather_max", x.device, backend) == "blocked":
         return gather_max(x, src_index, dst_index, dim_size, weight, reduce)
     messages = x.index_select(0, src_index)
     if weight is not None:
         messages = messages * _broadcast(weight, messages)
-    return scatter(messages, dst_index, dim_size, reduce, backend)
+    return _scatter(messages, dst_index, dim_size, reduce, backend, "dst_index")

@@ -74,10 +74,16 @@ def incidence_csr_pair(
         edge_order, node_order: ``(perm, ptr)`` of :func:`sort_index` on rows 1 and 0.
         value: ``[nnz]`` incidence values :math:`a_i` in column order; ones when ``None``.
         direction: ``"node_to_edge"`` or ``"edge_to_node"``.
+
+    Raises:
+        ValueError: an unknown ``direction``, or ``value`` not of shape ``[nnz]``.
     """
     check_direction(direction)
+    nnz = hyperedge_index.size(1)
     if value is None:
-        value = torch.ones(hyperedge_index.size(1), device=hyperedge_index.device)
+        value = torch.ones(nnz, device=hyperedge_index.device)
+    elif value.dim() != 1 or value.size(0) != nnz:
+        raise ValueError(f"value must have shape [nnz]=[{nnz}] (one per incidence), got {list(value.shape)}")
     (edge_perm, edge_ptr), (node_perm, node_ptr) = edge_order, node_order
     nodes, edges = hyperedge_index
     n, m = size

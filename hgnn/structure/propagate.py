@@ -39,6 +39,29 @@ def _check_input(x: Tensor, rows: int, name: str, what: str) -> None:
         raise ValueError(f"{name} must have {rows} rows (one per {what}), got shape {list(x.shape)}")
 
 
+def _check_features(x: Tensor, rows: int, what: str) -> None:
+    """``x`` is a floating ``[rows, *]`` tensor: means and weights of integer rows would be truncated."""
+    _check_input(x, rows, "x", what)
+    if not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point tensor, got dtype {x.dtype}; convert it first, e.g. x.float()")
+
+
+def _check_hypergraph(hg: Hypergraph) -> None:
+    """``hg`` is a :class:`~hgnn.Hypergraph` (not, say, its raw ``hyperedge_index``)."""
+    if not isinstance(hg, Hypergraph):
+        raise TypeError(f"hg must be a Hypergraph, got {type(hg).__name__}")
+
+
+def _check_value(value: Tensor, nnz: int) -> Tensor:
+    """``value`` is ``[nnz]``, one value per incidence; returned unchanged."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"value must be a torch.Tensor (or a function returning one), got {type(value).__name__}")
+    if value.dim() != 1 or value.size(0) != nnz:
+        raise ValueError(f"value must have shape [nnz]=[{nnz}] (one per incidence), or [nnz, H] with an x of shape "
+                         f"[rows, H, C]; got {list(value.shape)}")
+    return value
+
+
 @accumulate_in_float32
 def incidence_matmul(
     x: Tensor,
@@ -55,7 +78,7 @@ def incidence_matmul(
     for ``"edge_to_node"``, :math:`\mathrm{out}_v = \sum_{i : v_i = v} a_i\, x_{e_i}` (``[N, *]``).
 
     Args:
-        x: source rows.
+        x: floating-point source rows.
         hg: the hypergraph.
         direction: ``"node_to_edge"`` or ``"edge_to_node"``.
         value: ``[nnz]`` incidence values :math:`a_i` (ones when ``None``), or a zero-argument
@@ -79,11 +102,16 @@ def incidence_matmul(
         ``[num_dst, *]`` tensor.
 
     Raises:
-        ValueError: an unknown ``direction``, or ``x`` without one row per source.
-        TypeError: a ``key`` that is not ``(owner, name, *params)``.
+        ValueError: an unknown ``direction``, ``x`` without one row per source, or ``value`` not of
+            shape ``[nnz]`` (or ``[nnz, H]`` with an ``x`` of shape ``[rows, H, C]``).
+        TypeError: ``x`` not a floating-point tensor (convert it, e.g. ``x.float()``), ``hg`` not a
+            :class:`~hgnn.Hypergraph`, or a ``key`` that is not ``(owner, name, *params)``.
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    _check_hypergraph(hg)
+    if not (value is None or isinstance(value, Tensor) or callable(value)):
+        raise TypeError(f"value must be a torch.Tensor, a function returning one, or None; got {type(value).__name__}")
     if isinstance(value, Tensor) and value.dim() == 2:  # one column of values per head of x
         if x.dim() != 3 or x.size(1) != value.size(1):
             raise ValueError(f"value of shape [nnz, H]={list(value.shape)} needs x of shape [rows, H, C] with "
@@ -91,10 +119,12 @@ def incidence_matmul(
         if key is not None:
             raise ValueError("per-head values [nnz, H] are not cached: pass key=None")
         return _per_head_matmul(x, hg, direction, value, backend)
+    if isinstance(value, Tensor):
+        _check_value(value, hg.num_incidences)
     if key is not None:
         check_cache_key(key)
     src, dst, num_src, num_dst = _endpoints(hg, direction)
-    _check_input(x, num_src, "x", "node" if direction == "node_to_edge" else "hyperedge")
+    _check_features(x, num_src, "node" if direction == "node_to_edge" else "hyperedge")
     name = resolve("weighted_sum", x.device, backend)
     dtype = x.dtype
     sparse = name == "sparse" and dtype in SPARSE_DTYPES and x.device == hg.device
@@ -104,10 +134,11 @@ def incidence_matmul(
     if sparse and key is not None and (value is None or lazy) and not hg.has_learnable_weight:
         # A fixed operator: built once per (key, dtype) and kept on hg.
         values_of = value if lazy else lambda: torch.ones(hg.num_incidences, device=hg.device)
-        a, a_t = hg.incidence_csr(direction, lambda: values_of().to(dtype), key=(*key, dtype))
+        a, a_t = hg.incidence_csr(direction, lambda: _check_value(values_of(), hg.num_incidences).to(dtype),
+                                  key=(*key, dtype))
         flat = x.reshape(num_src, math.prod(x.shape[1:]))
         return csr_matmul(a, a_t, flat).reshape(num_dst, *x.shape[1:])
-    values = value() if lazy else value
+    values = _check_value(value(), hg.num_incidences) if lazy else value
     if values is not None:
         values = values.to(dtype)
     if sparse:
@@ -147,7 +178,8 @@ def _collapsed_operator(hg: Hypergraph, to_edge: Callable[[], Tensor], to_node: 
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*[Ss]parse.*")
-        op = csr(nodes, edges, to_node(), (n, m)) @ csr(edges, nodes, to_edge(), (m, n))
+        op = (csr(nodes, edges, _check_value(to_node(), nnz), (n, m))
+              @ csr(edges, nodes, _check_value(to_edge(), nnz), (m, n)))
         if op.values().numel() > nnz:
             return ()
         return op, op.t().to_sparse_csr()
@@ -183,7 +215,7 @@ def node_to_node_matmul(
     times the incoming one either way.
 
     Args:
-        x: ``[N, *]`` node rows.
+        x: ``[N, *]`` floating-point node rows.
         hg: the hypergraph.
         to_edge, to_node: zero-argument functions returning the ``[nnz]`` values :math:`a_i` and
             :math:`b_i`, pure functions of the structure, the hyperedge weights and ``key``
@@ -197,8 +229,9 @@ def node_to_node_matmul(
     Returns:
         ``[N, *]``.
     """
+    _check_hypergraph(hg)
     check_cache_key(key)
-    _check_input(x, hg.num_nodes, "x", "node")
+    _check_features(x, hg.num_nodes, "node")
     edge_key, node_key = (*key, "to_edge"), (*key, "to_node")
     name = resolve("weighted_sum", x.device, backend)
     dtype = x.dtype
@@ -260,7 +293,7 @@ def _per_head_matmul(x: Tensor, hg: Hypergraph, direction: str, value: Tensor, b
     r""":math:`\mathrm{out}_{\cdot,h} = A_h\, x_{\cdot,h}` for every head at once (see :func:`_head_orders`)."""
     heads = value.size(1)
     _, _, num_src, num_dst = _endpoints(hg, direction)
-    _check_input(x, num_src, "x", "node" if direction == "node_to_edge" else "hyperedge")
+    _check_features(x, num_src, "node" if direction == "node_to_edge" else "hyperedge")
     _check_input(value, hg.num_incidences, "value", "incidence")
     channels = x.size(2)
     flat = x.reshape(num_src * heads, channels)
@@ -293,10 +326,9 @@ def _aggregate(
 ) -> Tensor:
     if reduce not in AGGREGATIONS:
         raise ValueError(f"reduce must be one of {AGGREGATIONS}, got {reduce!r}")
-    if not isinstance(hg, Hypergraph):
-        raise TypeError(f"hg must be a Hypergraph, got {type(hg).__name__}")
+    _check_hypergraph(hg)
     src, dst, num_src, num_dst = _endpoints(hg, direction)
-    _check_input(x, num_src, "x", "node" if direction == "node_to_edge" else "hyperedge")
+    _check_features(x, num_src, "node" if direction == "node_to_edge" else "hyperedge")
     if weight is not None:
         _check_input(weight, hg.num_incidences, "weight", "incidence")
         if weight.dim() != 1:
@@ -340,7 +372,7 @@ def node_to_edge(
     :math:`\mathrm{out}_e = \sum_i \mathrm{softmax}_{i: e_i=e}(w)_i\, x_{v_i}`.
 
     Args:
-        x: ``[N, *]`` node rows.
+        x: ``[N, *]`` floating-point node rows (integer rows would be truncated: pass ``x.float()``).
         hg: the hypergraph.
         reduce: ``"sum"``, ``"mean"``, ``"max"``, ``"min"`` or ``"softmax"``.
         weight: optional ``[nnz]`` per-incidence weights (scores for ``"softmax"``).
@@ -348,6 +380,11 @@ def node_to_edge(
 
     Returns:
         ``[M, *]``; zero rows for empty hyperedges.
+
+    Raises:
+        TypeError: ``x`` not a floating-point tensor, or ``hg`` not a :class:`~hgnn.Hypergraph`.
+        ValueError: ``x`` without one row per node, a ``weight`` not of shape ``[nnz]``, or an
+            unknown ``reduce``.
     """
     return _aggregate(x, hg, "node_to_edge", reduce, weight, backend)
 
@@ -368,7 +405,7 @@ def edge_to_node(
     :math:`D_v^{-1} H X_E`, unweighted degree).
 
     Args:
-        x: ``[M, *]`` hyperedge rows.
+        x: ``[M, *]`` floating-point hyperedge rows.
         hg: the hypergraph.
         reduce: ``"sum"``, ``"mean"``, ``"max"``, ``"min"`` or ``"softmax"``.
         weight: optional ``[nnz]`` per-incidence weights.
@@ -376,5 +413,10 @@ def edge_to_node(
 
     Returns:
         ``[N, *]``; zero rows for isolated nodes.
+
+    Raises:
+        TypeError: ``x`` not a floating-point tensor, or ``hg`` not a :class:`~hgnn.Hypergraph`.
+        ValueError: ``x`` without one row per hyperedge, a ``weight`` not of shape ``[nnz]``, or an
+            unknown ``reduce``.
     """
     return _aggregate(x, hg, "edge_to_node", reduce, weight, backend)
