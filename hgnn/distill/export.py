@@ -22,6 +22,7 @@ from torch import Tensor
 
 from hgnn.io import atomic_path, save_torch
 from hgnn.nn import MLP
+from hgnn.train.checkpoint import _check_storable
 
 __all__ = ["save_student", "load_student", "export_program", "export_onnx", "check_onnx", "onnx_session"]
 
@@ -41,9 +42,15 @@ def save_student(student: MLP, path: str | Path, **metadata: Any) -> Path:
 
     Missing parent folders are created. The file is replaced atomically: if the write fails, a
     previous file at ``path`` is left as it was.
+
+    Raises:
+        TypeError: ``student`` not an MLP, or a metadata value that ``torch.load(weights_only=True)``
+            could not read back (e.g. a NumPy scalar: pass ``float(x)``).
     """
     if not isinstance(student, MLP):
         raise TypeError(f"student must be an hgnn.nn.MLP, got {type(student).__name__}")
+    for key, value in metadata.items():  # what load_student could not read back is refused before writing
+        _check_storable(value, f"metadata {key!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in student.state_dict().items()}

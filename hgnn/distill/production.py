@@ -51,6 +51,9 @@ def production_split(split: Split, unseen_ratio: float = 0.9, seed: int = 0) -> 
     unseen = torch.zeros_like(test, device="cpu")
     unseen[picked] = True
     unseen = unseen.to(test.device)
+    if picked.numel() == 0:
+        raise ValueError(f"unseen_ratio={unseen_ratio} of {test_ids.numel()} test vertices holds none out: the "
+                         "production setting would be transductive; raise unseen_ratio")
     if not bool((test & ~unseen).any()):
         raise ValueError("no observed test vertex is left; lower unseen_ratio")
     observed = (~unseen).nonzero().view(-1)

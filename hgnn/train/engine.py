@@ -192,7 +192,7 @@ def fit_loop(
         A :class:`LoopResult`; ``model`` holds the kept weights, in eval mode.
 
     Raises:
-        FloatingPointError: the loss became NaN or infinite (the epoch is named).
+        FloatingPointError: the loss became NaN or infinite, or the monitored value NaN (the epoch is named).
         TypeError, ValueError: bad arguments, before any training.
     """
     _check_args(model, optimizer, step, epochs, evaluate, monitor, mode, patience, eval_every, scheduler,
@@ -252,6 +252,10 @@ def fit_loop(
             for key, value in scores.items():
                 history.setdefault(key, []).append(float(value))
             value = float(scores[monitor])
+            if math.isnan(value):
+                raise FloatingPointError(f"the monitored {monitor!r} is NaN at epoch {epoch}: no weights can be "
+                                         "chosen by it; check what evaluate() computes (e.g. a metric over no rows, "
+                                         "or a model whose outputs became NaN)")
             if better(value, best_score):
                 best_score, best_epoch, bad = value, epoch, 0
                 best_state = copy.deepcopy(model.state_dict())

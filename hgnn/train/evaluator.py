@@ -32,6 +32,9 @@ def _labels(y_true: Tensor, y_pred: Tensor) -> tuple[Tensor, Tensor]:
         raise TypeError("y_true and y_pred must hold integer class ids (pass logits as [n, C] to argmax them)")
     if y_true.device != y_pred.device:
         raise ValueError(f"y_true is on {y_true.device} but y_pred on {y_pred.device}")
+    if bool((y_true < 0).any()) or bool((y_pred < 0).any()):
+        raise ValueError("class ids must be non-negative (an id such as -1 marks an unlabelled row: select the "
+                         "labelled rows first)")
     return y_true.long(), y_pred.long()
 
 

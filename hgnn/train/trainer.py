@@ -211,6 +211,9 @@ def predict_minibatch(model: nn.Module, hg: Hypergraph, nodes: Tensor, num_layer
     device = torch.device(device) if device is not None else next(model.parameters()).device
     nodes = torch.as_tensor(nodes)
     if nodes.dtype == torch.bool:
+        if nodes.shape != (hg.num_nodes,):
+            raise ValueError(f"a node mask must have shape [{hg.num_nodes}] (one entry per node), got "
+                             f"{list(nodes.shape)}")
         nodes = nodes.nonzero().view(-1)
     out = []
     for batch in NodeLoader(hg, nodes, num_layers, batch_size=batch_size, shuffle=False):

@@ -150,3 +150,13 @@ def test_config_must_agree_with_the_stored_weights(tmp_path):
         load_student(_forge(tmp_path, state_changes=swapped))
     with pytest.raises(ValueError, match="tensors missing|has no place for"):
         load_student(_forge(tmp_path, state_changes={"lins.2.weight": torch.zeros(1)}))
+
+
+def test_save_refuses_metadata_it_could_not_read_back(tmp_path):
+    import numpy as np
+
+    from hgnn.distill import mlp_student
+
+    with pytest.raises(TypeError, match="metadata 'acc' is a numpy.float64"):
+        save_student(mlp_student(4, 3, 16), tmp_path / "s.pt", acc=np.float64(0.5))
+    assert not (tmp_path / "s.pt").exists()

@@ -37,6 +37,8 @@ def test_observed_hypergraph_has_no_unseen_node_and_no_isolated_node():
 def test_bad_ratio():
     with pytest.raises(ValueError, match="unseen_ratio"):
         production_split(split(planted()), 1.0)
+    with pytest.raises(ValueError, match="holds none out"):
+        production_split(split(planted()), 0.001)
 
 
 def test_observed_hypergraph_merges_the_duplicates_the_restriction_makes():

@@ -240,3 +240,14 @@ def test_resume_ends_with_the_same_weights_and_history(tmp_path):
 def test_resume_without_a_file_starts_afresh(tmp_path):
     model, log = _resumable_run(3, tmp_path / "new.pt", resume=True)
     assert log.epochs_run == 3 and (tmp_path / "new.pt").is_file()
+
+
+def test_a_nan_monitored_value_is_an_error_not_a_silent_last_epoch():
+    model = nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(batch):
+        return model(torch.ones(1, 2)).pow(2).sum()
+
+    with pytest.raises(FloatingPointError, match="monitored 'acc' is NaN at epoch 0"):
+        fit_loop(model, opt, [None], step, epochs=3, evaluate=lambda: {"acc": float("nan")}, monitor="acc")

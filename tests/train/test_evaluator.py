@@ -251,3 +251,12 @@ def test_evaluator_eval_missing_keys_raises():
         Evaluator().eval({"y_true": T([0])})
     with pytest.raises(ValueError, match="zero examples"):
         Evaluator().eval({"y_true": T([]), "y_pred": T([])})
+
+
+def test_metrics_refuse_negative_class_ids():
+    from hgnn.train import accuracy
+
+    with pytest.raises(ValueError, match="non-negative"):
+        accuracy(torch.tensor([-1, 0]), torch.tensor([-1, 1]))
+    with pytest.raises(ValueError, match="unlabelled"):
+        accuracy(torch.tensor([0, 1]), torch.tensor([-1, 1]))

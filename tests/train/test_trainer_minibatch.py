@@ -44,3 +44,9 @@ def test_fit_minibatch_learns_and_reports_like_fit():
     assert len(result.history["loss"]) == 40 and result.history["loss"][-1] < result.history["loss"][0]
     with pytest.raises(ValueError, match="epochs"):
         fit_minibatch(HGNN(8, 4), hg, split, epochs=0)
+
+
+def test_predict_minibatch_checks_a_mask_length():
+    hg = Hypergraph(torch.tensor([[0, 1, 1, 2, 3], [0, 0, 1, 1, 1]]), x=torch.randn(4, 3))
+    with pytest.raises(ValueError, match=r"a node mask must have shape \[4\]"):
+        predict_minibatch(HGNN(3, 2, hidden_channels=4), hg, torch.ones(2, dtype=torch.bool), 1)
