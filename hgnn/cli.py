@@ -115,6 +115,50 @@ def _check_extra(modules: Sequence[str], option: str, extra: str) -> None:
             raise _Refused(f"{option} needs {module}, which is not installed: pip install 'hgnn[{extra}]'") from None
 
 
+def _check_distinct_outputs(args: argparse.Namespace, outputs: Sequence[tuple[str, str | Path | None]]) -> None:
+    """Refuse two output options of one command that name the same file: the later write would
+    replace the earlier one. ``outputs`` are ``(option, path)`` pairs; ``None`` paths are skipped."""
+    seen: dict[Path, str] = {}
+    for option, path in outputs:
+        if path is None:
+            continue
+        first = seen.setdefault(Path(path).resolve(), option)
+        if first != option:
+            args.command_parser.error(f"{first} and {option} both write {str(path)!r}: the later output would "
+                                      "replace the earlier one; give each its own file")
+
+
+def _check_device(args: argparse.Namespace) -> None:
+    """Refuse a ``--device`` that torch cannot parse, or a CUDA device this machine does not have."""
+    import torch
+
+    try:
+        device = torch.device(args.device)
+    except (RuntimeError, TypeError, ValueError):
+        args.command_parser.error(f"--device {args.device!r} is not a torch device; give e.g. cpu, cuda or cuda:0")
+    if device.type != "cuda":
+        return
+    if not torch.cuda.is_available():
+        args.command_parser.error(f"--device {args.device!r}: CUDA is not available on this machine; use --device cpu")
+    count = torch.cuda.device_count()
+    if device.index is not None and device.index >= count:
+        args.command_parser.error(f"--device {args.device!r}: this machine has {count} CUDA device(s), "
+                                  f"cuda:0 to cuda:{count - 1}; pick one of them")
+
+
+def _check_plot_format(args: argparse.Namespace) -> None:
+    """Refuse a ``--plot`` file whose suffix is not an image format matplotlib writes (matplotlib
+    picks the format from the suffix; it must be installed)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    suffix = Path(args.plot).suffix[1:].lower()
+    if suffix not in formats:
+        what = f"suffix .{suffix}" if suffix else "no suffix"
+        args.command_parser.error(f"--plot {args.plot!r} has {what}, not an image format matplotlib writes; "
+                                  f"end it in one of {', '.join('.' + f for f in formats)}")
+
+
 def _mean_std(summary: dict, key: str) -> str:
     """``summary[key]`` as ``"mean ± std"`` with two decimals."""
     return f"{summary[key]['mean']:.2f} ± {summary[key]['std']:.2f}"
@@ -176,7 +220,8 @@ _TASK_OPTIONS = {"node": ("weight_decay", "protocol", "split", "features", "plot
 
 
 def _check_train(args: argparse.Namespace) -> None:
-    """Everything ``hgnn train`` can check before loading data: names, options, outputs, extras."""
+    """Everything ``hgnn train`` can check before loading data: names, options, the device, outputs
+    (each writable, no two at the same file, ``--plot`` in an image format), extras."""
     from hgnn.tasks import MODELS
     from hgnn.tasks.edge_dependent import EDGE_DEPENDENT_MODELS
 
@@ -191,12 +236,15 @@ def _check_train(args: argparse.Namespace) -> None:
         _check_models(args.model, sorted(MODELS), "node", lambda m: m.lower().replace("+", "p"))
     for dataset in args.dataset:
         _check_dataset(dataset)
+    _check_device(args)
     _check_output(args.out, "--out")
+    plots = [] if args.plot is None else [_plot_path(args, m, d) for d in args.dataset for m in args.model]
+    for path in plots:
+        _check_output(str(path), "--plot")
+    _check_distinct_outputs(args, [("--out", args.out)] + [("--plot", path) for path in plots])
     if args.plot is not None:
-        for dataset in args.dataset:
-            for model in args.model:
-                _check_output(str(_plot_path(args, model, dataset)), "--plot")
         _check_extra(("matplotlib",), "--plot", "plot")
+        _check_plot_format(args)
 
 
 def _run_edge_dependent(args: argparse.Namespace, model: str, dataset: str,
@@ -267,7 +315,8 @@ def format_distill(run: dict, speed: dict | None = None) -> str:
     followed by the measured speed-up."""
     methods = [k for k, v in run.items() if isinstance(v, dict)]
     metrics = [k for k in run[methods[0]] if k.endswith("_acc")]
-    lines = ["| model | " + " | ".join(metrics) + " | topology score | train s |", "|---|" + "---|" * (len(metrics) + 2)]
+    lines = ["| model | " + " | ".join(metrics) + " | topology score | train s |",
+             "|---|" + "---|" * (len(metrics) + 2)]
     for m in methods:
         r = run[m]
         lines.append(f"| {m} | " + " | ".join(f"{100 * r[k]:.2f}" for k in metrics)
@@ -283,13 +332,17 @@ def format_distill(run: dict, speed: dict | None = None) -> str:
 
 
 def _check_distill(args: argparse.Namespace) -> None:
-    """Everything ``hgnn distill`` can check before loading data: the dataset, outputs, extras."""
+    """Everything ``hgnn distill`` can check before loading data: the dataset, options, the device,
+    outputs (each writable, no two at the same file), extras."""
     _check_dataset(args.dataset)
     if args.augment > 0 and args.one_hop:
         args.command_parser.error("--augment corrupts the features the teacher and a features-only student read; "
                                   "it does not apply with --one-hop: drop one of them")
-    for option in ("out", "save", "export", "program"):
-        _check_output(getattr(args, option), f"--{option}")
+    _check_device(args)
+    outputs = [(f"--{option}", getattr(args, option)) for option in ("out", "save", "export", "program")]
+    for option, path in outputs:
+        _check_output(path, option)
+    _check_distinct_outputs(args, outputs)
     if args.export is not None:  # export_onnx needs onnx and onnxscript, check_onnx onnxruntime
         _check_extra(("onnx", "onnxscript", "onnxruntime"), "--export", "export")
 

@@ -75,7 +75,8 @@ def test_datasets_prints_the_roots_searched_and_where_files_go(capsys, monkeypat
                     f"downloads go to: {first}", f"derived caches go to: {cache / 'cache'}"]
     assert main(["datasets", "--root", str(explicit)]) == 0
     tail = capsys.readouterr().out.split("data roots searched, in order:\n")[1].splitlines()
-    assert tail == [f"  {explicit}  (--root)", f"downloads go to: {explicit}", f"derived caches go to: {cache / 'cache'}"]
+    assert tail == [f"  {explicit}  (--root)", f"downloads go to: {explicit}",
+                    f"derived caches go to: {cache / 'cache'}"]
 
 
 # ---------------------------------------------------------------- hgnn train
@@ -304,7 +305,8 @@ def no_training(monkeypatch):
 @pytest.mark.parametrize("argv", [
     ["train", "--hidden", "0"], ["train", "--lr", "-0.1"], ["train", "--lr", "nan"], ["train", "--dropout", "1"],
     ["train", "--dropout", "-0.5"], ["train", "--dropout", "nan"], ["train", "--epochs", "0"],
-    ["train", "--seeds", "0"], ["train", "--patience", "-1"], ["train", "--split", "-1"], ["train", "--weight-decay", "-1"],
+    ["train", "--seeds", "0"], ["train", "--patience", "-1"], ["train", "--split", "-1"],
+    ["train", "--weight-decay", "-1"],
     ["train", "--seed", "2"],                          # no prefix matching: --seed is not --seeds
     ["train", "--epoch", "3"], ["train", "--hidden", "abc"],
     ["distill", "--tau", "0"], ["distill", "--tau", "-1"], ["distill", "--lamb", "1.5"], ["distill", "--lamb", "-0.1"],
@@ -519,3 +521,59 @@ def test_distill_augment_is_checked_before_any_data(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["distill", "--augment", "0.5", "--one-hop"])
     assert exc.value.code == 2 and "drop one of them" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- clashing outputs, plot format, device
+@pytest.mark.parametrize("command, first, second, extra", [
+    ("distill", "--out", "--save", []), ("distill", "--save", "--program", []), ("distill", "--out", "--export", []),
+    ("train", "--out", "--plot", []),
+    ("train", "--out", "--plot", ["--model", "hgnn", "mlp"]),        # --plot c.png writes c-mlp-zoo.png too
+])
+def test_two_outputs_at_one_file_are_refused_before_training(command, first, second, extra, tmp_path, monkeypatch,
+                                                             capsys, no_training):
+    monkeypatch.chdir(tmp_path)
+    name = "c-mlp-zoo.png" if extra else "x.png"
+    second_path = "c.png" if extra else str(tmp_path / "x.png")  # the same file, spelt differently
+    with pytest.raises(SystemExit) as info:
+        main([command, "--dataset", "zoo", first, name, second, second_path, *extra, "--no-progress"])
+    assert info.value.code == 2
+    last = capsys.readouterr().err.rstrip().splitlines()[-1]
+    assert f"{first} and {second} both write" in last and "give each its own file" in last
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("plot, what", [("curves.xyz", "suffix .xyz"), ("curves", "no suffix")])
+def test_plot_format_is_checked_before_training(plot, what, tmp_path, capsys, no_training):
+    pytest.importorskip("matplotlib")
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--dataset", "zoo", "--plot", str(tmp_path / plot), "--out", str(tmp_path / "r.json"),
+              "--no-progress"])
+    assert info.value.code == 2
+    last = capsys.readouterr().err.rstrip().splitlines()[-1]
+    assert last.startswith("hgnn train: error: --plot ") and what in last and ".png" in last and ".pdf" in last
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plot_suffix_is_case_insensitive(tmp_path, capsys, monkeypatch):
+    import hgnn.tasks
+
+    pytest.importorskip("matplotlib")
+
+    def refuse(*args, **kwargs):
+        raise KeyboardInterrupt  # the checks passed: stop where training would start
+
+    monkeypatch.setattr(hgnn.tasks, "run_node_classification", refuse)
+    assert main(["train", "--dataset", "zoo", "--plot", str(tmp_path / "c.PNG"), "--no-progress"]) == 130
+
+
+@pytest.mark.parametrize("command", ["train", "distill"])
+@pytest.mark.parametrize("device, what", [
+    ("bogus", "is not a torch device"), ("cuda:x", "is not a torch device"),
+    (f"cuda:{torch.cuda.device_count() + 3}", "CUDA" if torch.cuda.is_available() else "CUDA is not available"),
+])
+def test_bad_device_is_refused_before_any_data(command, device, what, capsys, no_training):
+    with pytest.raises(SystemExit) as info:
+        main([command, "--dataset", "zoo", "--device", device, "--no-progress"])
+    assert info.value.code == 2
+    last = capsys.readouterr().err.rstrip().splitlines()[-1]
+    assert last.startswith(f"hgnn {command}: error: --device {device!r}") and what in last

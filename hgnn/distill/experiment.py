@@ -14,21 +14,24 @@ hypergraph models). All of it as in the public LightHGNN code.
 """
 from __future__ import annotations
 
+import math
+import numbers
 import platform
 import statistics
 import time
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import torch
 from torch import Tensor, nn
 
 from hgnn.distill.inputs import STUDENT_INPUTS, student_input
+from hgnn.distill.losses import KD_MODES
 from hgnn.distill.lighthgnn import distill, mlp_student
 from hgnn.distill.production import ProductionSplit, observed_hypergraph, production_split
 from hgnn.distill.topology_score import topology_score
 from hgnn.structure import Hypergraph
-from hgnn.tasks import build_model
-from hgnn.train import SPLIT_RNGS, Split, accuracy, fit, seed_everything, split_of_seed
+from hgnn.tasks import MODELS, build_model
+from hgnn.train import PROTOCOLS, SPLIT_RNGS, Split, accuracy, fit, seed_everything, split_of_seed
 from hgnn.transforms import prepare
 
 __all__ = ["SETTINGS", "TEACHER_INITS", "distill_seed", "method_name", "run_distillation", "train_teacher"]
@@ -36,6 +39,95 @@ __all__ = ["SETTINGS", "TEACHER_INITS", "distill_seed", "method_name", "run_dist
 SETTINGS = ("transductive", "production")
 #: teacher initialisations of :func:`train_teacher`
 TEACHER_INITS = ("torch", "glorot")
+
+
+def _check_names(name: str, values: Any, allowed: Sequence[str], *, empty_ok: bool = False,
+                 normalize: Callable[[str], str] = str) -> None:
+    """Refuse ``values`` unless it is a sequence (not a str) of names from ``allowed``."""
+    if isinstance(values, str):
+        raise TypeError(f"{name} must be a sequence of names from {tuple(allowed)}, not the str {values!r} "
+                        f"(it would be read letter by letter): write {name}=({values!r},)")
+    try:
+        values = tuple(values)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of names from {tuple(allowed)}, got {values!r}") from None
+    if not values and not empty_ok:
+        raise ValueError(f"{name} is empty: give at least one of {tuple(allowed)}")
+    bad = [v for v in values if not isinstance(v, str) or normalize(v) not in allowed]
+    if bad:
+        raise ValueError(f"{name} must hold names from {tuple(allowed)}, got {bad[0]!r}; drop or correct it")
+
+
+def _check_choice(name: str, value: Any, allowed: Sequence[str], normalize: Callable[[str], str] = str) -> None:
+    """Refuse ``value`` unless it is one of ``allowed``."""
+    if not isinstance(value, str) or normalize(value) not in allowed:
+        raise ValueError(f"{name} must be one of {tuple(allowed)}, got {value!r}")
+
+
+def _check_number(name: str, value: Any, accept: Callable[[float], bool], what: str, integer: bool = False) -> None:
+    """Refuse ``value`` unless it is a (finite) number, an int where ``integer``, and ``accept(value)``."""
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError(f"{name} must be {'an int' if integer else 'a number'} {what}, got {value!r}")
+    if not (math.isfinite(value) and accept(value)):
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+
+
+def _check_device(device: str | torch.device, name: str = "device") -> torch.device:
+    """``torch.device(device)``, refused with a ValueError naming ``name`` when it does not parse or
+    asks for a CUDA device this machine does not have."""
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"{name} {device!r} is not a torch device; give e.g. 'cpu', 'cuda' or 'cuda:0'") from None
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{name} {device!r} asks for CUDA, which is not available here; use 'cpu'")
+        count = torch.cuda.device_count()
+        if parsed.index is not None and parsed.index >= count:
+            raise ValueError(f"{name} {device!r}: this machine has {count} CUDA device(s), "
+                             f"'cuda:0'..'cuda:{count - 1}'; pick one of them")
+    return parsed
+
+
+def _model_key(name: str) -> str:
+    """A model name as :func:`~hgnn.tasks.build_model` reads it (case-insensitive; ``hgnn+`` is ``hgnnp``)."""
+    return name.lower().replace("+", "p")
+
+
+def _check_options(*, teacher: Any, setting: Any, protocol: Any, modes: Any, variants: Any, baselines: Any,
+                   lamb: Any, tau: Any, noise: Any, unseen_ratio: Any, epochs: Any, teacher_hidden: Any,
+                   student_hidden: Any, split_rng: Any, teacher_init: Any, student_inputs: Any, augment: Any,
+                   seeds: Any = 1, device: Any = "cpu") -> None:
+    """Check every option of :func:`run_distillation` / :func:`distill_seed` before any training.
+
+    Raises:
+        TypeError: an option of the wrong type (a str where a sequence of names is expected, a float
+            for a count).
+        ValueError: an unknown name or a number out of its range; the message names the option and
+            what it accepts.
+    """
+    models = sorted(MODELS)
+    _check_choice("teacher", teacher, models, _model_key)
+    _check_choice("setting", setting, SETTINGS)
+    _check_choice("protocol", protocol, PROTOCOLS + ("auto",))
+    _check_choice("split_rng", split_rng, SPLIT_RNGS)
+    _check_choice("teacher_init", teacher_init, TEACHER_INITS)
+    _check_names("modes", modes, KD_MODES)
+    _check_names("baselines", baselines, models, empty_ok=True, normalize=_model_key)
+    _check_names("student_inputs", student_inputs, STUDENT_INPUTS)
+    if isinstance(variants, str) or not all(isinstance(v, bool) for v in variants) or not variants:
+        raise TypeError(f"variants must be a non-empty tuple of bools (False: LightHGNN, True: LightHGNN+), "
+                        f"got {variants!r}")
+    _check_number("lamb", lamb, lambda v: 0 <= v <= 1, "in [0, 1] (the weight of the label cross-entropy)")
+    _check_number("tau", tau, lambda v: v > 0, "> 0 (the distillation temperature)")
+    _check_number("noise", noise, lambda v: v >= 0, ">= 0 (the reliability's feature-noise level)")
+    _check_number("augment", augment, lambda v: 0 <= v < 1, "in [0, 1) (the share of input entries dropped)")
+    _check_number("unseen_ratio", unseen_ratio, lambda v: 0 < v < 1, "in (0, 1) (the share of test vertices held out)")
+    for name, value in (("seeds", seeds), ("epochs", epochs), ("teacher_hidden", teacher_hidden),
+                        ("student_hidden", student_hidden)):
+        _check_number(name, value, lambda v: v >= 1, ">= 1", integer=True)
+    _check_device(device)
 
 
 def method_name(plus: bool, mode: str, student_input: str = "features") -> str:
@@ -133,14 +225,14 @@ def distill_seed(
     Returns:
         ``(run, models)``: the run's scores per method (as in ``run_distillation(...)["runs"]``) and
         the trained models by method name (the teacher under its own name).
+
+    Raises:
+        TypeError, ValueError: a bad option, before any training (as :func:`run_distillation`).
     """
-    if setting not in SETTINGS:
-        raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
-    if split_rng not in SPLIT_RNGS:
-        raise ValueError(f"split_rng must be one of {SPLIT_RNGS}, got {split_rng!r}")
-    bad = [k for k in student_inputs if k not in STUDENT_INPUTS]
-    if bad or not student_inputs:
-        raise ValueError(f"student_inputs must be a non-empty tuple of {STUDENT_INPUTS}, got {student_inputs!r}")
+    _check_options(teacher=teacher, setting=setting, protocol=protocol, modes=modes, variants=variants,
+                   baselines=baselines, lamb=lamb, tau=tau, noise=noise, unseen_ratio=unseen_ratio, epochs=epochs,
+                   teacher_hidden=teacher_hidden, student_hidden=student_hidden, split_rng=split_rng,
+                   teacher_init=teacher_init, student_inputs=student_inputs, augment=augment, device=full.device)
     if merge_duplicates:
         full, _ = full.merge_duplicate_edges()
     device = full.device
@@ -253,11 +345,16 @@ def run_distillation(
         ``{"dataset", "teacher", "setting", "config", "data", "runs": [...], "summary"}``;
         ``summary[method][metric]`` is ``{"mean", "std"}`` in percent (accuracies) or raw
         (``topology`` score, ``seconds``).
+
+    Raises:
+        TypeError, ValueError: a bad option (an unknown name, a str where a tuple of names is
+            expected, a number out of range, a device this machine lacks), before any training.
     """
-    if setting not in SETTINGS:
-        raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
-    if seeds < 1:
-        raise ValueError(f"seeds must be >= 1, got {seeds}")
+    _check_options(teacher=teacher, setting=setting, protocol=protocol, modes=modes, variants=(False, True),
+                   baselines=baselines, lamb=lamb, tau=tau, noise=noise, unseen_ratio=unseen_ratio, epochs=epochs,
+                   teacher_hidden=teacher_hidden, student_hidden=student_hidden, split_rng=split_rng,
+                   teacher_init=teacher_init, student_inputs=student_inputs, augment=augment, seeds=seeds,
+                   device=device)
     from hgnn.datasets import load_hypergraph
 
     name, dataset = load_hypergraph(dataset, root=root)
