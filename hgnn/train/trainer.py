@@ -124,6 +124,16 @@ def _final_parts(evaluator: Evaluator, y: Tensor, split: Split, predict: Callabl
             for name, mask in zip(("train", "val", "test"), split) for logits in [predict(mask)]}
 
 
+def _check_logits(logits: Tensor, y: Tensor, num_nodes: int) -> None:
+    """Raise ``ValueError`` unless ``logits`` is ``[N, C]`` with a column for every class of ``y``."""
+    if logits.dim() != 2 or logits.size(0) != num_nodes:
+        raise ValueError(f"the model must return logits [N={num_nodes}, C], got {list(logits.shape)}")
+    top = int(y.max()) if y.numel() else -1
+    if top >= logits.size(1):
+        raise ValueError(f"y has class id {top} but the model returns {logits.size(1)} classes; build it with "
+                         f"out_channels >= {top + 1}")
+
+
 def fit(
     model: nn.Module,
     hg: Hypergraph,
@@ -177,13 +187,20 @@ def fit(
         desc: the bar's label.
     """
     x, y, split = _check_fit_inputs(hg, x, y, split, epochs, patience)
+    if evaluator is not None and not isinstance(evaluator, Evaluator):
+        raise TypeError(f"evaluator must be an hgnn.train.Evaluator, got {type(evaluator).__name__} {evaluator!r}; "
+                        "e.g. Evaluator(('acc', 'macro_f1'))")
     evaluator = evaluator or Evaluator()
     main, metric = evaluator.main, METRICS[evaluator.main]
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     y_train, y_val = y[split.train], y[split.val]
+    checked = []
 
     def step(_: Any) -> Tensor:
         logits = model(x, hg)
+        if not checked:  # the first step: do the model's outputs fit the labels?
+            _check_logits(logits, y, x.size(0))
+            checked.append(True)
         return F.cross_entropy(logits[split.train], y_train) if loss_fn is None else loss_fn(logits)
 
     def evaluate() -> dict[str, float]:

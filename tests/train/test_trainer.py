@@ -283,3 +283,16 @@ def test_loss_fn_replaces_the_cross_entropy(hg, split):
     other = _model(hg, seed=3)
     r3 = fit(other, hg, split, epochs=15, loss_fn=lambda z: -z[:, 0].mean(), progress=False)
     assert r3.history["loss"] != pytest.approx(r1.history["loss"])
+
+
+def test_fit_names_labels_the_model_cannot_output_and_a_wrong_evaluator():
+    from hgnn.models import HGNN
+    from hgnn.train import random_split
+
+    hg = Hypergraph(torch.tensor([[0, 1, 1, 2, 3, 4, 5], [0, 0, 1, 1, 1, 2, 2]]), x=torch.randn(6, 4),
+                    y=torch.tensor([0, 1, 1, 0, 2, 0]))
+    split = random_split(hg.y, 0.5, 0.25, seed=0)
+    with pytest.raises(ValueError, match=r"class id 2 but the model returns 2 classes; build it with out_channels >= 3"):
+        fit(HGNN(4, 2, hidden_channels=4), hg, split, epochs=2)
+    with pytest.raises(TypeError, match="evaluator must be an hgnn.train.Evaluator"):
+        fit(HGNN(4, 3, hidden_channels=4), hg, split, epochs=2, evaluator="acc")
