@@ -116,6 +116,9 @@ def _check_args(model: Any, optimizer: Any, step: Any, epochs: Any, evaluate: An
                          "(one of the keys evaluate returns)")
     if evaluate is None and patience is not None:
         raise ValueError("patience needs evaluate (early stopping watches the monitored value)")
+    if evaluate is None and monitor is not None:
+        raise ValueError(f"monitor={monitor!r} needs evaluate (the callable that returns it); without evaluate the "
+                         "last epoch's weights are kept")
     if scheduler_interval not in ("epoch", "batch"):
         raise ValueError(f"scheduler_interval must be 'epoch' or 'batch', got {scheduler_interval!r}")
     if scheduler is not None and not callable(getattr(scheduler, "step", None)):

@@ -135,6 +135,9 @@ def random_split(y: Tensor | Hypergraph, train: float = 0.5, val: float = 0.25, 
     perm = labelled[torch.randperm(labelled.numel(), generator=_generator(seed))]
     n_train = int(train * perm.numel())
     n_val = int(val * perm.numel())
+    if n_train == 0 or (val > 0 and n_val == 0):
+        raise ValueError(f"train={train}, val={val} of {perm.numel()} labelled nodes leaves the "
+                         f"{'training' if n_train == 0 else 'validation'} set empty; raise that fraction")
     n = y.numel()
     return Split(_mask(n, perm[:n_train], y.device), _mask(n, perm[n_train:n_train + n_val], y.device),
                  _mask(n, perm[n_train + n_val:], y.device))

@@ -251,3 +251,10 @@ def test_a_nan_monitored_value_is_an_error_not_a_silent_last_epoch():
 
     with pytest.raises(FloatingPointError, match="monitored 'acc' is NaN at epoch 0"):
         fit_loop(model, opt, [None], step, epochs=3, evaluate=lambda: {"acc": float("nan")}, monitor="acc")
+
+
+def test_a_monitor_without_evaluate_is_refused():
+    model = nn.Linear(2, 1)
+    with pytest.raises(ValueError, match="monitor='acc' needs evaluate"):
+        fit_loop(model, torch.optim.SGD(model.parameters(), lr=0.1), [None],
+                 lambda b: model(torch.ones(1, 2)).sum(), epochs=1, monitor="acc")

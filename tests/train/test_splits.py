@@ -341,3 +341,14 @@ def test_per_class_split_python_rng_keeps_unlabelled_out_and_checks_rng():
         per_class_split(y, rng="numpy")
     assert split_of_seed(Hypergraph(torch.zeros(2, 0, dtype=torch.long), num_nodes=y.numel(), num_edges=0, y=y),
                          "per-class", 1, rng="python").train.equal(split.train)
+
+
+def test_random_split_refuses_an_empty_training_or_validation_set():
+    from hgnn.train import random_split
+
+    y = torch.arange(30) % 3
+    with pytest.raises(ValueError, match="training set empty"):
+        random_split(y, 0.01, 0.5)
+    with pytest.raises(ValueError, match="validation set empty"):
+        random_split(y, 0.5, 0.01)
+    assert random_split(y, 0.5, 0.0).val.sum() == 0  # no validation set asked for
