@@ -259,6 +259,9 @@ def load_hypergraph(dataset: str | Hypergraph, root: str | Path | None = None, *
     name = dataset if isinstance(dataset, str) else "<Hypergraph>"
     if isinstance(dataset, str):
         dataset = load(dataset, root=root, **kwargs)
+        if not isinstance(dataset, Hypergraph):
+            raise TypeError(f"dataset {name!r} loads a {type(dataset).__name__}, not one Hypergraph (e.g. a "
+                            "graph-classification set of many graphs): this runner needs a single hypergraph")
     if not isinstance(dataset, Hypergraph):
         raise TypeError(f"dataset must be a name or a Hypergraph, got {type(dataset).__name__}")
     return name, dataset

@@ -73,3 +73,11 @@ def test_load_hypergraph_passes_hypergraphs_through_and_rejects_the_rest():
         load_hypergraph(torch.zeros(2, 2))
     with pytest.raises(ValueError):
         load_hypergraph("no-such-dataset")
+
+
+def test_load_hypergraph_names_a_dataset_that_is_not_one_hypergraph(monkeypatch):
+    import hgnn.datasets.registry as registry
+
+    monkeypatch.setattr(registry, "load", lambda name, root=None, **kwargs: ["a graph", "another graph"])
+    with pytest.raises(TypeError, match="dataset 'tu-mutag' loads a list, not one Hypergraph"):
+        registry.load_hypergraph("tu-mutag")
