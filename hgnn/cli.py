@@ -130,20 +130,12 @@ def _check_distinct_outputs(args: argparse.Namespace, outputs: Sequence[tuple[st
 
 def _check_device(args: argparse.Namespace) -> None:
     """Refuse a ``--device`` that torch cannot parse, or a CUDA device this machine does not have."""
-    import torch
+    from hgnn.structure.validate import check_device
 
     try:
-        device = torch.device(args.device)
-    except (RuntimeError, TypeError, ValueError):
-        args.command_parser.error(f"--device {args.device!r} is not a torch device; give e.g. cpu, cuda or cuda:0")
-    if device.type != "cuda":
-        return
-    if not torch.cuda.is_available():
-        args.command_parser.error(f"--device {args.device!r}: CUDA is not available on this machine; use --device cpu")
-    count = torch.cuda.device_count()
-    if device.index is not None and device.index >= count:
-        args.command_parser.error(f"--device {args.device!r}: this machine has {count} CUDA device(s), "
-                                  f"cuda:0 to cuda:{count - 1}; pick one of them")
+        check_device(args.device, "--device")
+    except ValueError as err:
+        args.command_parser.error(str(err))
 
 
 def _check_plot_format(args: argparse.Namespace) -> None:

@@ -30,6 +30,7 @@ from hgnn.distill.lighthgnn import distill, mlp_student
 from hgnn.distill.production import ProductionSplit, observed_hypergraph, production_split
 from hgnn.distill.topology_score import topology_score
 from hgnn.structure import Hypergraph
+from hgnn.structure.validate import check_device
 from hgnn.tasks import MODELS, build_model
 from hgnn.train import PROTOCOLS, SPLIT_RNGS, Split, accuracy, fit, seed_everything, split_of_seed
 from hgnn.transforms import prepare
@@ -73,23 +74,6 @@ def _check_number(name: str, value: Any, accept: Callable[[float], bool], what: 
         raise ValueError(f"{name} must be {what}, got {value!r}")
 
 
-def _check_device(device: str | torch.device, name: str = "device") -> torch.device:
-    """``torch.device(device)``, refused with a ValueError naming ``name`` when it does not parse or
-    asks for a CUDA device this machine does not have."""
-    try:
-        parsed = torch.device(device)
-    except (RuntimeError, TypeError, ValueError):
-        raise ValueError(f"{name} {device!r} is not a torch device; give e.g. 'cpu', 'cuda' or 'cuda:0'") from None
-    if parsed.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"{name} {device!r} asks for CUDA, which is not available here; use 'cpu'")
-        count = torch.cuda.device_count()
-        if parsed.index is not None and parsed.index >= count:
-            raise ValueError(f"{name} {device!r}: this machine has {count} CUDA device(s), "
-                             f"'cuda:0'..'cuda:{count - 1}'; pick one of them")
-    return parsed
-
-
 def _model_key(name: str) -> str:
     """A model name as :func:`~hgnn.tasks.build_model` reads it (case-insensitive; ``hgnn+`` is ``hgnnp``)."""
     return name.lower().replace("+", "p")
@@ -127,7 +111,7 @@ def _check_options(*, teacher: Any, setting: Any, protocol: Any, modes: Any, var
     for name, value in (("seeds", seeds), ("epochs", epochs), ("teacher_hidden", teacher_hidden),
                         ("student_hidden", student_hidden)):
         _check_number(name, value, lambda v: v >= 1, ">= 1", integer=True)
-    _check_device(device)
+    check_device(device)
 
 
 def method_name(plus: bool, mode: str, student_input: str = "features") -> str:

@@ -112,6 +112,17 @@ def _sampled_neighborhood(hg: Hypergraph, targets: Tensor, num_layers: int, max_
     return inc, node_seen.nonzero().view(-1)
 
 
+def _check_node_ids(hg: Hypergraph, nodes: Tensor) -> Tensor:
+    """``nodes`` as given, after checking that it is a 1-D integer tensor of ids in ``[0, N)``."""
+    if nodes.dtype == torch.bool or nodes.is_floating_point() or nodes.dim() != 1:
+        raise TypeError(f"nodes must be ids [T], a 1-D integer tensor of node ids (a loader also takes a bool mask "
+                        f"[N]), got {nodes.dtype} {list(nodes.shape)}")
+    if nodes.numel() and (int(nodes.min()) < 0 or int(nodes.max()) >= hg.num_nodes):
+        raise ValueError(f"node id out of range: nodes must be ids in [0, {hg.num_nodes}), got values from "
+                         f"{int(nodes.min())} to {int(nodes.max())}")
+    return nodes
+
+
 def node_neighborhood(
     hg: Hypergraph,
     nodes: Tensor,
@@ -136,14 +147,9 @@ def node_neighborhood(
     for value, name in ((max_edges_per_node, "max_edges_per_node"), (max_nodes_per_edge, "max_nodes_per_edge")):
         if value is not None:
             _check_cap(value, name)
-    targets = torch.as_tensor(nodes, device=hg.device)
-    if targets.dtype == torch.bool or targets.is_floating_point() or targets.dim() != 1:
-        raise TypeError("nodes must be a 1-D integer tensor of node ids")
-    targets = targets.long()
+    targets = _check_node_ids(hg, torch.as_tensor(nodes, device=hg.device)).long()
     if targets.numel() == 0:
         raise ValueError("nodes is empty; a batch needs at least one target node")
-    if int(targets.min()) < 0 or int(targets.max()) >= hg.num_nodes:
-        raise ValueError(f"node id out of range: ids must lie in [0, {hg.num_nodes})")
     if max_edges_per_node is None and max_nodes_per_edge is None:
         sub, node_ids, target_index = receptive_field(hg, targets, num_layers)
     else:
@@ -193,11 +199,7 @@ class NodeLoader(DataLoader):
             if nodes.shape != (hg.num_nodes,):
                 raise ValueError(f"a node mask must have shape [{hg.num_nodes}], got {list(nodes.shape)}")
             nodes = nodes.nonzero().view(-1)
-        if nodes.dim() != 1 or nodes.dtype not in (torch.int64, torch.int32):
-            raise TypeError(f"nodes must be ids [T] (int64) or a bool mask [N], got {nodes.dtype} {list(nodes.shape)}")
-        if nodes.numel() and (int(nodes.min()) < 0 or int(nodes.max()) >= hg.num_nodes):
-            raise ValueError(f"nodes must be ids in [0, {hg.num_nodes}), got values from {int(nodes.min())} to "
-                             f"{int(nodes.max())}")
+        _check_node_ids(hg, nodes)  # every id, not only the first batch's
         if kwargs.get("collate_fn") is not None:
             raise ValueError("NodeLoader builds its own collate_fn")
         kwargs.pop("collate_fn", None)

@@ -86,6 +86,23 @@ def check_weight(value: Any, rows: int, name: str, what: str) -> Tensor:
     return value
 
 
+def check_device(device: Any, name: str = "device") -> torch.device:
+    """``torch.device(device)``; ``ValueError`` naming ``name`` when it does not parse or asks for a
+    CUDA device this machine does not have."""
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"{name} {device!r} is not a torch device; give e.g. 'cpu', 'cuda' or 'cuda:0'") from None
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{name} {device!r}: CUDA is not available on this machine; use 'cpu'")
+        count = torch.cuda.device_count()
+        if parsed.index is not None and parsed.index >= count:
+            raise ValueError(f"{name} {device!r}: this machine has {count} CUDA device(s), "
+                             f"'cuda:0' to 'cuda:{count - 1}'; pick one of them")
+    return parsed
+
+
 def check_same_device(tensors: dict[str, Tensor | None], reference: torch.device) -> None:
     """Raise ``ValueError`` if any tensor lives on another device than ``reference``."""
     for name, value in tensors.items():

@@ -69,13 +69,19 @@ def _check_training(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor
     _check_pair(outputs, query, "Q")
     if y.shape != (outputs.size(0),):
         raise ValueError(f"y must be [Q={outputs.size(0)}] labels, got {list(y.shape)}")
+    _check_train_idx(train_idx, outputs.size(0), "Q", "queries")
+
+
+def _check_train_idx(train_idx: Tensor, rows: int, size: str, what: str) -> None:
+    """``train_idx`` is a non-empty 1-D integer tensor of ids in ``[0, rows)`` (``size`` names
+    ``rows`` in the messages, ``what`` the rows)."""
     if train_idx.dim() != 1 or train_idx.dtype not in (torch.int64, torch.int32):
-        raise TypeError(f"train_idx must be a 1-D integer tensor of query indices, got {train_idx.dtype} "
+        raise TypeError(f"train_idx must be a 1-D integer tensor of {what} indices, got {train_idx.dtype} "
                         f"{list(train_idx.shape)}")
     if train_idx.numel() == 0:
-        raise ValueError("train_idx is empty: pass the indices of the queries to train on")
-    if bool(((train_idx < 0) | (train_idx >= outputs.size(0))).any()):
-        raise ValueError(f"train_idx must lie in [0, Q={outputs.size(0)}), got values from {int(train_idx.min())} "
+        raise ValueError(f"train_idx is empty: pass the indices of the {what} to train on")
+    if bool(((train_idx < 0) | (train_idx >= rows)).any()):
+        raise ValueError(f"train_idx must lie in [0, {size}={rows}), got values from {int(train_idx.min())} "
                          f"to {int(train_idx.max())}")
 
 
@@ -100,10 +106,7 @@ def train_experts(x: Tensor, y: Tensor, train_idx: Tensor, num_experts: int, *, 
         raise ValueError(f"num_experts must be in [1, {x.size(1)}], got {num_experts}")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
-    if train_idx.dim() != 1 or train_idx.dtype not in (torch.int64, torch.int32) or train_idx.numel() == 0 \
-            or bool(((train_idx < 0) | (train_idx >= x.size(0))).any()):
-        raise ValueError(f"train_idx must be a non-empty 1-D integer tensor of row indices in [0, {x.size(0)}), "
-                         f"got {train_idx.dtype} {list(train_idx.shape)}")
+    _check_train_idx(train_idx, x.size(0), "rows of x", "rows")
     gen = torch.Generator().manual_seed(seed)
     slices = list(torch.randperm(x.size(1), generator=gen).chunk(num_experts))
     num_classes = int(y.max()) + 1
@@ -219,12 +222,19 @@ def _check_rounds(rounds: int, num_slots: int, gates: bool, join_probes: bool) -
                          f"gates={gates})")
 
 
+def _group_width(query: Tensor, outputs: Tensor) -> int:
+    """Channels of the query with a group's summary (:func:`_group_summary`), what the router reads
+    in an escalation round and the sequential router in every round, measured on one row."""
+    row = outputs.new_zeros(1, *outputs.shape[1:])  # one row of zeros: an empty batch has none
+    return query.size(1) + _group_summary(row, outputs.new_zeros(1, outputs.size(1))).size(1)
+
+
 def _query_width(query: Tensor, outputs: Tensor, ids: Tensor, rounds: int) -> int:
     """Channels of what the router reads: the query with the probes' summary (:func:`router_query`,
     one round) or with the group's (:func:`_group_summary`, more rounds), measured on one row."""
-    row = outputs.new_zeros(1, *outputs.shape[1:])  # one row of zeros: an empty batch has none
     if rounds > 1:
-        return query.size(1) + _group_summary(row, outputs.new_zeros(1, outputs.size(1))).size(1)
+        return _group_width(query, outputs)
+    row = outputs.new_zeros(1, *outputs.shape[1:])  # one row of zeros: an empty batch has none
     some_ids = torch.arange(ids.size(1), device=ids.device).unsqueeze(0)  # any P distinct agents
     return router_query(row, query.new_zeros(1, query.size(1)), some_ids).size(1)
 
@@ -397,8 +407,7 @@ def train_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx: Tensor, *
 
 
 def _check_sequential(vae: HypergraphTopologyVAE, outputs: Tensor, query: Tensor) -> None:
-    row = outputs.new_zeros(1, *outputs.shape[1:])  # one row of zeros: an empty batch has none
-    width = query.size(1) + _group_summary(row, outputs.new_zeros(1, outputs.size(1))).size(1)
+    width = _group_width(query, outputs)
     num_classes = outputs.size(-1)
     if vae.num_slots != 1 or vae.gates is None or vae.gate_channels not in (num_classes + 3, 2 * num_classes + 3) \
             or vae.query_channels != width or vae.in_channels != outputs.size(1):
@@ -502,7 +511,7 @@ def train_sequential_router(outputs: Tensor, query: Tensor, y: Tensor, train_idx
     reference = reference.to(outputs.dtype)
     rounds = _check_max_agents(max_agents, num_agents)
     seed_everything(seed)
-    width = query.size(1) + _group_summary(outputs[:1], outputs.new_zeros(1, num_agents)).size(1)
+    width = _group_width(query, outputs)
     vae = HypergraphTopologyVAE(num_agents, 1, hidden_channels=32, latent_channels=32, query_channels=width,
                                 gates=True, gate_channels=(2 if gate_reads_answer else 1) * num_classes + 3
                                 ).to(outputs.device)
